@@ -1,0 +1,56 @@
+# Linli: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test bench lint setup migrate seed worker clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+migrate: setup
+	$(BIN)/linli migrate --no-input -v 0
+
+seed: migrate
+	$(BIN)/linli seed --if-empty
+
+## Set up, migrate, seed a demo city if the database is empty, and serve (ASGI, uvicorn).
+run: seed
+	@echo ""
+	@echo "  Linli is starting on http://$(HOST):$(PORT)"
+	@echo "    API docs      http://$(HOST):$(PORT)/api/docs"
+	@echo "    OpenAPI       http://$(HOST):$(PORT)/api/v1/openapi.json"
+	@echo "    Health        http://$(HOST):$(PORT)/healthz"
+	@echo "    Back office   http://$(HOST):$(PORT)/ops/   (admin / linli-admin-2026)"
+	@echo "  Demo logins: consumer +8613800138000 by SMS code (the code is printed in this log);"
+	@echo "    merchant demo-merchant / linli-demo-2026, staff demo-staff / linli-demo-2026,"
+	@echo "    rider +8613700137000 / linli-demo-2026"
+	@echo ""
+	$(BIN)/uvicorn linli.asgi:application --host $(HOST) --port $(PORT) --workers 1
+
+## Set up and run the test suite (DATABASE_URL / REDIS_URL if set; SQLite + local memory otherwise).
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: migrate
+	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+
+worker: setup
+	$(BIN)/celery -A linli worker -B -l info
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,82 @@
+"""One user model for everyone. Consumers are identified by phone (E.164).
+
+What else a user may do comes from elsewhere: a merchant membership makes them
+merchant owner or staff, a rider profile makes them a rider, `platform_role` makes
+them an operator or support agent. Everybody can shop as a consumer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from linli.core.fields import PublicIdField
+
+
+class PlatformRole(models.TextChoices):
+    NONE = "", "-"
+    OPERATOR = "operator", "operator"
+    SUPPORT = "support", "support"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, username: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(username=username, **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("platform_role", PlatformRole.OPERATOR)
+        return self.create_user(username, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    public_id = PublicIdField(prefix="usr")
+    username = models.CharField(max_length=64, unique=True)
+    phone = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    display_name = models.CharField(max_length=64, blank=True)
+    platform_role = models.CharField(
+        max_length=16, choices=PlatformRole.choices, blank=True, default=PlatformRole.NONE
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)  # may open the operator back office
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Bumped to revoke every JWT issued before (logout everywhere, password change).
+    token_version = models.PositiveIntegerField(default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        db_table = "accounts_user"
+
+    def __str__(self) -> str:
+        return self.display_name or self.phone or self.username
+
+
+class SmsCode(models.Model):
+    """A one-time login code. Only its keyed hash is stored."""
+
+    phone = models.CharField(max_length=20, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "accounts_sms_code"
+        indexes = [models.Index(fields=["phone", "-created_at"])]

@@ -1,0 +1,71 @@
+"""Assembles the Ninja routers under /api/v1 and maps every error to one JSON shape:
+`{"code": "...", "message": "...", "details": {...}}` with a 4xx status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from linli.accounts.api import router as accounts_router
+from linli.core.errors import DomainError
+from linli.delivery.api import router as delivery_router
+from linli.discovery.api import router as discovery_router
+from linli.orders.api import router as orders_router
+from linli.payments.api import router as payments_router
+
+api = NinjaAPI(
+    title="Linli API",
+    version="1",
+    description="邻里 O2O local commerce. Money is integer fen; times are UTC ISO 8601; "
+    "ids are opaque strings. Errors: `{code, message, details}`.",
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str,
+           details: dict[str, Any] | None = None) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "details": details or {}}, status=status
+    )
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, str(exc.message), exc.details)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors
+    ]
+    return _error(request, 422, "invalid_input", _("The request is invalid."), {"errors": errors})
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "not_authenticated", _("Please log in first."))
+
+
+@api.exception_handler(Http404)
+def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", _("The requested resource does not exist."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+api.add_router("", accounts_router)
+api.add_router("", discovery_router)
+api.add_router("", orders_router)
+api.add_router("", payments_router)
+api.add_router("", delivery_router)

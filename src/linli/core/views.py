@@ -1,0 +1,50 @@
+"""Platform-level pages: health check and the landing page."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from linli import __version__
+
+
+def _check_database() -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001  (health checks report any failure, never raise)
+        return {"ok": False, "vendor": connection.vendor, "error": type(exc).__name__}
+    return {"ok": True, "vendor": connection.vendor,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+def _check_cache() -> dict[str, object]:
+    backend = type(cache).__name__
+    started = time.perf_counter()
+    try:
+        cache.set("healthz:probe", "1", timeout=5)
+        ok = cache.get("healthz:probe") == "1"
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "backend": backend, "error": type(exc).__name__}
+    return {"ok": ok, "backend": backend,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    database, cache_status = _check_database(), _check_cache()
+    ok = bool(database["ok"] and cache_status["ok"])
+    return JsonResponse(
+        {"status": "ok" if ok else "degraded", "version": __version__,
+         "database": database, "cache": cache_status},
+        status=200 if ok else 503,
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")

@@ -1,0 +1,291 @@
+"""Order use cases: place an order, and move it through its state machine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from linli.accounts.models import PlatformRole, User
+from linli.core.errors import IdempotencyKeyReused, IllegalTransition, PermissionDenied
+from linli.discovery.geo import haversine_m
+from linli.inventory.services import stock_release, stock_take
+from linli.merchants.models import MerchantMember, Product
+from linli.merchants.selectors import store_get, store_is_open
+
+from . import errors
+from .models import Order, OrderEvent, OrderItem
+from .pricing import CartLine, FeeRules, PricingError, price_cart
+from .states import ACTION_FULFILMENT, ORDER_MACHINE, S
+
+MAX_QUANTITY = 999
+MAX_LINES = 100
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderPlaced:
+    order: Order
+    created: bool  # False when an idempotent retry answered the first order
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    text: str
+    lat: float
+    lng: float
+    contact_name: str
+    contact_phone: str
+
+
+def _request_hash(payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _existing_for_key(*, consumer: User, key: str, request_hash: str) -> Order | None:
+    order = Order.objects.filter(consumer=consumer, idempotency_key=key).first()
+    if order is not None and order.request_hash != request_hash:
+        raise IdempotencyKeyReused()
+    return order
+
+
+def _merge_lines(lines: list[LineInput]) -> dict[str, int]:
+    if not lines:
+        raise errors.EmptyCart()
+    if len(lines) > MAX_LINES:
+        raise errors.InvalidQuantity(max_lines=MAX_LINES)
+    merged: dict[str, int] = {}
+    for line in lines:
+        if not isinstance(line.quantity, int) or line.quantity < 1:
+            raise errors.InvalidQuantity(product_id=line.product_id, quantity=line.quantity)
+        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
+        if merged[line.product_id] > MAX_QUANTITY:
+            raise errors.InvalidQuantity(product_id=line.product_id, quantity=merged[line.product_id])
+    return merged
+
+
+_PRICING_ERRORS = {
+    "empty_cart": errors.EmptyCart,
+    "invalid_quantity": errors.InvalidQuantity,
+    "below_minimum_order": errors.BelowMinimumOrder,
+}
+
+
+def order_place(
+    *,
+    consumer: User,
+    store_id: str,
+    lines: list[LineInput],
+    fulfilment: str,
+    address: AddressInput | None,
+    note: str = "",
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> OrderPlaced:
+    """Place an order and take its stock, all or nothing. A retry with the same
+    idempotency key returns the first order; the same key with a different body is refused."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        raise errors.IdempotencyKeyMissing()
+    request_hash = _request_hash({
+        "store": store_id, "lines": [asdict(line) for line in lines], "fulfilment": fulfilment,
+        "address": asdict(address) if address else None, "note": note,
+    })
+    existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
+    if existing is not None:
+        return OrderPlaced(order=existing, created=False)
+
+    quantities = _merge_lines(lines)
+    store = store_get(public_id=store_id)
+    now = now or timezone.now()
+    if not store_is_open(store=store, at=now):
+        raise errors.StoreClosed(store_id=store.public_id)
+    products = {p.public_id: p for p in Product.objects.filter(public_id__in=list(quantities))}
+    for product_id in quantities:
+        product = products.get(product_id)
+        if product is None:
+            raise errors.ProductNotFound(product_id=product_id)
+        if product.store_id != store.pk:
+            raise errors.ProductNotInStore(product_id=product_id)
+        if not product.is_available:
+            raise errors.ProductUnavailable(product_id=product_id)
+
+    delivery = fulfilment == Order.Fulfilment.DELIVERY
+    distance_m = None
+    if delivery:
+        if address is None:
+            raise errors.AddressRequired()
+        distance_m = round(haversine_m(store.lat, store.lng, address.lat, address.lng))
+        if distance_m > store.delivery_radius_m:
+            raise errors.AddressOutOfRange(distance_m=distance_m, radius_m=store.delivery_radius_m)
+
+    cart = [
+        CartLine(product_ref=pid, name=products[pid].name,
+                 unit_price_fen=products[pid].price_fen, quantity=qty)
+        for pid, qty in quantities.items()
+    ]
+    rules = FeeRules(packaging_fee_fen=store.packaging_fee_fen,
+                     delivery_fee_fen=store.delivery_fee_fen, min_order_fen=store.min_order_fen)
+    try:
+        breakdown = price_cart(cart, rules, delivery=delivery)
+    except PricingError as exc:
+        raise _PRICING_ERRORS[exc.code](**exc.details) from exc
+
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
+                items_fen=breakdown.items_fen, packaging_fee_fen=breakdown.packaging_fen,
+                delivery_fee_fen=breakdown.delivery_fee_fen, total_fen=breakdown.total_fen,
+                price_lines=[asdict(line) for line in breakdown.lines],
+                address=asdict(address) if delivery and address else None,
+                distance_m=distance_m,
+                pickup_code="" if delivery else f"{secrets.randbelow(10**6):06d}",
+                note=note, idempotency_key=key, request_hash=request_hash,
+                pay_deadline=now + settings.LINLI_UNPAID_ORDER_TTL,
+            )
+            stock_take(
+                store_id=store.pk,
+                lines=[(products[pid], qty) for pid, qty in quantities.items()],
+                reference=order.public_id, actor=consumer,
+            )
+            OrderItem.objects.bulk_create([
+                OrderItem(order=order, product=products[line.product_ref], name=line.name,
+                          unit_price_fen=line.unit_price_fen, quantity=line.quantity,
+                          amount_fen=line.unit_price_fen * line.quantity)
+                for line in cart
+            ])
+            OrderEvent.objects.create(order=order, action="place", from_status="",
+                                      to_status=order.status, actor=consumer, actor_role="consumer")
+    except IntegrityError:
+        # The same key raced in from a retry on another connection: answer its order.
+        existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
+        if existing is None:
+            raise
+        return OrderPlaced(order=existing, created=False)
+    return OrderPlaced(order=order, created=True)
+
+
+def _roles_on(order: Order, actor: User) -> set[str]:
+    roles = set()
+    if order.consumer_id == actor.pk:
+        roles.add("consumer")
+    if MerchantMember.objects.filter(user=actor, merchant_id=order.store.merchant_id).exists():
+        roles.add("merchant")
+    if actor.platform_role == PlatformRole.OPERATOR:
+        roles.add("operator")
+    return roles
+
+
+def _lock(order_id: str) -> Order:
+    order = Order.objects.select_for_update().select_related("store").filter(public_id=order_id).first()
+    if order is None:
+        raise errors.OrderNotFound(order_id=order_id)
+    return order
+
+
+def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], note: str = "") -> Order:
+    """Check the table and record one transition. The order row is locked by the caller."""
+    transition = ORDER_MACHINE.find(action=action, source=order.status)
+    needed_mode = ACTION_FULFILMENT.get(action)
+    if transition is None or (needed_mode and order.fulfilment != needed_mode):
+        raise IllegalTransition(status=order.status, action=action)
+    allowed = roles & transition.roles
+    if not allowed:
+        raise PermissionDenied(status=order.status, action=action)
+    source, now = order.status, timezone.now()
+    order.status = transition.target
+    if transition.target == S.PAID:
+        order.paid_at = now
+    elif transition.target == S.COMPLETED:
+        order.completed_at = now
+    elif transition.target == S.CANCELLED:
+        order.cancelled_at = now
+        order.cancel_reason = note
+        stock_release(
+            store_id=order.store_id,
+            lines=list(order.items.values_list("product_id", "quantity")),
+            reference=order.public_id, actor=actor,
+        )
+        if source != S.PENDING_PAYMENT:
+            from linli.delivery.services import delivery_cancel_for_order
+            from linli.payments.services import payment_refund_order
+
+            payment_refund_order(order=order, actor=actor, reason=note or action)
+            delivery_cancel_for_order(order=order, actor=actor)
+    order.save()
+    OrderEvent.objects.create(order=order, action=action, from_status=source,
+                              to_status=order.status, actor=actor,
+                              actor_role=sorted(allowed)[0], note=note)
+    if action == "accept" and order.fulfilment == Order.Fulfilment.DELIVERY:
+        from linli.delivery.services import delivery_open_for_order
+
+        delivery_open_for_order(order=order)
+    return order
+
+
+@transaction.atomic
+def order_act(
+    *, order_id: str, actor: User, action: str, note: str = "", pickup_code: str | None = None
+) -> Order:
+    """A person moves an order on: consumer cancel/confirm, merchant accept/reject/prepare/
+    ready/collect, operator cancel. Riders go through the delivery app."""
+    order = _lock(order_id)
+    roles = _roles_on(order, actor)
+    if not roles:
+        raise errors.OrderNotFound(order_id=order_id)  # not theirs: do not reveal it exists
+    if action == "collect" and order.status == S.READY and (
+        not pickup_code or not secrets.compare_digest(pickup_code, order.pickup_code)
+    ):
+        raise errors.PickupCodeInvalid()
+    return _apply(order, action=action, actor=actor, roles=roles, note=note)
+
+
+def order_transition_as(*, order: Order, action: str, actor: User | None, role: str,
+                        note: str = "") -> Order:
+    """For other apps' services that have already established the actor's role
+    (the payment notification as `system`, the assigned rider as `rider`).
+    Locks the order; call inside the caller's transaction."""
+    locked = _lock(order.public_id)
+    return _apply(locked, action=action, actor=actor, roles={role}, note=note)
+
+
+def orders_cancel_unpaid(*, now: datetime | None = None) -> int:
+    """Cancel orders whose payment window has passed and give their stock back."""
+    now = now or timezone.now()
+    due = Order.objects.filter(status=S.PENDING_PAYMENT, pay_deadline__lte=now)
+    cancelled = 0
+    for order_id in due.values_list("public_id", flat=True)[:1000]:
+        with transaction.atomic():
+            order = _lock(order_id)
+            if order.status == S.PENDING_PAYMENT and order.pay_deadline <= now:
+                _apply(order, action="cancel", actor=None, roles={"system"}, note="payment timeout")
+                cancelled += 1
+    return cancelled
+
+
+def orders_auto_complete(*, now: datetime | None = None) -> int:
+    """Complete delivered orders the consumer did not confirm within a day."""
+    now = now or timezone.now()
+    cutoff = now - settings.LINLI_AUTO_COMPLETE_AFTER
+    due = Order.objects.filter(status=S.DELIVERED, updated_at__lte=cutoff)
+    done = 0
+    for order_id in due.values_list("public_id", flat=True)[:1000]:
+        with transaction.atomic():
+            order = _lock(order_id)
+            if order.status == S.DELIVERED:
+                _apply(order, action="confirm", actor=None, roles={"system"}, note="auto")
+                done += 1
+    return done

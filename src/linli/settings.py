@@ -1,0 +1,185 @@
+"""One settings module, configured by the environment (12-factor).
+
+Embedded default: SQLite file under ./var, local-memory cache, eager Celery tasks.
+Production: set DATABASE_URL, REDIS_URL, CELERY_BROKER_URL and LINLI_SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", "var")).resolve()
+
+DEBUG = env_bool("LINLI_DEBUG", default=False)
+_DEV_SECRET = "linli-insecure-dev-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("LINLI_SECRET_KEY", _DEV_SECRET)
+if SECRET_KEY == _DEV_SECRET and env_bool("LINLI_PRODUCTION"):
+    raise RuntimeError("LINLI_SECRET_KEY must be set when LINLI_PRODUCTION=1")
+
+ALLOWED_HOSTS = [h for h in os.environ.get("LINLI_ALLOWED_HOSTS", "*").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "linli.core",
+    "linli.accounts",
+    "linli.merchants",
+    "linli.discovery",
+    "linli.inventory",
+    "linli.orders",
+    "linli.payments",
+    "linli.delivery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "linli.urls"
+ASGI_APPLICATION = "linli.asgi.application"
+WSGI_APPLICATION = "linli.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///var/linli.db")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _name = DATABASES["default"]["NAME"]
+    if _name and _name != ":memory:":
+        Path(_name).resolve().parent.mkdir(parents=True, exist_ok=True)
+    # WAL + a busy timeout let the dev server's threads share the file without
+    # "database is locked"; IMMEDIATE makes writers queue instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("LINLI_CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LINLI_TEST_DATABASE_NAME")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache, locks and rate limits -----------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("LINLI_CACHE_PREFIX", "linli"),
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- background jobs -----------------------------------------------------------
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "orders-cancel-unpaid": {"task": "linli.orders.tasks.cancel_unpaid_orders", "schedule": 60.0},
+    "orders-auto-complete": {"task": "linli.orders.tasks.auto_complete_delivered", "schedule": 300.0},
+    "delivery-dispatch-pending": {"task": "linli.delivery.tasks.dispatch_pending", "schedule": 15.0},
+}
+
+# --- auth ----------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LINLI_JWT_ACCESS_TTL = timedelta(minutes=int(os.environ.get("LINLI_JWT_ACCESS_MINUTES", "15")))
+LINLI_JWT_REFRESH_TTL = timedelta(days=int(os.environ.get("LINLI_JWT_REFRESH_DAYS", "30")))
+LINLI_SMS_PROVIDER = os.environ.get("LINLI_SMS_PROVIDER", "linli.accounts.sms.LogSmsProvider")
+LINLI_SMS_CODE_TTL = timedelta(minutes=5)
+LINLI_SMS_RESEND_SECONDS = 60
+LINLI_SMS_DAILY_LIMIT = 10
+LINLI_SMS_MAX_ATTEMPTS = 5
+LINLI_DEFAULT_REGION = "CN"  # phone numbers without a +country code are read as Chinese
+
+# --- orders and payments ----------------------------------------------------------
+LINLI_UNPAID_ORDER_TTL = timedelta(minutes=15)
+LINLI_AUTO_COMPLETE_AFTER = timedelta(hours=24)
+LINLI_SANDBOX_SECRET = os.environ.get("LINLI_SANDBOX_SECRET", SECRET_KEY + ":sandbox")
+# Where the sandbox gateway POSTs its signed notifications. Empty: delivered in-process
+# through the same verifying handler the HTTP callback uses.
+LINLI_SANDBOX_NOTIFY_URL = os.environ.get("LINLI_SANDBOX_NOTIFY_URL", "")
+LINLI_BASE_URL = os.environ.get("LINLI_BASE_URL", "http://127.0.0.1:8000")
+
+# --- i18n and time -------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+LINLI_DEFAULT_CITY_TZ = "Asia/Shanghai"
+
+STATIC_URL = "static/"
+STATIC_ROOT = os.environ.get("LINLI_STATIC_ROOT") or None  # only for collectstatic
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "media/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LINLI_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+# Static files are served by the app itself (WhiteNoise); no collectstatic step needed.
+WHITENOISE_USE_FINDERS = True

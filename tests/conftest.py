@@ -1,0 +1,78 @@
+"""Shared test setup.
+
+With CI=true the suite refuses to run against a database or cache it cannot reach,
+instead of quietly skipping what needs them. Tests marked `postgres` need real
+PostgreSQL row locking; on SQLite they skip unless LINLI_REQUIRE_POSTGRES=1, in
+which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from linli.accounts.sms import OutboxSmsProvider, get_sms_provider
+
+pytest_plugins = ["tests.fixtures"]
+
+
+def _fail_loudly(message: str) -> None:
+    pytest.exit(f"\n\n*** {message} ***\n", returncode=3)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("CI", "").lower() != "true":
+        return
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        import psycopg
+
+        db = settings.DATABASES["default"]
+        try:
+            psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
+                            password=db["PASSWORD"] or None, dbname="postgres", connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            _fail_loudly(f"CI=true: PostgreSQL at {db['HOST']}:{db['PORT']} is unreachable: {exc}")
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+        except redis.RedisError as exc:
+            _fail_loudly(f"CI=true: Redis at {settings.REDIS_URL} is unreachable: {exc}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    if on_postgres or os.environ.get("LINLI_REQUIRE_POSTGRES") == "1":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Codes go to an in-memory outbox that tests read, like a phone would."""
+    settings.LINLI_SMS_PROVIDER = "linli.accounts.sms.OutboxSmsProvider"
+    get_sms_provider.cache_clear()
+    OutboxSmsProvider.outbox.clear()
+    yield OutboxSmsProvider.outbox
+    get_sms_provider.cache_clear()
+
+
+@pytest.fixture
+def db_vendor() -> str:
+    return connection.vendor
