@@ -54,3 +54,7 @@ worker: setup
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+## Refresh the zh-Hans catalogue after changing translatable strings (needs gettext).
+messages: setup
+	cd src/linli && ../../$(BIN)/linli makemessages -l zh_Hans --no-location && ../../$(BIN)/linli compilemessages
