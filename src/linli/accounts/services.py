@@ -68,12 +68,16 @@ def _local_midnight(now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def sms_cooldown_key(phone: str) -> str:
+    return f"sms:cooldown:{phone}"
+
+
 def sms_code_send(*, phone: str) -> dict[str, int]:
     """Send a login code. One send per phone per minute, ten per local day."""
     phone = phone_normalise(phone, region=settings.LINLI_DEFAULT_REGION)
     cooldown = settings.LINLI_SMS_RESEND_SECONDS
     # cache.add is atomic (SET NX on Redis): two concurrent requests cannot both pass.
-    if not cache.add(f"sms:cooldown:{phone}", 1, timeout=cooldown):
+    if not cache.add(sms_cooldown_key(phone), 1, timeout=cooldown):
         raise SmsTooFrequent(retry_after_s=cooldown)
     now = timezone.now()
     sent_today = SmsCode.objects.filter(phone=phone, created_at__gte=_local_midnight(now)).count()
