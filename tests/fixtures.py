@@ -77,14 +77,16 @@ def password_login(login: str, password: str = PASSWORD) -> Api:
 def make_store(*, name: str = "老王家常菜", lat: float = PEOPLES_SQUARE[0], lng: float = PEOPLES_SQUARE[1],
                owner: User | None = None, merchant: Merchant | None = None,
                hours: Any = None, **fields: Any) -> Store:
-    category, _ = StoreCategory.objects.get_or_create(slug="food", defaults={"name_zh": "美食", "name_en": "Food"})
+    if "category" not in fields:
+        fields["category"], _ = StoreCategory.objects.get_or_create(
+            slug="food", defaults={"name_zh": "美食", "name_en": "Food"})
     if merchant is None:
         owner = owner or User.objects.create_user(username=f"owner-{next(_phones)}", password=PASSWORD)
         merchant = merchant_create(name=name, owner=owner)
     defaults = {"city_code": "shanghai", "address": "黄浦区南京东路 1 号", "delivery_radius_m": 3000,
                 "min_order_fen": 0, "delivery_fee_fen": 500, "packaging_fee_fen": 100}
     defaults.update(fields)
-    return store_create(merchant=merchant, name=name, category=category, lat=lat, lng=lng,
+    return store_create(merchant=merchant, name=name, lat=lat, lng=lng,
                         opening_hours=hours or every_day(("00:00", "24:00")), **defaults)
 
 

@@ -1,0 +1,64 @@
+"""Platform endpoints: health, OpenAPI, docs, and translations of every domain error."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from linli.core.errors import DomainError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_and_cache():
+    answer = Client().get("/healthz")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True and body["database"]["vendor"] in {"sqlite", "postgresql"}
+    assert body["cache"]["ok"] is True
+
+
+def test_openapi_lists_the_order_loop():
+    answer = Client().get("/api/v1/openapi.json")
+    assert answer.status_code == 200
+    paths = answer.json()["paths"]
+    for path in ["/api/v1/auth/sms-code", "/api/v1/auth/login", "/api/v1/auth/password-login",
+                 "/api/v1/auth/refresh", "/api/v1/me", "/api/v1/stores/nearby", "/api/v1/orders",
+                 "/api/v1/orders/{order_id}/payments", "/api/v1/payments/callbacks/{provider}",
+                 "/api/v1/rider/tasks/{task_id}/deliver"]:
+        assert path in paths, path
+
+
+def test_interactive_docs_are_served_without_a_cdn():
+    page = Client().get("/api/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "swagger-ui" in html and "cdn." not in html
+
+
+def test_unknown_api_path_is_json_404():
+    answer = Client().get("/api/v1/nothing-here")
+    assert answer.status_code == 404
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+def test_every_domain_error_has_a_code_and_a_chinese_message():
+    import linli.api  # noqa: F401  (imports every app's errors)
+
+    codes = set()
+    for cls in _all_subclasses(DomainError):
+        assert 400 <= cls.status < 500, cls
+        codes.add(cls.code)
+        with translation.override("en"):
+            english = str(cls.message)
+        with translation.override("zh-hans"):
+            chinese = str(cls.message)
+        assert chinese != english, f"{cls.__name__} lacks a zh-Hans translation"
+    assert len(codes) >= 30

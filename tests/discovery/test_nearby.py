@@ -1,0 +1,104 @@
+"""GET /stores/nearby: nearest first, radius and category filters, stable cursor pages."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings as hsettings
+from hypothesis import strategies as st
+
+from linli.discovery.geo import bounding_box, haversine_m
+from linli.merchants.models import StoreCategory
+from tests.fixtures import Api, make_store
+
+pytestmark = pytest.mark.django_db
+
+CENTRE = (31.2304, 121.4737)
+
+
+def _ring(n: int, step_m: float = 150.0):
+    """n stores on a spiral leaving the centre, each farther than the last."""
+    stores = []
+    for i in range(n):
+        d = (i + 1) * step_m
+        bearing = i * 0.9
+        lat = CENTRE[0] + math.degrees(d * math.cos(bearing) / 6_371_008.8)
+        lng = CENTRE[1] + math.degrees(d * math.sin(bearing) / (6_371_008.8 * math.cos(math.radians(CENTRE[0]))))
+        stores.append(make_store(name=f"店{i:02d}", lat=lat, lng=lng))
+    return stores
+
+
+def test_nearest_first_with_distances_and_radius():
+    stores = _ring(8)
+    answer = Api().get("/stores/nearby", {"lat": CENTRE[0], "lng": CENTRE[1], "radius_m": 700})
+    assert answer.status_code == 200
+    items = answer.json()["items"]
+    assert [i["id"] for i in items] == [s.public_id for s in stores[:4]]
+    assert [i["distance_m"] for i in items] == [150, 300, 450, 600]
+    assert answer.json()["next"] is None
+    assert set(items[0]) >= {"id", "name", "distance_m", "is_open", "delivery_fee_fen"}
+
+
+def test_cursor_pages_cover_everything_once_in_order():
+    stores = _ring(25, step_m=100)
+    seen, cursor = [], None
+    while True:
+        params = {"lat": CENTRE[0], "lng": CENTRE[1], "radius_m": 5000, "limit": 7}
+        if cursor:
+            params["cursor"] = cursor
+        page = Api().get("/stores/nearby", params).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert seen == [s.public_id for s in stores]
+
+
+def test_category_filter():
+    _ring(3)
+    flowers = StoreCategory.objects.create(slug="flowers", name_zh="鲜花", name_en="Flowers")
+    florist = make_store(name="花点时间", lat=CENTRE[0] + 0.001, lng=CENTRE[1], category=flowers)
+    items = Api().get("/stores/nearby", {"lat": CENTRE[0], "lng": CENTRE[1], "category": "flowers"}).json()["items"]
+    assert [i["id"] for i in items] == [florist.public_id]
+
+
+def test_closed_stores_are_not_listed_and_paused_ones_show_closed():
+    make_store(name="已关店", status="closed")
+    paused = make_store(name="忙碌中", status="paused")
+    items = Api().get("/stores/nearby", {"lat": CENTRE[0], "lng": CENTRE[1]}).json()["items"]
+    assert [(i["id"], i["is_open"]) for i in items] == [(paused.public_id, False)]
+
+
+@pytest.mark.parametrize("params", [
+    {"lat": 91, "lng": 121}, {"lat": 31, "lng": 181}, {"lat": "x", "lng": 121},
+    {"lng": 121}, {"lat": 31, "lng": 121, "radius_m": 0}, {"lat": 31, "lng": 121, "radius_m": 10**7},
+    {"lat": 31, "lng": 121, "limit": 0}, {"lat": 31, "lng": 121, "limit": 1000},
+])
+def test_bad_query_is_422(params):
+    answer = Api().get("/stores/nearby", params)
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_input"
+
+
+def test_garbage_cursor_is_422():
+    answer = Api().get("/stores/nearby", {"lat": 31, "lng": 121, "cursor": "!!not-a-cursor"})
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_cursor"
+
+
+def test_store_detail_and_menu_404_for_unknown_store():
+    for path in ("/stores/sto_missing", "/stores/sto_missing/menu"):
+        answer = Api().get(path)
+        assert answer.status_code == 404 and answer.json()["code"] == "store_not_found"
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(lat=st.floats(-80, 80), lng=st.floats(-179, 179), radius=st.floats(10, 50_000),
+       bearing=st.floats(0, 2 * math.pi), frac=st.floats(0, 0.999))
+def test_bounding_box_contains_every_point_within_the_radius(lat, lng, radius, bearing, frac):
+    d = radius * frac
+    plat = lat + math.degrees(d * math.cos(bearing) / 6_371_008.8)
+    plng = lng + math.degrees(d * math.sin(bearing) / (6_371_008.8 * math.cos(math.radians(plat))))
+    if haversine_m(lat, lng, plat, plng) > radius:
+        return  # the projection overshot; only points truly inside matter
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)
+    assert min_lat <= plat <= max_lat and min_lng <= plng <= max_lng
