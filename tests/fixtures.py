@@ -16,7 +16,14 @@ from linli.accounts.sms import OutboxSmsProvider
 from linli.delivery.models import Rider
 from linli.inventory.services import stock_set
 from linli.merchants.hours import every_day
-from linli.merchants.models import MenuCategory, Merchant, MerchantMember, Product, Store, StoreCategory
+from linli.merchants.models import (
+    MenuCategory,
+    Merchant,
+    MerchantMember,
+    Product,
+    Store,
+    StoreCategory,
+)
 from linli.merchants.services import merchant_create, store_create
 
 PEOPLES_SQUARE = (31.2304, 121.4737)

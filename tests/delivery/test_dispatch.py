@@ -9,7 +9,14 @@ from linli.delivery.services import dispatch_pending
 from linli.orders.models import Order
 from linli.orders.services import order_transition_as
 from tests.fixtures import (
-    Api, delivery_address, make_product, make_rider, make_staff, make_store, password_login, sms_login,
+    Api,
+    delivery_address,
+    make_product,
+    make_rider,
+    make_staff,
+    make_store,
+    password_login,
+    sms_login,
 )
 
 pytestmark = pytest.mark.django_db

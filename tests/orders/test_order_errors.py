@@ -8,7 +8,15 @@ import pytest
 from linli.inventory.models import StockItem, StockMovement
 from linli.merchants.hours import every_day
 from linli.orders.models import Order, OrderItem
-from tests.fixtures import Api, delivery_address, make_product, make_staff, make_store, password_login, sms_login
+from tests.fixtures import (
+    Api,
+    delivery_address,
+    make_product,
+    make_staff,
+    make_store,
+    password_login,
+    sms_login,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,14 @@ from linli.inventory.models import StockItem, StockMovement
 from linli.payments.gateways.sandbox import sandbox_notification_build
 from linli.payments.models import GatewayNotification, Payment, SandboxTrade
 from tests.fixtures import (
-    Api, delivery_address, make_product, make_rider, make_staff, make_store, password_login, sms_login,
+    Api,
+    delivery_address,
+    make_product,
+    make_rider,
+    make_staff,
+    make_store,
+    password_login,
+    sms_login,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit hooks run, as in production

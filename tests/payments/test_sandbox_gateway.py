@@ -12,7 +12,10 @@ from linli.inventory.models import StockItem
 from linli.orders.models import Order
 from linli.orders.services import orders_cancel_unpaid
 from linli.payments.gateways.sandbox import (
-    SIGNATURE_HEADER, TIMESTAMP_HEADER, sandbox_notification_build, sign,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sandbox_notification_build,
+    sign,
 )
 from linli.payments.models import GatewayNotification, Payment, Refund, SandboxTrade
 from tests.fixtures import delivery_address, make_product, make_store, sms_login
