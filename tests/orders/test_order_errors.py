@@ -65,6 +65,7 @@ CASES = [
     ("unknown store", lambda s, p: {"store_id": "sto_nope"}, 404, "store_not_found"),
     ("address outside delivery radius", lambda s, p: {"address": delivery_address(lat=31.30, lng=121.50)}, 422, "address_out_of_range"),
     ("delivery without address", lambda s, p: {"address": None}, 422, "address_required"),
+    ("bad contact phone", lambda s, p: {"address": {**delivery_address(), "contact_phone": "12345"}}, 422, "invalid_phone"),
     ("unknown fulfilment", lambda s, p: {"fulfilment": "teleport"}, 422, "invalid_input"),
     ("latitude out of range", lambda s, p: {"address": {**delivery_address(), "lat": 91}}, 422, "invalid_input"),
     ("quantity not a number", lambda s, p: {"items": [{"product_id": p.public_id, "quantity": "two"}]}, 422, "invalid_input"),

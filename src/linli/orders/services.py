@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from linli.accounts.models import PlatformRole, User
+from linli.accounts.phone import phone_normalise
 from linli.core.errors import IdempotencyKeyReused, IllegalTransition, PermissionDenied
 from linli.discovery.geo import haversine_m
 from linli.inventory.services import stock_release, stock_take
@@ -127,6 +128,8 @@ def order_place(
     if delivery:
         if address is None:
             raise errors.AddressRequired()
+        address = replace(address, contact_phone=phone_normalise(
+            address.contact_phone, region=settings.LINLI_DEFAULT_REGION))
         distance_m = round(haversine_m(store.lat, store.lng, address.lat, address.lng))
         if distance_m > store.delivery_radius_m:
             raise errors.AddressOutOfRange(distance_m=distance_m, radius_m=store.delivery_radius_m)
