@@ -43,7 +43,7 @@ run: seed
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: migrate
+bench: setup
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 lint: setup
