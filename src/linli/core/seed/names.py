@@ -16,7 +16,7 @@ GIVEN_CHARS: tuple[str, ...] = tuple(
 )
 
 NICK_FRONTS: tuple[str, ...] = (
-    "快乐的", "爱吃", "深夜", "安静的", "元气", "路过的", "努力的", "佛系", "会飞的", "不吃香菜的",
+    "快乐的", "爱笑的", "深夜", "安静的", "元气", "路过的", "努力的", "佛系", "会飞的", "不吃香菜的",
     "早睡早起的", "温柔的", "迷糊的", "认真的", "周末", "干饭", "吃不胖的", "喜欢下雨的",
 )
 NICK_BACKS: tuple[str, ...] = (
@@ -26,5 +26,5 @@ NICK_BACKS: tuple[str, ...] = (
 # A surname then one of these: "王先生", "李同学".
 NICK_TITLES: tuple[str, ...] = ("先生", "女士", "小姐", "同学", "老师", "师傅", "阿姨", "大哥")
 NICK_LATIN: tuple[str, ...] = (
-    "Momo", "Lucky", "Coco", "Kiki", "Leo", "Amy", "Jack", "Yoyo", "Sunny", "Vivian", "Tony", "Lily",
+    "Momo", "Lucky", "Coco", "Kiki", "Leo", "Amy", "Jack", "Yoyo", "Sunny", "Vivian", "Tony",
 )
