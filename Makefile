@@ -48,6 +48,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/linli/orders/pricing.py src/linli/merchants/hours.py src/linli/discovery/geo.py src/linli/core/statemachine.py src/linli/core/ids.py src/linli/core/seed src/linli/*/services.py
 
 worker: setup
 	$(BIN)/celery -A linli worker -B -l info
