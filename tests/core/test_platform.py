@@ -17,7 +17,7 @@ def test_healthz_reports_database_and_cache():
     body = answer.json()
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True and body["database"]["vendor"] in {"sqlite", "postgresql"}
-    assert body["cache"]["ok"] is True
+    assert body["cache"]["ok"] is True and body["cache"]["backend"] in {"LocMemCache", "RedisCache"}
 
 
 def test_openapi_lists_the_order_loop():
@@ -36,6 +36,13 @@ def test_interactive_docs_are_served_without_a_cdn():
     assert page.status_code == 200
     html = page.content.decode()
     assert "swagger-ui" in html and "cdn." not in html
+
+
+def test_malformed_json_body_is_a_clear_400():
+    answer = Client().post("/api/v1/auth/sms-code", "not json", content_type="application/json",
+                           headers={"Accept-Language": "zh-hans"})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "malformed_body" and answer.json()["message"] == "请求内容不是有效的 JSON。"
 
 
 def test_unknown_api_path_is_json_404():

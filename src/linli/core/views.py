@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,7 +26,7 @@ def _check_database() -> dict[str, object]:
 
 
 def _check_cache() -> dict[str, object]:
-    backend = type(cache).__name__
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     started = time.perf_counter()
     try:
         cache.set("healthz:probe", "1", timeout=5)
