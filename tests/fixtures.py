@@ -73,6 +73,14 @@ def sms_login(phone: str) -> tuple[Api, dict[str, Any]]:
     return api, body
 
 
+def token_api(user: User) -> Api:
+    """An API client already holding the user's access token (no login round trip)."""
+    from linli.accounts.tokens import token_pair_issue
+
+    return Api(token=token_pair_issue(user_public_id=user.public_id,
+                                      token_version=user.token_version)["access_token"])
+
+
 def password_login(login: str, password: str = PASSWORD) -> Api:
     api = Api()
     answer = api.post("/auth/password-login", {"login": login, "password": password})

@@ -12,9 +12,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from linli.accounts.models import User
-from linli.accounts.tokens import token_pair_issue
 from linli.wsgi import application
-from tests.fixtures import make_product, make_store
+from tests.fixtures import make_product, make_store, token_api
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
@@ -34,8 +33,7 @@ def wsgi_inside_test_transaction():
 def bearer(db, wsgi_inside_test_transaction) -> dict[str, str]:
     make_product(make_store())
     user = User.objects.create_user(username="+8613800138000", phone="+8613800138000")
-    token = token_pair_issue(user_public_id=user.public_id, token_version=0)["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token_api(user).token}"}
 
 
 @schema.parametrize()

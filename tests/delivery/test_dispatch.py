@@ -9,7 +9,6 @@ from linli.delivery.services import dispatch_pending
 from linli.orders.models import Order
 from linli.orders.services import order_transition_as
 from tests.fixtures import (
-    Api,
     delivery_address,
     make_product,
     make_rider,
@@ -17,6 +16,7 @@ from tests.fixtures import (
     make_store,
     password_login,
     sms_login,
+    token_api,
 )
 
 pytestmark = pytest.mark.django_db
@@ -36,12 +36,6 @@ def _accepted_delivery_order():
     return store, order, merchant
 
 
-def _token_for(user) -> Api:
-    from linli.accounts.tokens import token_pair_issue
-
-    return Api(token=token_pair_issue(user_public_id=user.public_id, token_version=0)["access_token"])
-
-
 def test_nearest_online_rider_gets_the_task():
     near = make_rider(lat=31.2310, lng=121.4740)
     make_rider(lat=31.2500, lng=121.4900)
@@ -58,7 +52,7 @@ def test_task_waits_for_a_rider_then_goes_to_the_one_who_comes_online():
     assert task.status == "unassigned" and task.rider is None
     assert dispatch_pending() == 0
     late = make_rider(lat=31.2306, lng=121.4739, online=False)
-    answer = _token_for(late).post("/rider/shift", {"online": True, "lat": 31.2306, "lng": 121.4739})
+    answer = token_api(late).post("/rider/shift", {"online": True, "lat": 31.2306, "lng": 121.4739})
     assert answer.status_code == 200 and answer.json()["online"] is True
     task.refresh_from_db()
     assert task.rider.user == late
@@ -76,14 +70,14 @@ def test_other_riders_and_non_riders_cannot_touch_the_task():
     _, order, merchant = _accepted_delivery_order()
     task = DeliveryTask.objects.get(order__public_id=order["id"])
     assert task.rider.user == mine
-    stolen = _token_for(other).post(f"/rider/tasks/{task.public_id}/pickup")
+    stolen = token_api(other).post(f"/rider/tasks/{task.public_id}/pickup")
     assert stolen.status_code == 404 and stolen.json()["code"] == "delivery_task_not_found"
     not_rider = merchant.post(f"/rider/tasks/{task.public_id}/pickup")
     assert not_rider.status_code == 403 and not_rider.json()["code"] == "not_a_rider"
     # The assigned rider cannot pick up before the kitchen marks it ready.
-    early = _token_for(mine).post(f"/rider/tasks/{task.public_id}/pickup")
+    early = token_api(mine).post(f"/rider/tasks/{task.public_id}/pickup")
     assert early.status_code == 409 and early.json()["code"] == "illegal_transition"
-    skipped = _token_for(mine).post(f"/rider/tasks/{task.public_id}/deliver")
+    skipped = token_api(mine).post(f"/rider/tasks/{task.public_id}/deliver")
     assert skipped.status_code == 409
     assert Order.objects.get(public_id=order["id"]).status == "accepted"
 
@@ -94,7 +88,7 @@ def test_cancelling_after_acceptance_cancels_the_delivery(settings):
     from linli.accounts.models import PlatformRole, User
 
     operator = User.objects.create_user(username="ops", password="x" * 12, platform_role=PlatformRole.OPERATOR)
-    answer = _token_for(operator).post(f"/orders/{order['id']}/cancel", {"note": "商家缺货"})
+    answer = token_api(operator).post(f"/orders/{order['id']}/cancel", {"note": "商家缺货"})
     assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
     assert DeliveryTask.objects.get(order__public_id=order["id"]).status == "cancelled"
 
@@ -102,6 +96,6 @@ def test_cancelling_after_acceptance_cancels_the_delivery(settings):
 @pytest.mark.parametrize("body", [{"online": True}, {"online": True, "lat": 95, "lng": 121}, {"lat": 31}])
 def test_bad_shift_input_is_refused(body):
     rider = make_rider(lat=31.23, lng=121.47, online=False)
-    answer = _token_for(rider).post("/rider/shift", body)
+    answer = token_api(rider).post("/rider/shift", body)
     assert answer.status_code == 422
     assert answer.json()["code"] in {"invalid_location", "invalid_input"}

@@ -14,12 +14,11 @@ from django.db import connection
 from django.test import Client
 
 from linli.accounts.models import User
-from linli.accounts.tokens import token_pair_issue
 from linli.inventory.models import StockItem, StockMovement
 from linli.orders.models import Order, OrderEvent
 from linli.payments.gateways.sandbox import sandbox_notification_build
 from linli.payments.models import Payment, SandboxTrade
-from tests.fixtures import Api, delivery_address, make_product, make_store
+from tests.fixtures import Api, delivery_address, make_product, make_store, token_api
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -45,8 +44,7 @@ def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
 
 
 def _consumer(n: int) -> Api:
-    user = User.objects.create_user(username=f"+86139000{n:05d}", phone=f"+86139000{n:05d}")
-    return Api(token=token_pair_issue(user_public_id=user.public_id, token_version=0)["access_token"])
+    return token_api(User.objects.create_user(username=f"+86139000{n:05d}", phone=f"+86139000{n:05d}"))
 
 
 def _order_call(api: Api, store, product, key: str, quantity: int = 1) -> Callable[[], Any]:

@@ -101,6 +101,7 @@ def test_signed_notification_with_the_wrong_amount_is_refused(unpaid):
     answer = _notify(body, headers)
     assert answer.status_code == 400 and answer.json()["code"] == "amount_mismatch"
     assert Order.objects.get().status == "pending_payment"
+    assert GatewayNotification.objects.get().outcome == "amount_mismatch"
 
 
 def test_unknown_payment_and_provider_are_404(unpaid):

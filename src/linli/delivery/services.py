@@ -10,20 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
-from linli.core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from linli.core.errors import IllegalTransition, InvalidInput, NotFound
 from linli.discovery.geo import bounding_box, haversine_m
 from linli.orders.models import Order
 from linli.orders.services import order_transition_as
 
 from .models import DeliveryEvent, DeliveryTask, Rider
+from .selectors import rider_for_user
 
 DISPATCH_RADIUS_M = 5000
 LOCATION_FRESH_FOR = timedelta(minutes=10)
-
-
-class NotARider(PermissionDenied):
-    code = "not_a_rider"
-    message = _("Only registered riders can do this.")
 
 
 class TaskNotFound(NotFound):
@@ -34,13 +30,6 @@ class TaskNotFound(NotFound):
 class InvalidLocation(InvalidInput):
     code = "invalid_location"
     message = _("Latitude must be within ±90 and longitude within ±180.")
-
-
-def rider_for_user(user: User) -> Rider:
-    rider = Rider.objects.filter(user=user).first()
-    if rider is None:
-        raise NotARider()
-    return rider
 
 
 def _check_location(lat: float, lng: float) -> None:

@@ -90,16 +90,23 @@ def payment_notification_handle(*, provider: str, body: bytes, headers: dict[str
                                            outcome="signature_invalid")
         logger.warning("rejected %s notification with a bad signature", provider)
         raise
-    with transaction.atomic():
-        payment = (Payment.objects.select_for_update().select_related("order")
-                   .filter(public_id=note.out_trade_no, provider=provider).first())
-        if payment is None:
-            raise PaymentNotFound(payment_id=note.out_trade_no)
-        if note.amount_fen != payment.amount_fen:
-            raise AmountMismatch(expected=payment.amount_fen, notified=note.amount_fen)
-        outcome = _payment_apply(payment, note.succeeded)
+    try:
+        with transaction.atomic():
+            payment = (Payment.objects.select_for_update().select_related("order")
+                       .filter(public_id=note.out_trade_no, provider=provider).first())
+            if payment is None:
+                raise PaymentNotFound(payment_id=note.out_trade_no)
+            if note.amount_fen != payment.amount_fen:
+                raise AmountMismatch(expected=payment.amount_fen, notified=note.amount_fen)
+            outcome = _payment_apply(payment, note.succeeded)
+            GatewayNotification.objects.create(provider=provider, notify_id=note.notify_id,
+                                               body=raw, verified=True, outcome=outcome)
+    except (PaymentNotFound, AmountMismatch) as exc:
+        # Signed by the gateway yet unusable: keep it for reconciliation, then refuse.
         GatewayNotification.objects.create(provider=provider, notify_id=note.notify_id, body=raw,
-                                           verified=True, outcome=outcome)
+                                           verified=True, outcome=exc.code)
+        logger.error("gateway %s notification refused: %s %s", provider, exc.code, exc.details)
+        raise
     return outcome
 
 
