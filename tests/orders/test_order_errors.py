@@ -193,3 +193,42 @@ def test_cancelling_an_unpaid_order_returns_its_stock(shop, consumer):
     again = consumer.post(f"/orders/{order_id}/cancel", {})
     assert again.status_code == 409 and again.json()["code"] == "illegal_transition"
     assert StockItem.objects.get(product=product).quantity == 5
+
+
+def test_sold_out_and_out_of_window_products_are_refused(shop, consumer):
+    store, product = shop
+    product.is_sold_out = True
+    product.save()
+    answer = consumer.post("/orders", _body(store, product), headers={"Idempotency-Key": "so"})
+    assert answer.status_code == 409 and answer.json()["code"] == "product_sold_out"
+    product.is_sold_out = False
+    product.availability = [["00:00", "00:01"]]  # breakfast-only style window, never now in practice
+    product.save()
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from linli.accounts.models import User
+    from linli.orders.errors import ProductNotAvailableNow
+    from linli.orders.services import LineInput, order_place
+
+    at_noon = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with pytest.raises(ProductNotAvailableNow):
+        order_place(consumer=User.objects.get(phone="+8613800138000"), store_id=store.public_id,
+                    lines=[LineInput(product_id=product.public_id, quantity=1)], fulfilment="pickup",
+                    address=None, idempotency_key="window", now=at_noon)
+    _assert_nothing_written(product)
+
+
+def test_unlimited_stock_is_never_short_and_never_counted_down(consumer):
+    from linli.inventory.services import stock_set
+
+    store = make_store()
+    noodles = make_product(store, name="现煮面", stock=0)
+    stock_set(product=noodles, quantity=0, unlimited=True)
+    body = _body(store, noodles, items=[{"product_id": noodles.public_id, "quantity": 50}])
+    answer = consumer.post("/orders", body, headers={"Idempotency-Key": "unl"})
+    assert answer.status_code == 201, answer.content
+    item = StockItem.objects.get(product=noodles)
+    assert (item.quantity, item.unlimited) == (0, True)
+    consumer.post(f"/orders/{answer.json()['id']}/cancel", {})
+    assert StockItem.objects.get(product=noodles).quantity == 0

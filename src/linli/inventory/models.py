@@ -12,6 +12,7 @@ class StockItem(models.Model):
     product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="stock")
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock_items")
     quantity = models.IntegerField(default=0)
+    unlimited = models.BooleanField(default=False)  # made to order: never runs out
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -21,7 +21,9 @@ class StockInsufficient(Conflict):
     message = _("Not enough stock for this product.")
 
 
-def stock_set(*, product: Product, quantity: int, actor: User | None = None) -> StockItem:
+def stock_set(*, product: Product, quantity: int, actor: User | None = None,
+              unlimited: bool = False) -> StockItem:
+    """Set the count (merchant stocktake) or mark the product made-to-order (unlimited)."""
     if quantity < 0:
         raise ValueError("quantity must be >= 0")
     with transaction.atomic():
@@ -30,7 +32,8 @@ def stock_set(*, product: Product, quantity: int, actor: User | None = None) -> 
         )
         delta = quantity - item.quantity
         item.quantity = quantity
-        item.save(update_fields=["quantity", "updated_at"])
+        item.unlimited = unlimited
+        item.save(update_fields=["quantity", "unlimited", "updated_at"])
         if delta:
             StockMovement.objects.create(
                 product=product, store_id=product.store_id, delta=delta,
@@ -51,8 +54,10 @@ def stock_take(
     movements = []
     for product, quantity in sorted(lines, key=lambda line: line[0].pk):
         taken = StockItem.objects.filter(
-            product_id=product.pk, store_id=store_id, quantity__gte=quantity
-        ).update(quantity=F("quantity") - quantity)
+            product_id=product.pk, store_id=store_id, unlimited=False, quantity__gte=quantity
+        ).update(quantity=F("quantity") - quantity) or StockItem.objects.filter(
+            product_id=product.pk, store_id=store_id, unlimited=True
+        ).exists()
         if not taken:
             available = (
                 StockItem.objects.filter(product_id=product.pk)
@@ -75,7 +80,7 @@ def stock_release(
     """Give back what `stock_take` took: (product_id, quantity) lines of a cancelled order."""
     movements = []
     for product_id, quantity in sorted(lines):
-        StockItem.objects.filter(product_id=product_id, store_id=store_id).update(
+        StockItem.objects.filter(product_id=product_id, store_id=store_id, unlimited=False).update(
             quantity=F("quantity") + quantity
         )
         movements.append(

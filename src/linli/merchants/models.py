@@ -87,6 +87,15 @@ class Store(TimeStamped):
     prep_minutes = models.PositiveSmallIntegerField(default=15)
     avg_price_fen = models.PositiveIntegerField(default=0)
     rating = models.DecimalField(max_digits=2, decimal_places=1, default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+    sales_30d = models.PositiveIntegerField(default=0)  # completed orders, last 30 days
+    tags = models.JSONField(default=list, blank=True)  # ["老字号", "免费WiFi"]
+    # Date-specific hours overriding the weekly ones: {"2026-10-01": [] (closed) | [[start, end], ...]}
+    special_hours = models.JSONField(default=dict, blank=True)
+    # Optional polygon [[lat, lng], ...]; when set it replaces the delivery radius.
+    delivery_zone = models.JSONField(null=True, blank=True)
+    # Fee by distance, ascending: [{"max_m": 1000, "fee_fen": 300}, ...]; empty = flat fee.
+    delivery_fee_tiers = models.JSONField(default=list, blank=True)
 
     class Meta:
         db_table = "merchants_store"
@@ -94,6 +103,17 @@ class Store(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StorePhoto(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="stores/%Y/%m/")
+    sort = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "merchants_store_photo"
+        ordering = ["sort", "id"]
 
 
 class MenuCategory(models.Model):
@@ -107,7 +127,12 @@ class MenuCategory(models.Model):
 
 
 class Product(TimeStamped):
+    class Kind(models.TextChoices):
+        GOODS = "goods"  # food and retail: stock, packaging, delivery
+        SERVICE = "service"  # beauty, fitness, education: a duration, booked or redeemed in store
+
     public_id = PublicIdField(prefix="prd")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.GOODS)
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="products")
     menu_category = models.ForeignKey(
         MenuCategory, on_delete=models.SET_NULL, null=True, related_name="products"
@@ -115,7 +140,13 @@ class Product(TimeStamped):
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=500, blank=True)
     price_fen = models.PositiveIntegerField()
-    is_available = models.BooleanField(default=True)
+    is_available = models.BooleanField(default=True)  # listed at all
+    is_sold_out = models.BooleanField(default=False)  # listed, "已售罄" for now
+    image = models.ImageField(upload_to="products/%Y/%m/", blank=True)
+    tags = models.JSONField(default=list, blank=True)  # ["招牌", "辣"]
+    # Daily windows when it can be ordered, store-local: [["06:00", "10:30"]]; empty = always.
+    availability = models.JSONField(default=list, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)  # services
     sort = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -124,3 +155,130 @@ class Product(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductVariant(models.Model):
+    """A 规格: one size or portion of a product, priced as a delta on the product price."""
+
+    public_id = PublicIdField(prefix="var")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(max_length=50)
+    price_delta_fen = models.IntegerField(default=0)
+    is_available = models.BooleanField(default=True)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        db_table = "merchants_product_variant"
+        ordering = ["sort", "id"]
+
+
+class OptionGroup(models.Model):
+    """A 加料 / 口味 group: the consumer picks between min_choices and max_choices options."""
+
+    public_id = PublicIdField(prefix="opg")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="option_groups")
+    name = models.CharField(max_length=50)
+    min_choices = models.PositiveSmallIntegerField(default=0)  # 0 = optional
+    max_choices = models.PositiveSmallIntegerField(default=1)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        db_table = "merchants_option_group"
+        ordering = ["sort", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(min_choices__lte=models.F("max_choices")),
+                                   name="option_group_min_le_max"),
+        ]
+
+
+class Option(models.Model):
+    public_id = PublicIdField(prefix="opt")
+    group = models.ForeignKey(OptionGroup, on_delete=models.CASCADE, related_name="options")
+    name = models.CharField(max_length=50)
+    price_delta_fen = models.PositiveIntegerField(default=0)
+    is_available = models.BooleanField(default=True)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        db_table = "merchants_option"
+        ordering = ["sort", "id"]
+
+
+class MerchantApplication(TimeStamped):
+    """A would-be merchant's application; approval creates the merchant and first store."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        SUBMITTED = "submitted"
+        NEEDS_CHANGES = "needs_changes"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    public_id = PublicIdField(prefix="apl")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="merchant_applications"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    legal_name = models.CharField(max_length=200, blank=True)
+    licence_number = models.CharField(max_length=32, blank=True)  # 统一社会信用代码
+    contact_name = models.CharField(max_length=50, blank=True)
+    contact_phone = models.CharField(max_length=20, blank=True)
+    category = models.ForeignKey(StoreCategory, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    city_code = models.CharField(max_length=16, blank=True)
+    store_name = models.CharField(max_length=100, blank=True)
+    store_address = models.CharField(max_length=255, blank=True)
+    store_lat = models.FloatField(null=True, blank=True)
+    store_lng = models.FloatField(null=True, blank=True)
+    store_phone = models.CharField(max_length=20, blank=True)
+    # Settlement account. Shown masked in every answer; encrypted at rest with issue 14.
+    bank_account_name = models.CharField(max_length=100, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    bank_account_number = models.CharField(max_length=40, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)  # reason for reject / changes
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="applications")
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "merchants_application"
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+
+class ApplicationDocument(models.Model):
+    class Kind(models.TextChoices):
+        LICENCE = "licence"  # 营业执照
+        PERMIT = "permit"  # 食品经营许可证 etc.
+        ID_CARD = "id_card"
+        STOREFRONT = "storefront"  # 门头照
+
+    public_id = PublicIdField(prefix="doc")
+    application = models.ForeignKey(MerchantApplication, on_delete=models.CASCADE,
+                                    related_name="documents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    file = models.FileField(upload_to="applications/%Y/%m/")
+    content_type = models.CharField(max_length=50)
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "merchants_application_document"
+
+
+class ApplicationEvent(models.Model):
+    application = models.ForeignKey(MerchantApplication, on_delete=models.CASCADE,
+                                    related_name="events")
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_role = models.CharField(max_length=16)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "merchants_application_event"
+        ordering = ["id"]

@@ -35,6 +35,16 @@ class ProductUnavailable(Conflict):
     message = _("A product in the order is no longer on sale.")
 
 
+class ProductSoldOut(Conflict):
+    code = "product_sold_out"
+    message = _("A product in the order is sold out.")
+
+
+class ProductNotAvailableNow(Conflict):
+    code = "product_not_available_now"
+    message = _("A product in the order cannot be ordered at this time of day.")
+
+
 class StoreClosed(Conflict):
     code = "store_closed"
     message = _("The store is not taking orders right now.")

@@ -7,6 +7,7 @@ import json
 import secrets
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,6 +18,7 @@ from linli.accounts.phone import phone_normalise
 from linli.core.errors import IdempotencyKeyReused, IllegalTransition, PermissionDenied
 from linli.discovery.geo import haversine_m
 from linli.inventory.services import stock_release, stock_take
+from linli.merchants.hours import every_day, is_open_at
 from linli.merchants.models import MerchantMember, Product
 from linli.merchants.selectors import store_get, store_is_open
 
@@ -113,6 +115,7 @@ def order_place(
     now = now or timezone.now()
     if not store_is_open(store=store, at=now):
         raise errors.StoreClosed(store_id=store.public_id)
+    local_now = now.astimezone(ZoneInfo(store.timezone))
     products = {p.public_id: p for p in Product.objects.filter(public_id__in=list(quantities))}
     for product_id in quantities:
         product = products.get(product_id)
@@ -122,6 +125,10 @@ def order_place(
             raise errors.ProductNotInStore(product_id=product_id)
         if not product.is_available:
             raise errors.ProductUnavailable(product_id=product_id)
+        if product.is_sold_out:
+            raise errors.ProductSoldOut(product_id=product_id)
+        if product.availability and not is_open_at(every_day(*product.availability), local_now):
+            raise errors.ProductNotAvailableNow(product_id=product_id, windows=product.availability)
 
     delivery = fulfilment == Order.Fulfilment.DELIVERY
     distance_m = None
