@@ -14,6 +14,7 @@ from linli.accounts.api import router as accounts_router
 from linli.core.errors import DomainError
 from linli.delivery.api import router as delivery_router
 from linli.discovery.api import router as discovery_router
+from linli.merchants.api_catalog import router as catalog_router
 from linli.orders.api import router as orders_router
 from linli.payments.api import router as payments_router
 
@@ -68,6 +69,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("", accounts_router)
 api.add_router("", discovery_router)
+api.add_router("", catalog_router)
 api.add_router("", orders_router)
 api.add_router("", payments_router)
 api.add_router("", delivery_router)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from linli.merchants.selectors import store_get, store_is_open, store_menu
+from linli.merchants.selectors import store_get, store_is_open
 
 from .selectors import store_list_nearby
 
@@ -64,24 +64,6 @@ class StoreOut(Schema):
     prep_minutes: int
 
 
-class ProductOut(Schema):
-    id: str
-    name: str
-    description: str
-    price_fen: int
-    stock: int
-
-
-class MenuSection(Schema):
-    name: str
-    products: list[ProductOut]
-
-
-class MenuOut(Schema):
-    store_id: str
-    sections: list[MenuSection]
-
-
 @router.get("/stores/nearby", response=NearbyOut, summary="Stores near a point, nearest first")
 def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> dict[str, Any]:
     items, next_cursor = store_list_nearby(
@@ -102,20 +84,3 @@ def store_detail(request: HttpRequest, store_id: str) -> dict[str, Any]:
         "delivery_fee_fen": s.delivery_fee_fen, "packaging_fee_fen": s.packaging_fee_fen,
         "prep_minutes": s.prep_minutes,
     }
-
-
-@router.get("/stores/{store_id}/menu", response=MenuOut, summary="The store's menu with stock")
-def menu(request: HttpRequest, store_id: str) -> dict[str, Any]:
-    store = store_get(public_id=store_id)
-    sections = [
-        {
-            "name": section.name,
-            "products": [
-                {"id": p.public_id, "name": p.name, "description": p.description,
-                 "price_fen": p.price_fen, "stock": getattr(getattr(p, "stock", None), "quantity", 0)}
-                for p in section.products.all()
-            ],
-        }
-        for section in store_menu(store=store)
-    ]
-    return {"store_id": store.public_id, "sections": sections}
