@@ -57,10 +57,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _fresh_nearby_index(settings):
+    settings.LINLI_NEARBY_REFRESH_SECONDS = 0  # see every store change at once
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
+    """Each test starts with an empty cache and an empty in-memory store index (the index
+    otherwise remembers stores from earlier tests' rolled-back transactions)."""
+    from linli.discovery.selectors import nearby_index_reset
+
     cache.clear()
+    nearby_index_reset()
     yield
     cache.clear()
+    nearby_index_reset()
 
 
 @pytest.fixture(autouse=True)

@@ -150,6 +150,11 @@ LINLI_SMS_DAILY_LIMIT = 10
 LINLI_SMS_MAX_ATTEMPTS = 5
 LINLI_DEFAULT_REGION = "CN"  # phone numbers without a +country code are read as Chinese
 
+# --- discovery ------------------------------------------------------------------
+# How stale the in-memory nearby index may be: each process re-reads changed stores at
+# most this often (seconds).
+LINLI_NEARBY_REFRESH_SECONDS = float(os.environ.get("LINLI_NEARBY_REFRESH_SECONDS", "1.0"))
+
 # --- orders and payments ----------------------------------------------------------
 LINLI_UNPAID_ORDER_TTL = timedelta(minutes=15)
 LINLI_AUTO_COMPLETE_AFTER = timedelta(hours=24)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from linli.core.auth import require_operator
 from linli.merchants.selectors import store_get, store_is_open
 
 from .selectors import store_list_nearby
+
+MAX_RADIUS_M = 20_000
 
 router = Router(tags=["stores"])
 
@@ -19,10 +22,34 @@ router = Router(tags=["stores"])
 class NearbyQuery(Schema):
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
-    radius_m: int = Field(3000, ge=1, le=50_000)
-    category: str | None = Field(None, max_length=32)
-    cursor: str | None = Field(None, max_length=200)
+    radius_m: int = Field(3000, ge=1, le=MAX_RADIUS_M)
+    category: str | None = Field(None, max_length=32, description="a store category slug")
+    sort: Literal["distance", "rating", "sales", "smart"] = "distance"
+    open_now: bool = False
+    delivers_to_me: bool = Field(False, description="only stores that deliver to (lat, lng)")
+    min_rating: float | None = Field(None, ge=0, le=5)
+    price_min_fen: int | None = Field(None, ge=0, description="average price per person")
+    price_max_fen: int | None = Field(None, ge=0)
+    cursor: str | None = Field(None, max_length=300)
     limit: int = Field(20, ge=1, le=100)
+    debug: bool = Field(False, description="operators only: explain each smart score")
+
+    @model_validator(mode="after")
+    def _price_range(self) -> NearbyQuery:
+        if (self.price_min_fen is not None and self.price_max_fen is not None
+                and self.price_min_fen > self.price_max_fen):
+            raise ValueError("price_min_fen must not exceed price_max_fen")
+        return self
+
+
+class ScoreExplanation(Schema):
+    score: float
+    proximity: float
+    quality: float
+    bayes_rating: float
+    popularity: float
+    open_now: float
+    weights: list[float]
 
 
 class NearbyItem(Schema):
@@ -32,10 +59,16 @@ class NearbyItem(Schema):
     address: str
     distance_m: int
     rating: float
+    rating_count: int
+    sales_30d: int
+    avg_price_fen: int
     min_order_fen: int
     delivery_fee_fen: int
     prep_minutes: int
     is_open: bool
+    delivers_to_me: bool
+    tags: list[str]
+    debug: ScoreExplanation | None = None
 
 
 class NearbyOut(Schema):
@@ -66,8 +99,13 @@ class StoreOut(Schema):
 
 @router.get("/stores/nearby", response=NearbyOut, summary="Stores near a point, nearest first")
 def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> dict[str, Any]:
+    if q.debug:
+        require_operator(request)
     items, next_cursor = store_list_nearby(
-        lat=q.lat, lng=q.lng, radius_m=q.radius_m, category=q.category, cursor=q.cursor, limit=q.limit
+        lat=q.lat, lng=q.lng, radius_m=q.radius_m, category=q.category, cursor=q.cursor,
+        limit=q.limit, sort=q.sort, open_now=q.open_now, delivers_to_me=q.delivers_to_me,
+        min_rating=q.min_rating, price_min_fen=q.price_min_fen, price_max_fen=q.price_max_fen,
+        debug=q.debug,
     )
     return {"items": [asdict(i) for i in items], "next": next_cursor}
 

@@ -1,30 +1,49 @@
-"""Find stores near a point. Bounding box on the (city, lat, lng) index, then exact
-haversine distance, sorted by (distance, id) with an opaque keyset cursor.
+"""Find stores near a point: filters, four sort orders, keyset cursor pages.
 
-The H3 cell on each store is there for the city-scale index of issue 3.
+Reads go through an in-memory `GeoIndex` (see geoindex.py) kept fresh from the
+database: every `LINLI_NEARBY_REFRESH_SECONDS` (1 s) a query re-reads the stores whose `updated_at` moved
+past the index's watermark (with an overlap, so a transaction that commits late is not
+missed) and every `REBUILD_SECONDS` the index is rebuilt from scratch (so rows deleted
+outright disappear too). Only the page's rows are then read from the database.
+The same rows give the same answer on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
+from typing import Any
 
+import numpy as np
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import InvalidInput
-from linli.merchants.hours import is_open_at
-from linli.merchants.models import Store
+from linli.merchants.models import Store, StoreCategory
+from linli.merchants.selectors import store_is_open
 
-from .geo import bounding_box, haversine_m
+from .geo import haversine_m
+from .geoindex import GeoIndex, IndexedStore
+from .ranking import Explanation, explain, smart_scores
+
+REBUILD_SECONDS = 600.0
+WATERMARK_OVERLAP = timedelta(seconds=10)
+SORTS = ("distance", "rating", "sales", "smart")
 
 
 class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
     message = _("The page cursor is not valid; start again from the first page.")
+
+
+class UnknownCategory(InvalidInput):
+    code = "unknown_category"
+    message = _("There is no such store category.")
 
 
 @dataclass(frozen=True)
@@ -35,63 +54,238 @@ class NearbyStore:
     address: str
     distance_m: int
     rating: float
+    rating_count: int
+    sales_30d: int
+    avg_price_fen: int
     min_order_fen: int
     delivery_fee_fen: int
     prep_minutes: int
     is_open: bool
+    delivers_to_me: bool
+    tags: list[str]
+    debug: Explanation | None = None
 
 
-def _cursor_encode(distance: float, public_id: str) -> str:
-    raw = json.dumps([round(distance, 3), public_id]).encode()
+# --- the index and its freshness ---------------------------------------------------------
+
+class _Holder:
+    """The process's index plus what it needs to answer: zones, hours, categories."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.index = GeoIndex()
+        self.watermark: datetime | None = None
+        self.checked_at = 0.0
+        self.built_at = 0.0
+        self.hours_keys: dict[str, int] = {}
+        self.hours: dict[int, tuple[Any, Any, str]] = {}
+        self.zones: dict[int, list[list[float]]] = {}
+        self.public_to_pk: dict[str, int] = {}
+        self.open_cache: tuple[int, dict[int, bool]] = (-1, {})
+
+    def _hours_key(self, opening: Any, special: Any, tz: str) -> int:
+        text = json.dumps([opening, special or {}, tz], sort_keys=True, separators=(",", ":"))
+        key = self.hours_keys.get(text)
+        if key is None:
+            key = self.hours_keys[text] = len(self.hours_keys)
+            self.hours[key] = (opening, special or {}, tz)
+        return key
+
+    def refresh(self) -> None:
+        now = time.monotonic()
+        if now - self.checked_at < settings.LINLI_NEARBY_REFRESH_SECONDS:
+            return
+        if now - self.built_at > REBUILD_SECONDS:
+            self.reset()
+            self.built_at = now
+        self.checked_at = now
+        rows = Store.objects.all()
+        if self.watermark is not None:
+            rows = rows.filter(updated_at__gt=self.watermark - WATERMARK_OVERLAP)
+        fields = ("pk", "public_id", "lat", "lng", "category_id", "rating", "rating_count",
+                  "sales_30d", "avg_price_fen", "delivery_radius_m", "opening_hours",
+                  "special_hours", "timezone", "delivery_zone", "status", "updated_at")
+        upserts, removals = [], []
+        for row in rows.values(*fields).iterator(chunk_size=5000):
+            if self.watermark is None or row["updated_at"] > self.watermark:
+                self.watermark = row["updated_at"]
+            pk = row["pk"]
+            if row["status"] == Store.Status.CLOSED:
+                removals.append(pk)
+                self.zones.pop(pk, None)
+                continue
+            self.public_to_pk[row["public_id"]] = pk
+            zone = row["delivery_zone"]
+            if zone:
+                self.zones[pk] = zone
+            else:
+                self.zones.pop(pk, None)
+            upserts.append(IndexedStore(
+                pk=pk, public_id=row["public_id"], lat=row["lat"], lng=row["lng"],
+                category_id=row["category_id"], rating=float(row["rating"]),
+                rating_count=row["rating_count"], sales_30d=row["sales_30d"],
+                avg_price_fen=row["avg_price_fen"], delivery_radius_m=row["delivery_radius_m"],
+                hours_key=self._hours_key(row["opening_hours"], row["special_hours"], row["timezone"]),
+                has_zone=bool(zone), paused=row["status"] == Store.Status.PAUSED,
+            ))
+        self.index.remove(removals)
+        self.index.upsert(upserts)
+
+    def open_by_key(self, keys: np.ndarray, at: datetime) -> np.ndarray:
+        """Open state per hours key at this minute; cached for the minute."""
+        minute = int(at.timestamp() // 60)
+        cached_minute, states = self.open_cache
+        if cached_minute != minute:
+            states = {}
+            self.open_cache = (minute, states)
+        for key in np.unique(keys).tolist():
+            if key not in states:
+                opening, special, tz = self.hours[key]
+                probe = Store(opening_hours=opening, special_hours=special, timezone=tz,
+                              status=Store.Status.OPEN)
+                states[key] = store_is_open(store=probe, at=at)
+        return np.fromiter((states[k] for k in keys.tolist()), dtype=bool, count=len(keys))
+
+
+_holder = _Holder()
+
+
+def nearby_index_reset() -> None:
+    """Forget the in-memory index (tests; after bulk `.update()` writes to stores)."""
+    with _holder.lock:
+        _holder.reset()
+
+
+def nearby_index_refresh() -> GeoIndex:
+    with _holder.lock:
+        _holder.refresh()
+    return _holder.index
+
+
+# --- cursors -------------------------------------------------------------------------------
+
+def _cursor_encode(key: tuple[float, float], public_id: str) -> str:
+    raw = json.dumps([key[0], key[1], public_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _cursor_decode(cursor: str) -> tuple[float, str]:
+def _cursor_decode(cursor: str) -> tuple[float, float, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        distance, public_id = json.loads(raw)
-        return float(distance), str(public_id)
-    except (ValueError, TypeError) as exc:
+        primary, secondary, public_id = json.loads(raw)
+        pk = _holder.public_to_pk[str(public_id)]
+        return float(primary), float(secondary), pk
+    except (ValueError, TypeError, KeyError) as exc:
         raise InvalidCursor() from exc
+
+
+# --- the query -------------------------------------------------------------------------------
+
+def _delivers(index: GeoIndex, cand: np.ndarray, dist: np.ndarray, lat: float, lng: float) -> np.ndarray:
+    delivers = dist <= index.radius[cand]
+    zoned = np.flatnonzero(index.has_zone[cand])
+    if len(zoned):
+        from linli.merchants.zones import point_in_polygon
+
+        for i in zoned.tolist():
+            delivers[i] = point_in_polygon(lat, lng, _holder.zones[int(index.pk[cand[i]])])
+    return delivers
 
 
 def store_list_nearby(
     *, lat: float, lng: float, radius_m: int, category: str | None = None,
     cursor: str | None = None, limit: int = 20, now: datetime | None = None,
+    sort: str = "distance", open_now: bool = False, delivers_to_me: bool = False,
+    min_rating: float | None = None, price_min_fen: int | None = None,
+    price_max_fen: int | None = None, debug: bool = False,
 ) -> tuple[list[NearbyStore], str | None]:
-    after = _cursor_decode(cursor) if cursor else None
-    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius_m)
-    rows = Store.objects.filter(
-        status__in=[Store.Status.OPEN, Store.Status.PAUSED],
-        lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng),
-    )
+    """Stores within radius_m of (lat, lng), filtered, in `sort` order, one page."""
+    if sort not in SORTS:
+        raise InvalidInput(sort=sort, allowed=list(SORTS))
+    category_id = None
     if category:
-        rows = rows.filter(category__slug=category)
-    scored = []
-    for row in rows.values_list("public_id", "lat", "lng"):
-        d = haversine_m(lat, lng, row[1], row[2])
-        if d <= radius_m:
-            key = (round(d, 3), row[0])
-            if after is None or key > after:
-                scored.append(key)
-    scored.sort()
-    page = scored[: limit + 1]
-    has_more = len(page) > limit
-    page = page[:limit]
-    stores = {
-        s.public_id: s
-        for s in Store.objects.select_related("category").filter(public_id__in=[p[1] for p in page])
-    }
+        category_id = StoreCategory.objects.filter(slug=category).values_list("pk", flat=True).first()
+        if category_id is None:
+            raise UnknownCategory(category=category)
     now = now or timezone.now()
+    with _holder.lock:
+        _holder.refresh()
+        index = _holder.index
+        after = _cursor_decode(cursor) if cursor else None
+        cand, dist = index.within(lat, lng, radius_m)
+        keep = np.ones(len(cand), dtype=bool)
+        if category_id is not None:
+            keep &= index.category[cand] == category_id
+        if min_rating is not None:
+            keep &= index.rating[cand] >= min_rating - 1e-9
+        if price_min_fen is not None:
+            keep &= index.price[cand] >= price_min_fen
+        if price_max_fen is not None:
+            keep &= index.price[cand] <= price_max_fen
+        cand, dist = cand[keep], dist[keep]
+        is_open = ~index.paused[cand] & _holder.open_by_key(index.hours_key[cand], now)
+        delivers = _delivers(index, cand, dist, lat, lng)
+        keep = np.ones(len(cand), dtype=bool)
+        if open_now:
+            keep &= is_open
+        if delivers_to_me:
+            keep &= delivers
+        cand, dist, is_open, delivers = cand[keep], dist[keep], is_open[keep], delivers[keep]
+
+        scores = None
+        if sort == "distance":
+            primary, secondary = dist, np.zeros(len(cand))
+        elif sort == "rating":
+            primary, secondary = -index.rating[cand], dist
+        elif sort == "sales":
+            primary, secondary = -index.sales[cand].astype(np.float64), dist
+        else:
+            scores = smart_scores(dist, index.rating[cand], index.rating_count[cand],
+                                  index.sales[cand], is_open)
+            primary, secondary = -scores, dist
+        pks = index.pk[cand]
+        if after is not None:
+            p, s, pk = after
+            later = (primary > p) | ((primary == p) & ((secondary > s) | ((secondary == s) & (pks > pk))))
+            sel = np.flatnonzero(later)
+        else:
+            sel = np.arange(len(cand))
+        order = sel[np.lexsort((pks[sel], secondary[sel], primary[sel]))][: limit + 1]
+        has_more = len(order) > limit
+        order = order[:limit]
+        page = [(int(pks[i]), float(dist[i]), bool(is_open[i]), bool(delivers[i]),
+                 float(primary[i]), float(secondary[i])) for i in order.tolist()]
+
+    stores = {s.pk: s for s in Store.objects.select_related("category").filter(pk__in=[p[0] for p in page])}
     items = []
-    for distance, public_id in page:
-        s = stores[public_id]
-        local = now.astimezone(ZoneInfo(s.timezone))
+    for pk, distance, open_, delivers_, *_sort_key in page:
+        s = stores[pk]
         items.append(NearbyStore(
             id=s.public_id, name=s.name, category=s.category.slug, address=s.address,
-            distance_m=round(distance), rating=float(s.rating), min_order_fen=s.min_order_fen,
-            delivery_fee_fen=s.delivery_fee_fen, prep_minutes=s.prep_minutes,
-            is_open=s.status == Store.Status.OPEN and is_open_at(s.opening_hours, local),
+            distance_m=round(distance), rating=float(s.rating), rating_count=s.rating_count,
+            sales_30d=s.sales_30d, avg_price_fen=s.avg_price_fen, min_order_fen=s.min_order_fen,
+            delivery_fee_fen=s.delivery_fee_fen, prep_minutes=s.prep_minutes, is_open=open_,
+            delivers_to_me=delivers_, tags=list(s.tags or []),
+            debug=explain(distance_m=distance, rating=float(s.rating), rating_count=s.rating_count,
+                          sales_30d=s.sales_30d, is_open=open_) if debug else None,
         ))
-    next_cursor = _cursor_encode(*page[-1]) if has_more and page else None
+    next_cursor = None
+    if has_more and page:
+        last = page[-1]
+        next_cursor = _cursor_encode((last[4], last[5]), stores[last[0]].public_id)
     return items, next_cursor
+
+
+def store_list_nearby_brute_force(*, lat: float, lng: float, radius_m: float) -> list[tuple[str, float]]:
+    """Reference answer straight from the database, for tests and benchmarks:
+    (public_id, distance) of every listed store within the radius, nearest first."""
+    found = []
+    for public_id, slat, slng in Store.objects.exclude(status=Store.Status.CLOSED).values_list(
+            "public_id", "lat", "lng"):
+        d = haversine_m(lat, lng, slat, slng)
+        if d <= radius_m:
+            found.append((public_id, d))
+    return sorted(found, key=lambda x: (x[1], _holder.public_to_pk.get(x[0], 0)))
