@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -107,7 +106,7 @@ def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> dict[str, Any]:
         min_rating=q.min_rating, price_min_fen=q.price_min_fen, price_max_fen=q.price_max_fen,
         debug=q.debug,
     )
-    return {"items": [asdict(i) for i in items], "next": next_cursor}
+    return {"items": [i.as_dict() for i in items], "next": next_cursor}
 
 
 @router.get("/stores/{store_id}", response=StoreOut, summary="One store's profile")

@@ -14,12 +14,13 @@ import base64
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,15 @@ class NearbyStore:
     tags: list[str]
     debug: Explanation | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """Shallow and fast (dataclasses.asdict deep-copies): this runs 20 times a request."""
+        out = {f: getattr(self, f) for f in _NEARBY_FIELDS}
+        out["debug"] = asdict(self.debug) if self.debug else None
+        return out
+
+
+_NEARBY_FIELDS = [f for f in NearbyStore.__dataclass_fields__ if f != "debug"]
+
 
 # --- the index and its freshness ---------------------------------------------------------
 
@@ -78,6 +88,7 @@ class _Holder:
     def reset(self) -> None:
         self.index = GeoIndex()
         self.watermark: datetime | None = None
+        self.settled_for: datetime | None = None
         self.checked_at = 0.0
         self.built_at = 0.0
         self.hours_keys: dict[str, int] = {}
@@ -104,7 +115,16 @@ class _Holder:
         self.checked_at = now
         rows = Store.objects.all()
         if self.watermark is not None:
-            rows = rows.filter(updated_at__gt=self.watermark - WATERMARK_OVERLAP)
+            # Re-read the overlap window (rows saved just before the watermark by
+            # transactions that may have committed after our last read) until one read
+            # has happened when every such transaction must be over; then stop paying.
+            wall = timezone.now()
+            if self.settled_for != self.watermark:
+                rows = rows.filter(updated_at__gt=self.watermark - WATERMARK_OVERLAP)
+                if wall - self.watermark > WATERMARK_OVERLAP:
+                    self.settled_for = self.watermark
+            else:
+                rows = rows.filter(updated_at__gt=self.watermark)
         fields = ("pk", "public_id", "lat", "lng", "category_id", "rating", "rating_count",
                   "sales_30d", "avg_price_fen", "delivery_radius_m", "opening_hours",
                   "special_hours", "timezone", "delivery_zone", "status", "updated_at")
@@ -195,6 +215,17 @@ def _delivers(index: GeoIndex, cand: np.ndarray, dist: np.ndarray, lat: float, l
     return delivers
 
 
+def _category_id(slug: str) -> int:
+    """Categories change rarely (operators add them); cached for a minute."""
+    ids = cache.get("discovery:category-ids")
+    if ids is None:
+        ids = dict(StoreCategory.objects.values_list("slug", "pk"))
+        cache.set("discovery:category-ids", ids, timeout=60)
+    if slug not in ids:
+        raise UnknownCategory(category=slug)
+    return ids[slug]
+
+
 def store_list_nearby(
     *, lat: float, lng: float, radius_m: int, category: str | None = None,
     cursor: str | None = None, limit: int = 20, now: datetime | None = None,
@@ -205,11 +236,7 @@ def store_list_nearby(
     """Stores within radius_m of (lat, lng), filtered, in `sort` order, one page."""
     if sort not in SORTS:
         raise InvalidInput(sort=sort, allowed=list(SORTS))
-    category_id = None
-    if category:
-        category_id = StoreCategory.objects.filter(slug=category).values_list("pk", flat=True).first()
-        if category_id is None:
-            raise UnknownCategory(category=category)
+    category_id = _category_id(category) if category else None
     now = now or timezone.now()
     with _holder.lock:
         _holder.refresh()
@@ -259,23 +286,27 @@ def store_list_nearby(
         page = [(int(pks[i]), float(dist[i]), bool(is_open[i]), bool(delivers[i]),
                  float(primary[i]), float(secondary[i])) for i in order.tolist()]
 
-    stores = {s.pk: s for s in Store.objects.select_related("category").filter(pk__in=[p[0] for p in page])}
+    columns = ("pk", "public_id", "name", "category__slug", "address", "rating", "rating_count",
+               "sales_30d", "avg_price_fen", "min_order_fen", "delivery_fee_fen", "prep_minutes", "tags")
+    stores = {row["pk"]: row for row in Store.objects.filter(pk__in=[p[0] for p in page]).values(*columns)}
     items = []
     for pk, distance, open_, delivers_, *_sort_key in page:
         s = stores[pk]
+        rating = float(s["rating"])
         items.append(NearbyStore(
-            id=s.public_id, name=s.name, category=s.category.slug, address=s.address,
-            distance_m=round(distance), rating=float(s.rating), rating_count=s.rating_count,
-            sales_30d=s.sales_30d, avg_price_fen=s.avg_price_fen, min_order_fen=s.min_order_fen,
-            delivery_fee_fen=s.delivery_fee_fen, prep_minutes=s.prep_minutes, is_open=open_,
-            delivers_to_me=delivers_, tags=list(s.tags or []),
-            debug=explain(distance_m=distance, rating=float(s.rating), rating_count=s.rating_count,
-                          sales_30d=s.sales_30d, is_open=open_) if debug else None,
+            id=s["public_id"], name=s["name"], category=s["category__slug"], address=s["address"],
+            distance_m=round(distance), rating=rating, rating_count=s["rating_count"],
+            sales_30d=s["sales_30d"], avg_price_fen=s["avg_price_fen"],
+            min_order_fen=s["min_order_fen"], delivery_fee_fen=s["delivery_fee_fen"],
+            prep_minutes=s["prep_minutes"], is_open=open_, delivers_to_me=delivers_,
+            tags=list(s["tags"] or []),
+            debug=explain(distance_m=distance, rating=rating, rating_count=s["rating_count"],
+                          sales_30d=s["sales_30d"], is_open=open_) if debug else None,
         ))
     next_cursor = None
     if has_more and page:
         last = page[-1]
-        next_cursor = _cursor_encode((last[4], last[5]), stores[last[0]].public_id)
+        next_cursor = _cursor_encode((last[4], last[5]), stores[last[0]]["public_id"])
     return items, next_cursor
 
 

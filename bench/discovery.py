@@ -1,0 +1,191 @@
+"""Discovery at city scale: nearby, nearby with filters, smart ranking (and search when
+it exists), in-process and over HTTP, on SQLite or PostgreSQL.
+
+Builds a city with `linli seed` (BENCH_MERCHANTS merchants, default 95,000 -> ~100,000
+stores and ~1 million products), then:
+  1. checks the nearby list against a brute-force reference on random points;
+  2. times 500 in-process queries per scenario (p50/p95/p99);
+  3. serves the app with uvicorn (2 workers) and drives it with 64 keep-alive clients
+     for BENCH_HTTP_SECONDS (default 15) to report requests/s and latency.
+
+Environment: BENCH_DATABASE_URL (default: a temp SQLite file), BENCH_MERCHANTS,
+BENCH_QUERIES, BENCH_HTTP_SECONDS, BENCH_PORT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from _setup import percentiles, setup_django
+
+CENTRE = (31.2304, 121.4737)
+SCENARIOS = {
+    "nearby 3 km": {"radius_m": 3000},
+    "nearby 3 km + filters": {"radius_m": 3000, "open_now": True, "min_rating": 4.0,
+                              "price_max_fen": 10000, "category": "food"},
+    "smart ranking 5 km": {"radius_m": 5000, "sort": "smart"},
+    "smart + delivers_to_me": {"radius_m": 5000, "sort": "smart", "delivers_to_me": True},
+}
+
+
+def random_point(rnd: random.Random) -> tuple[float, float]:
+    """Where people are: mostly the denser middle of the city."""
+    return CENTRE[0] + rnd.gauss(0, 0.06), CENTRE[1] + rnd.gauss(0, 0.07)
+
+
+def build(merchants: int) -> None:
+    from linli.core.seed.run import seed_run
+    from linli.merchants.models import Store
+
+    if Store.objects.count() >= merchants:
+        print(f"reusing {Store.objects.count():,} stores")
+        return
+    result = seed_run(city="shanghai", merchants=merchants, users=0, riders=0, seed=7, progress=True)
+    print(result.summary())
+
+
+def check_reference(rnd: random.Random) -> None:
+    from linli.discovery.selectors import store_list_nearby, store_list_nearby_brute_force
+
+    for _ in range(5):
+        lat, lng = random_point(rnd)
+        expected = [e[0] for e in store_list_nearby_brute_force(lat=lat, lng=lng, radius_m=1500)]
+        got, cursor = [], None
+        while True:
+            items, cursor = store_list_nearby(lat=lat, lng=lng, radius_m=1500, cursor=cursor, limit=100)
+            got += [i.id for i in items]
+            if not cursor:
+                break
+        status = "OK" if got == expected else "MISMATCH"
+        print(f"reference check at ({lat:.4f}, {lng:.4f}) r=1500 m: {len(got)} stores, {status}")
+        if got != expected:
+            sys.exit(1)
+
+
+def in_process(rnd: random.Random, queries: int) -> None:
+    from linli.discovery.selectors import nearby_index_refresh, store_list_nearby
+
+    started = time.perf_counter()
+    index = nearby_index_refresh()
+    print(f"in-memory index: {len(index):,} stores loaded in {time.perf_counter() - started:.2f} s")
+    for name, params in SCENARIOS.items():
+        samples, found = [], 0
+        for _ in range(queries):
+            lat, lng = random_point(rnd)
+            t0 = time.perf_counter()
+            items, _ = store_list_nearby(lat=lat, lng=lng, limit=20, **params)
+            samples.append((time.perf_counter() - t0) * 1000)
+            found += len(items)
+        print(f"in-process {name:<24} {percentiles(samples)}")
+    search_in_process(rnd, queries)
+
+
+def search_in_process(rnd: random.Random, queries: int) -> None:
+    try:
+        from linli.discovery.search import store_search  # type: ignore[attr-defined]
+    except ImportError:
+        print("search: not available in this build")
+        return
+    words = ["宫保鸡丁", "奶茶", "mdl", "maidanglao", "鲜花", "药", "jianshen", "niurou"]
+    samples = []
+    for i in range(queries):
+        lat, lng = random_point(rnd)
+        t0 = time.perf_counter()
+        store_search(q=words[i % len(words)], lat=lat, lng=lng, radius_m=3000, limit=20)
+        samples.append((time.perf_counter() - t0) * 1000)
+    print(f"in-process {'search 3 km':<24} {percentiles(samples)}")
+
+
+async def _client(host: str, port: int, paths: list[str], deadline: float,
+                  samples: list[float], errors: list[int]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    i = 0
+    try:
+        while time.perf_counter() < deadline:
+            path = paths[i % len(paths)]
+            i += 1
+            t0 = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            await writer.drain()
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            samples.append((time.perf_counter() - t0) * 1000)
+            if b" 200 " not in status_line:
+                errors.append(1)
+    finally:
+        writer.close()
+
+
+def over_http(rnd: random.Random, seconds: float, env: dict[str, str]) -> None:
+    port = int(os.environ.get("BENCH_PORT", "8791"))
+    root = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "uvicorn"), "linli.asgi:application", "--port", str(port),
+         "--workers", "2", "--no-access-log", "--log-level", "warning"],
+        cwd=root, env=env, start_new_session=True)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        for name, params in SCENARIOS.items():
+            paths = []
+            for _ in range(2000):
+                lat, lng = random_point(rnd)
+                query = "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items())
+                paths.append(f"/api/v1/stores/nearby?lat={lat:.6f}&lng={lng:.6f}&{query}")
+            # Warm every worker's index before measuring.
+            for path in paths[:40]:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30).read()
+            samples: list[float] = []
+            errors: list[int] = []
+            deadline = time.perf_counter() + seconds
+
+            async def run(paths: list[str] = paths, samples: list[float] = samples,
+                          errors: list[int] = errors, deadline: float = deadline) -> None:
+                await asyncio.gather(*[_client("127.0.0.1", port, paths[k::64], deadline, samples, errors)
+                                       for k in range(64)])
+
+            started = time.perf_counter()
+            asyncio.run(run())
+            elapsed = time.perf_counter() - started
+            print(f"HTTP {name:<24} {len(samples) / elapsed:,.0f} req/s, errors {len(errors)}; "
+                  f"{percentiles(samples)} (64 clients, 2 uvicorn workers; client on the same 2 cores)")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    vendor = setup_django()
+    merchants = int(os.environ.get("BENCH_MERCHANTS", "95000"))
+    queries = int(os.environ.get("BENCH_QUERIES", "500"))
+    rnd = random.Random(11)
+    started = time.perf_counter()
+    build(merchants)
+    print(f"discovery [{vendor}]: city ready in {time.perf_counter() - started:.0f} s")
+    check_reference(rnd)
+    in_process(rnd, queries)
+    env = {**os.environ, "LINLI_LOG_LEVEL": "WARNING"}
+    over_http(rnd, float(os.environ.get("BENCH_HTTP_SECONDS", "15")), env)
+
+
+if __name__ == "__main__":
+    main()
