@@ -137,3 +137,10 @@ def test_matches_brute_force_on_random_points():
                 break
         assert [g[0] for g in got] == [e[0] for e in expected]
         assert [g[1] for g in got] == [round(e[1]) for e in expected]
+
+
+def test_nearby_answer_matches_its_documented_schema(street):
+    from linli.discovery.api import NearbyOut
+
+    body = _get({"sort": "smart", "limit": 3}).json()
+    assert NearbyOut.model_validate(body).model_dump(mode="json") == body

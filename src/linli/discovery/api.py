@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field, model_validator
 
@@ -97,7 +98,7 @@ class StoreOut(Schema):
 
 
 @router.get("/stores/nearby", response=NearbyOut, summary="Stores near a point, nearest first")
-def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> dict[str, Any]:
+def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> HttpResponse:
     if q.debug:
         require_operator(request)
     items, next_cursor = store_list_nearby(
@@ -106,7 +107,10 @@ def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> dict[str, Any]:
         min_rating=q.min_rating, price_min_fen=q.price_min_fen, price_max_fen=q.price_max_fen,
         debug=q.debug,
     )
-    return {"items": [i.as_dict() for i in items], "next": next_cursor}
+    # The hottest endpoint: answered as JSON directly instead of re-validating 20 items
+    # through the response schema (~40 % of its time); a test holds the answer to NearbyOut.
+    body = {"items": [i.as_dict() for i in items], "next": next_cursor}
+    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
 
 
 @router.get("/stores/{store_id}", response=StoreOut, summary="One store's profile")
