@@ -5,8 +5,9 @@ Builds a city with `linli seed` (BENCH_MERCHANTS merchants, default 95,000 -> ~1
 stores and ~1 million products), then:
   1. checks the nearby list against a brute-force reference on random points;
   2. times 500 in-process queries per scenario (p50/p95/p99);
-  3. serves the app with uvicorn (2 workers) and drives it with 64 keep-alive clients
-     for BENCH_HTTP_SECONDS (default 15) to report requests/s and latency.
+  3. serves the app with 2 workers under uvicorn (ASGI) and under granian (WSGI) and
+     drives it with wrk (or a Python keep-alive client when wrk is missing) for
+     BENCH_HTTP_SECONDS (default 15) per scenario: requests/s and latency.
 
 Environment: BENCH_DATABASE_URL (default: a temp SQLite file), BENCH_MERCHANTS,
 BENCH_QUERIES, BENCH_HTTP_SECONDS, BENCH_PORT.
@@ -17,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -106,6 +109,7 @@ def search_in_process(rnd: random.Random, queries: int) -> None:
 
 async def _client(host: str, port: int, paths: list[str], deadline: float,
                   samples: list[float], errors: list[int]) -> None:
+    """A keep-alive HTTP/1.1 client, for machines without wrk."""
     reader, writer = await asyncio.open_connection(host, port)
     i = 0
     try:
@@ -131,46 +135,77 @@ async def _client(host: str, port: int, paths: list[str], deadline: float,
         writer.close()
 
 
+def _python_load(port: int, paths: list[str], seconds: float) -> str:
+    samples: list[float] = []
+    errors: list[int] = []
+    deadline = time.perf_counter() + seconds
+
+    async def run() -> None:
+        await asyncio.gather(*[_client("127.0.0.1", port, paths[k::64], deadline, samples, errors)
+                               for k in range(64)])
+
+    started = time.perf_counter()
+    asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    return (f"{len(samples) / elapsed:,.0f} req/s, errors {len(errors)}; {percentiles(samples)} "
+            f"(python client, 64 connections)")
+
+
+def _wrk_load(port: int, paths: list[str], seconds: float) -> str:
+    script = Path(tempfile.mkdtemp()) / "paths.lua"
+    lines = ",\n".join(f'"{p}"' for p in paths)
+    script.write_text(
+        "local paths = {" + lines + "}\nlocal n = 0\n"
+        "request = function()\n  n = n + 1\n  return wrk.format('GET', paths[(n % #paths) + 1])\nend\n"
+        "done = function(summary, latency, requests)\n"
+        "  io.write(string.format('RESULT %d %d %.2f %.2f %.2f %.2f\\n', summary.requests,\n"
+        "    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,\n"
+        "    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,\n"
+        "    summary.duration / 1e6))\nend\n")
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{int(seconds)}s", "-s", str(script),
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
+    result = next(line for line in out.splitlines() if line.startswith("RESULT")).split()
+    requests, errors, p50, p95, p99, duration = int(result[1]), int(result[2]), *map(float, result[3:])
+    return (f"{requests / duration:,.0f} req/s, errors {errors}; p50 {p50:.2f} ms  p95 {p95:.2f} ms  "
+            f"p99 {p99:.2f} ms (wrk, 32 connections)")
+
+
+SERVERS = {
+    # Django under ASGI pays two to three event-loop <-> thread hops per request; WSGI none.
+    "uvicorn ASGI": ["uvicorn", "linli.asgi:application", "--workers", "2", "--no-access-log",
+                     "--log-level", "warning", "--port"],
+    "granian WSGI": ["granian", "--interface", "wsgi", "--workers", "2", "--blocking-threads", "1",
+                     "--no-ws", "--log-level", "warning", "linli.wsgi:application", "--port"],
+}
+
+
 def over_http(rnd: random.Random, seconds: float, env: dict[str, str]) -> None:
     port = int(os.environ.get("BENCH_PORT", "8791"))
     root = Path(__file__).resolve().parent.parent
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "uvicorn"), "linli.asgi:application", "--port", str(port),
-         "--workers", "2", "--no-access-log", "--log-level", "warning"],
-        cwd=root, env=env, start_new_session=True)
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.5)
-        for name, params in SCENARIOS.items():
-            paths = []
-            for _ in range(2000):
-                lat, lng = random_point(rnd)
-                query = "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items())
-                paths.append(f"/api/v1/stores/nearby?lat={lat:.6f}&lng={lng:.6f}&{query}")
-            # Warm every worker's index before measuring.
-            for path in paths[:40]:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30).read()
-            samples: list[float] = []
-            errors: list[int] = []
-            deadline = time.perf_counter() + seconds
-
-            async def run(paths: list[str] = paths, samples: list[float] = samples,
-                          errors: list[int] = errors, deadline: float = deadline) -> None:
-                await asyncio.gather(*[_client("127.0.0.1", port, paths[k::64], deadline, samples, errors)
-                                       for k in range(64)])
-
-            started = time.perf_counter()
-            asyncio.run(run())
-            elapsed = time.perf_counter() - started
-            print(f"HTTP {name:<24} {len(samples) / elapsed:,.0f} req/s, errors {len(errors)}; "
-                  f"{percentiles(samples)} (64 clients, 2 uvicorn workers; client on the same 2 cores)")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    load = _wrk_load if shutil.which("wrk") else _python_load
+    for server_name, command in SERVERS.items():
+        server = subprocess.Popen([str(Path(sys.executable).parent / command[0]), *command[1:], str(port)],
+                                  cwd=root, env=env, start_new_session=True)
+        try:
+            for _ in range(120):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            for name, params in SCENARIOS.items():
+                paths = []
+                for _ in range(2000):
+                    lat, lng = random_point(rnd)
+                    query = "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                                     for k, v in params.items())
+                    paths.append(f"/api/v1/stores/nearby?lat={lat:.6f}&lng={lng:.6f}&{query}")
+                for path in paths[:40]:  # warm every worker's index before measuring
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60).read()
+                print(f"HTTP {server_name:<13} {name:<24} {load(port, paths, seconds)}")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
 
 
 def main() -> None:
