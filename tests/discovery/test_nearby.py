@@ -103,3 +103,14 @@ def test_bounding_box_contains_every_point_within_the_radius(lat, lng, radius, b
         return  # the projection overshot; only points truly inside matter
     min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)
     assert min_lat <= plat <= max_lat and min_lng <= plng <= max_lng
+
+
+def test_store_detail_shows_the_profile():
+    store = make_store(name="老王家常菜", tags=["老字号"], rating_count=12, avg_price_fen=4500,
+                       special_hours={"2026-10-01": []},
+                       delivery_fee_tiers=[{"max_m": 1000, "fee_fen": 300}, {"max_m": 3000, "fee_fen": 600}])
+    body = Api().get(f"/stores/{store.public_id}").json()
+    assert body["id"] == store.public_id and body["tags"] == ["老字号"]
+    assert body["special_hours"] == {"2026-10-01": []} and body["photos"] == []
+    assert body["delivery_fee_tiers"][1] == {"max_m": 3000, "fee_fen": 600}
+    assert (body["rating_count"], body["avg_price_fen"], body["delivery_zone"]) == (12, 4500, None)

@@ -93,8 +93,16 @@ class StoreOut(Schema):
     delivery_radius_m: int
     min_order_fen: int
     delivery_fee_fen: int
+    delivery_fee_tiers: list[dict[str, int]]
+    delivery_zone: list[list[float]] | None
     packaging_fee_fen: int
     prep_minutes: int
+    rating_count: int
+    sales_30d: int
+    avg_price_fen: int
+    tags: list[str]
+    special_hours: dict[str, list[list[str]]]
+    photos: list[str]
 
 
 @router.get("/stores/nearby", response=NearbyOut, summary="Stores near a point, nearest first")
@@ -123,5 +131,9 @@ def store_detail(request: HttpRequest, store_id: str) -> dict[str, Any]:
         "timezone": s.timezone, "is_open": store_is_open(store=s), "status": s.status,
         "delivery_radius_m": s.delivery_radius_m, "min_order_fen": s.min_order_fen,
         "delivery_fee_fen": s.delivery_fee_fen, "packaging_fee_fen": s.packaging_fee_fen,
-        "prep_minutes": s.prep_minutes,
+        "prep_minutes": s.prep_minutes, "delivery_fee_tiers": s.delivery_fee_tiers or [],
+        "delivery_zone": s.delivery_zone, "rating_count": s.rating_count,
+        "sales_30d": s.sales_30d, "avg_price_fen": s.avg_price_fen, "tags": s.tags or [],
+        "special_hours": s.special_hours or {},
+        "photos": [photo.image.url for photo in s.photos.all()],
     }
