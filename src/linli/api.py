@@ -69,7 +69,10 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("", accounts_router)
 api.add_router("", discovery_router)
+api.add_router("", "linli.discovery.api_search.router")
 api.add_router("", catalog_router)
+api.add_router("", "linli.merchants.api_onboarding.router")
+api.add_router("", "linli.merchants.api_store.router")
 api.add_router("", orders_router)
 api.add_router("", payments_router)
 api.add_router("", delivery_router)

@@ -127,6 +127,8 @@ CELERY_BEAT_SCHEDULE = {
     "orders-cancel-unpaid": {"task": "linli.orders.tasks.cancel_unpaid_orders", "schedule": 60.0},
     "orders-auto-complete": {"task": "linli.orders.tasks.auto_complete_delivered", "schedule": 300.0},
     "delivery-dispatch-pending": {"task": "linli.delivery.tasks.dispatch_pending", "schedule": 15.0},
+    "discovery-search-index-refresh": {"task": "linli.discovery.tasks.search_index_refresh_task",
+                                       "schedule": 30.0},
 }
 
 # --- auth ----------------------------------------------------------------------
@@ -175,7 +177,8 @@ LINLI_DEFAULT_CITY_TZ = "Asia/Shanghai"
 STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("LINLI_STATIC_ROOT") or None  # only for collectstatic
 MEDIA_ROOT = VAR_DIR / "media"
-MEDIA_URL = "media/"
+MEDIA_URL = "/media/"
+LINLI_SERVE_MEDIA = env_bool("LINLI_SERVE_MEDIA", default=True)
 
 LOGGING = {
     "version": 1,

@@ -40,3 +40,6 @@ class HotStore(models.Model):
     class Meta:
         db_table = "discovery_hot_store"
         ordering = ["sort", "id"]
+
+
+from .search_index import SearchDoc, SearchIndexState, SearchTerm  # noqa: E402,F401  (registers the search index tables)

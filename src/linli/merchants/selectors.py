@@ -12,8 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from linli.accounts.models import User
 from linli.core.errors import NotFound, PermissionDenied
 
-from .hours import is_open_at
-from .models import MenuCategory, MerchantMember, Product, Store
+from .hours import every_day, is_open_at, is_open_on
+from .models import (
+    MenuCategory,
+    MerchantMember,
+    Option,
+    OptionGroup,
+    Product,
+    ProductVariant,
+    Store,
+)
 
 
 class StoreNotFound(NotFound):
@@ -34,20 +42,43 @@ def store_get(*, public_id: str) -> Store:
 
 
 def store_is_open(*, store: Store, at: datetime | None = None) -> bool:
+    """Open for orders now: status open and inside its hours in the store's time zone. A date
+    in `special_hours` replaces that date's weekly periods; the previous evening's overnight
+    period still runs into it (see merchants.hours.is_open_on)."""
     if store.status != Store.Status.OPEN:
         return False
     local = (at or timezone.now()).astimezone(ZoneInfo(store.timezone))
-    return is_open_at(store.opening_hours, local)
+    return is_open_on(store.opening_hours, store.special_hours, local)
 
 
-def store_menu(*, store: Store) -> list[MenuCategory]:
-    """Menu categories with their available products and stock, in display order."""
-    products = Product.objects.filter(is_available=True).select_related("stock")
-    return list(
+def store_menu(*, store: Store, at: datetime | None = None) -> list[MenuCategory]:
+    """The public menu: categories in display order that list at least one product, each
+    product with stock, variants and option groups: five queries whatever the menu's size
+    (categories, products with stock, variants, option groups, options).
+
+    Each product gets `available_now`: whether `at` (default now) falls in one of its
+    daily availability windows, read in the store's time zone; no windows means always."""
+    groups = OptionGroup.objects.prefetch_related(
+        Prefetch("options", queryset=Option.objects.filter(is_available=True)))
+    products = (
+        Product.objects.filter(is_available=True)
+        .select_related("stock")
+        .prefetch_related(
+            Prefetch("variants", queryset=ProductVariant.objects.filter(is_available=True)),
+            Prefetch("option_groups", queryset=groups),
+        )
+    )
+    sections = list(
         MenuCategory.objects.filter(store=store).prefetch_related(
             Prefetch("products", queryset=products)
         )
     )
+    local = (at or timezone.now()).astimezone(ZoneInfo(store.timezone))
+    for section in sections:
+        for product in section.products.all():
+            product.available_now = not product.availability or is_open_at(  # type: ignore[attr-defined]
+                every_day(*product.availability), local)
+    return [section for section in sections if section.products.all()]
 
 
 def merchant_role_for_store(*, user: User, store: Store) -> str:

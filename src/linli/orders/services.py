@@ -19,8 +19,9 @@ from linli.core.errors import IdempotencyKeyReused, IllegalTransition, Permissio
 from linli.discovery.geo import haversine_m
 from linli.inventory.services import stock_release, stock_take
 from linli.merchants.hours import every_day, is_open_at
-from linli.merchants.models import MerchantMember, Product
+from linli.merchants.models import MerchantMember, Product, Store
 from linli.merchants.selectors import store_get, store_is_open
+from linli.merchants.zones import BeyondLastTier, delivery_fee_for, point_in_polygon
 
 from . import errors
 from .models import Order, OrderEvent, OrderItem
@@ -79,6 +80,21 @@ def _merge_lines(lines: list[LineInput]) -> dict[str, int]:
     return merged
 
 
+def _delivery_fee(store: Store, address: AddressInput, distance_m: int) -> int:
+    """The delivery fee to this address, or AddressOutOfRange. The area is the store's
+    zone polygon when it has one, else its radius; fee tiers, when set, price by distance
+    and end delivery after the last tier."""
+    if store.delivery_zone:
+        if not point_in_polygon(address.lat, address.lng, store.delivery_zone):
+            raise errors.AddressOutOfRange(distance_m=distance_m, area="zone")
+    elif distance_m > store.delivery_radius_m:
+        raise errors.AddressOutOfRange(distance_m=distance_m, radius_m=store.delivery_radius_m)
+    try:
+        return delivery_fee_for(store.delivery_fee_tiers, store.delivery_fee_fen, distance_m)
+    except BeyondLastTier as exc:
+        raise errors.AddressOutOfRange(distance_m=distance_m, max_m=exc.max_m) from exc
+
+
 _PRICING_ERRORS = {
     "empty_cart": errors.EmptyCart,
     "invalid_quantity": errors.InvalidQuantity,
@@ -132,14 +148,14 @@ def order_place(
 
     delivery = fulfilment == Order.Fulfilment.DELIVERY
     distance_m = None
+    delivery_fee_fen = store.delivery_fee_fen
     if delivery:
         if address is None:
             raise errors.AddressRequired()
         address = replace(address, contact_phone=phone_normalise(
             address.contact_phone, region=settings.LINLI_DEFAULT_REGION))
         distance_m = round(haversine_m(store.lat, store.lng, address.lat, address.lng))
-        if distance_m > store.delivery_radius_m:
-            raise errors.AddressOutOfRange(distance_m=distance_m, radius_m=store.delivery_radius_m)
+        delivery_fee_fen = _delivery_fee(store, address, distance_m)
 
     cart = [
         CartLine(product_ref=pid, name=products[pid].name,
@@ -147,7 +163,7 @@ def order_place(
         for pid, qty in quantities.items()
     ]
     rules = FeeRules(packaging_fee_fen=store.packaging_fee_fen,
-                     delivery_fee_fen=store.delivery_fee_fen, min_order_fen=store.min_order_fen)
+                     delivery_fee_fen=delivery_fee_fen, min_order_fen=store.min_order_fen)
     try:
         breakdown = price_cart(cart, rules, delivery=delivery)
     except PricingError as exc:

@@ -1,0 +1,421 @@
+"""Search stores near a point by what they are called, what they are tagged, and what
+they sell: Chinese, full pinyin, pinyin initials, typo-tolerant Latin.
+
+Relevance first, then distance: a store whose name matches (score 3) outranks one whose
+tags or category do (2), which outranks one that merely sells a matching product (1);
++0.5 when every term matched a whole token rather than as a prefix. Ties go to the
+nearer store, then the older one. Pages are keyset cursors over that order.
+
+When nothing at all matches, two second chances, in order: Latin words typed apart
+are joined ("mai dang lao" -> maidanglao), and Latin words of four or more letters that
+are not in the index vocabulary are corrected to the closest word that is (edit
+distance 1 up to six letters, 2 above). The answer then says `corrected_query`.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from linli.core.errors import InvalidInput
+from linli.merchants.models import Product, Store, StoreCategory
+from linli.merchants.selectors import store_is_open
+
+from . import text
+from .geo import bounding_box, haversine_m
+from .search_index import (
+    FIELD_NAME,
+    FIELD_PRODUCT,
+    FIELD_STORE,
+    SearchTerm,
+    cover,
+    hits,
+    index_session,
+    quadkey,
+    search_index_refresh,
+    vocabulary_since,
+)
+
+MAX_QUERY_CHARS = 50
+MAX_PRODUCTS_SHOWN = 3
+REFRESH_LIMIT = 5000  # rows per kind a search may re-index before answering
+RINGS_M = (250, 1000)  # then the whole radius
+MAX_EXPANSIONS = 16  # indexed words a Latin prefix stands for ("maidang" -> maidanglao, ...)
+EXPANSION_SCAN = 2000
+CATEGORY_CACHE_SECONDS = 60
+
+
+class QueryEmpty(InvalidInput):
+    code = "query_empty"
+    message = _("Type something to search for.")
+
+
+class QueryTooLong(InvalidInput):
+    code = "query_too_long"
+    message = _("The search text is too long.")
+
+
+class SearchCursorInvalid(InvalidInput):
+    code = "invalid_cursor"
+    message = _("The page cursor is not valid; start again from the first page.")
+
+
+class SearchCategoryUnknown(InvalidInput):
+    code = "unknown_category"
+    message = _("There is no such store category.")
+
+
+@dataclass(frozen=True)
+class FoundProduct:
+    id: str
+    name: str
+    price_fen: int
+
+
+@dataclass(frozen=True)
+class FoundStore:
+    id: str
+    name: str
+    category: str
+    distance_m: int
+    rating: float
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    store: FoundStore
+    matched_products: list[FoundProduct]
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[SearchResult]
+    next: str | None
+    corrected_query: str | None
+
+
+# --- the vocabulary: prefix expansion and typo correction ------------------------------------
+
+class _Vocabulary:
+    """Latin index tokens (pinyin, initials, words), loaded from `SearchTerm` and topped up
+    as it grows: one indexed query per search to notice growth."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.words: set[str] = set()
+        self.ordered: list[str] = []
+        self.by_length: dict[int, list[str]] = {}
+        self.top: tuple[int, str] | None = None  # (pk, term) of the newest row loaded
+
+    def _add(self, rows: list[tuple[int, str]]) -> None:
+        fresh = [w for _, w in rows if w not in self.words]
+        self.words.update(fresh)
+        for word in fresh:
+            self.by_length.setdefault(len(word), []).append(word)
+        if len(fresh) > 100:
+            self.ordered = sorted(self.words)
+        else:
+            for word in fresh:
+                bisect.insort(self.ordered, word)
+        if rows:
+            self.top = rows[-1]
+
+    def sync(self) -> None:
+        """Catch up with new words (one query on the primary key when nothing is new)."""
+        newest = SearchTerm.objects.order_by("-pk").values_list("pk", "term").first()
+        if newest == self.top:
+            return
+        top = self.top
+        if (newest is None or top is None or newest[0] < top[0]
+                or not SearchTerm.objects.filter(pk=top[0], term=top[1]).exists()):
+            self.reset()  # first load, or rows went away (a rebuilt or rolled-back table)
+            top = None
+        self._add(vocabulary_since(top[0] if top else 0))
+
+    def knows(self, word: str) -> bool:
+        """Is it an indexed word or the beginning of one?"""
+        at = bisect.bisect_left(self.ordered, word)
+        return at < len(self.ordered) and self.ordered[at].startswith(word)
+
+    def expand(self, word: str) -> list[str]:
+        """Indexed words that start with `word` (not itself), shortest first, at most
+        MAX_EXPANSIONS: "maidang" -> ["maidanglao", ...]."""
+        start = bisect.bisect_left(self.ordered, word)
+        found = []
+        for candidate in itertools.islice(self.ordered, start, start + EXPANSION_SCAN):
+            if not candidate.startswith(word):
+                break
+            if candidate != word:
+                found.append(candidate)
+        return sorted(found, key=lambda w: (len(w), w))[:MAX_EXPANSIONS]
+
+    def correct(self, word: str) -> str | None:
+        """The closest indexed word within the allowed edit distance, or None."""
+        budget = 1 if len(word) <= 6 else 2
+        if word in self.words:
+            return None
+        choices = [w for n in range(len(word) - budget, len(word) + budget + 1)
+                   for w in self.by_length.get(n, ())]
+        found = process.extract(word, choices, scorer=Levenshtein.distance,
+                                score_cutoff=budget, limit=None)
+        if not found:
+            return None
+
+        def preference(hit: tuple[str, float, int]) -> tuple[float, int, int, str]:
+            candidate, distance = hit[0], hit[1]
+            shared = next((i for i, (a, b) in enumerate(zip(word, candidate, strict=False))
+                           if a != b), min(len(word), len(candidate)))
+            return distance, -shared, abs(len(candidate) - len(word)), candidate
+
+        return min(found, key=preference)[0]
+
+
+_vocabulary = _Vocabulary()
+
+
+@dataclass(frozen=True)
+class _Query:
+    terms: list[text.QueryTerm]
+    alternatives: list[list[str]]  # per term: itself, then its prefix expansions
+    exact: list[list[str]]  # per term: itself
+    hopeless: bool  # a Latin word no indexed word equals or begins with: nothing can match
+
+    @classmethod
+    def parse(cls, raw: str) -> _Query:
+        terms = text.query_terms(raw)
+        alternatives, hopeless = [[t.token] for t in terms], False
+        latin = [t for t in terms if t.is_latin and not t.token.isdigit()]
+        if latin:
+            with _vocabulary.lock:
+                _vocabulary.sync()
+                alternatives = [[t.token, *(_vocabulary.expand(t.token) if t.prefix else [])]
+                                for t in terms]
+                hopeless = not all(_vocabulary.knows(t.token) for t in latin)
+        return cls(terms, alternatives, [[t.token] for t in terms], hopeless)
+
+    def store_score(self, tokens: str) -> float:
+        """3 if every term is in the store's name, else 2 (tags, category, or a mix);
+        +0.5 if every term matched as itself rather than through a prefix expansion."""
+        words = tokens.split(" ")
+        cut = words.index("|") if "|" in words else len(words)
+        name, everything = set(words[:cut]), set(words)
+        pool, base = (name, 3.0) if all(
+            any(a in name for a in alts) for alts in self.alternatives) else (everything, 2.0)
+        return base + (0.5 if all(t.token in pool for t in self.terms) else 0.0)
+
+
+def _alternatives(query: str) -> Iterator[str]:
+    """Second chances for a query that matched nothing, best first."""
+    words = text.query_latin_words(query)
+    tried = {text.normalise(query)}
+    candidates = []
+    if len(words) >= 2 and not text.query_has_han(query):
+        candidates.append("".join(words))
+    with _vocabulary.lock:
+        for base in [query, *candidates]:
+            fixes = {}
+            for word in text.query_latin_words(base):
+                if len(word) >= 4 and not word.isdigit():
+                    fixed = _vocabulary.correct(word)
+                    if fixed:
+                        fixes[word] = fixed
+            if fixes:
+                candidates.append(text.latin_words_replace(base, fixes))
+    for candidate in candidates:
+        if candidate not in tried:
+            tried.add(candidate)
+            yield candidate
+
+
+# --- cursors -----------------------------------------------------------------------------------
+
+def _cursor_encode(score: float, distance: float, public_id: str) -> str:
+    raw = json.dumps([score, distance, public_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> tuple[float, float, int]:
+    """(negated score, distance, store pk) of the last row of the previous page."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, distance, public_id = json.loads(raw)
+        key = (-float(score), float(distance), str(public_id))
+    except (ValueError, TypeError) as exc:
+        raise SearchCursorInvalid() from exc
+    pk = Store.objects.filter(public_id=key[2]).values_list("pk", flat=True).first()
+    if pk is None:
+        raise SearchCursorInvalid()
+    return key[0], key[1], pk
+
+
+# --- the search ---------------------------------------------------------------------------
+
+def _category_id(slug: str) -> int:
+    ids = cache.get("discovery:search:category-ids")
+    if ids is None:
+        ids = dict(StoreCategory.objects.values_list("slug", "pk"))
+        cache.set("discovery:search:category-ids", ids, timeout=CATEGORY_CACHE_SECONDS)
+    if slug not in ids:
+        raise SearchCategoryUnknown(category=slug)
+    return ids[slug]
+
+
+Key = tuple[float, float, int]  # (-score, distance, store pk): ascending = best first
+
+
+class _Ranking:
+    """Finds the best `wanted` stores in order without reading every match in the radius.
+
+    Documents are read ring by ring (250 m, 1 km, the whole radius): all of a store's
+    documents share its cell, so a store seen in a ring is seen completely. The n-th
+    best key is final once it lies within the ring and no store outside could score
+    higher: 3.5 is the top; for lower scores the name (3.x) and store (2.x) groups are
+    read over the whole radius first — cheap, as few stores match by name or tag compared
+    with by dish. Dense city centres then read a few hundred documents, not thousands.
+    """
+
+    def __init__(self, query: _Query, *, lat: float, lng: float, radius_m: int,
+                 category_id: int | None) -> None:
+        self.query, self.lat, self.lng, self.radius = query, lat, lng, radius_m
+        self.category_id = category_id
+        self.box = bounding_box(lat, lng, radius_m)
+        self.score: dict[int, float] = {}
+        self.distance: dict[int, float] = {}
+        self.complete: set[str] = set()
+
+    def _read(self, fields: str, radius: float) -> None:
+        rows = hits(fields=fields, blocks=cover(bounding_box(self.lat, self.lng, radius)),
+                    terms=self.query.alternatives, exact_terms=self.query.exact,
+                    box=self.box, category_id=self.category_id)
+        for store_id, product_id, lat, lng, tokens, exact in rows:
+            d = self.distance.get(store_id)
+            if d is None:
+                d = self.distance[store_id] = round(haversine_m(self.lat, self.lng, lat, lng), 3)
+            if d > self.radius:
+                continue
+            score = self.query.store_score(tokens) if product_id is None else 1.0 + 0.5 * bool(exact)
+            if score > self.score.get(store_id, 0.0):
+                self.score[store_id] = score
+
+    def _keys(self, after: Key | None) -> list[Key]:
+        keys = sorted((-s, self.distance[pk], pk) for pk, s in self.score.items())
+        return [k for k in keys if k > after] if after is not None else keys
+
+    def _final(self, keys: list[Key], wanted: int, seen_m: float) -> bool:
+        if seen_m >= self.radius:
+            return True
+        if len(keys) < wanted:
+            return False
+        score, distance = -keys[wanted - 1][0], keys[wanted - 1][1]
+        needed = {g for g, below in (("name", 3.5), ("store", 2.5), ("product", 1.5)) if score < below}
+        return distance <= seen_m and needed <= self.complete
+
+    def best(self, *, after: Key | None, wanted: int) -> list[Key]:
+        rings = [r for r in RINGS_M if r < self.radius] + [self.radius]
+        for ring in rings:
+            self._read(FIELD_STORE + FIELD_PRODUCT, ring)
+            keys = self._keys(after)
+            if self._final(keys, wanted, ring):
+                break
+            if len(keys) >= wanted and ring < self.radius:
+                score = -keys[wanted - 1][0]
+                for group, fields, below in (("name", FIELD_NAME, 3.5), ("store", FIELD_STORE, 2.5)):
+                    if score < below and group not in self.complete:
+                        self._read(fields, self.radius)
+                        self.complete.add(group)
+                keys = self._keys(after)
+                if self._final(keys, wanted, ring):
+                    break
+        return keys[:wanted]
+
+
+def _matched_products(query: _Query, stores: dict[int, Store]) -> dict[int, list[FoundProduct]]:
+    """Up to three matching products per store, whole-token matches first."""
+    if not stores:
+        return {}
+    rows = hits(fields=FIELD_PRODUCT, blocks=sorted({quadkey(s.lat, s.lng) for s in stores.values()}),
+                terms=query.alternatives, exact_terms=query.exact)
+    chosen: dict[int, list[tuple[bool, int]]] = {}
+    for store_id, product_id, _lat, _lng, _tokens, exact in rows:
+        if store_id in stores and product_id is not None:
+            chosen.setdefault(store_id, []).append((not exact, product_id))
+    for picks in chosen.values():
+        picks.sort()
+        del picks[MAX_PRODUCTS_SHOWN:]
+    names = {p["pk"]: p for p in Product.objects.filter(
+        pk__in=[pk for picks in chosen.values() for _, pk in picks]).values("pk", "public_id", "name", "price_fen")}
+    return {store_id: [FoundProduct(id=names[pk]["public_id"], name=names[pk]["name"],
+                                    price_fen=names[pk]["price_fen"]) for _, pk in picks if pk in names]
+            for store_id, picks in chosen.items()}
+
+
+def _page(query: _Query, keys: list[Key], *, limit: int, now: datetime
+          ) -> tuple[list[SearchResult], str | None]:
+    page = keys[:limit]
+    stores = {s.pk: s for s in Store.objects.select_related("category").filter(pk__in=[k[2] for k in page])
+              .only("public_id", "name", "lat", "lng", "rating", "status", "opening_hours",
+                    "special_hours", "timezone", "category__slug")}
+    products = _matched_products(query, stores)
+    items = []
+    for neg_score, distance, pk in page:
+        s = stores[pk]
+        items.append(SearchResult(
+            store=FoundStore(id=s.public_id, name=s.name, category=s.category.slug,
+                             distance_m=round(distance), rating=float(s.rating),
+                             is_open=store_is_open(store=s, at=now)),
+            matched_products=products.get(pk, []), score=-neg_score,
+        ))
+    next_cursor = None
+    if len(keys) > limit and page:
+        neg_score, distance, pk = page[-1]
+        next_cursor = _cursor_encode(-neg_score, distance, stores[pk].public_id)
+    return items, next_cursor
+
+
+def store_search(*, q: str, lat: float, lng: float, radius_m: int = 5000,
+                 category: str | None = None, limit: int = 20, cursor: str | None = None,
+                 now: datetime | None = None) -> SearchPage:
+    """One page of stores within radius_m of (lat, lng) matching `q`, most relevant first."""
+    query_text = q.strip()
+    if not query_text:
+        raise QueryEmpty()
+    if len(query_text) > MAX_QUERY_CHARS:
+        raise QueryTooLong(max_chars=MAX_QUERY_CHARS, chars=len(query_text))
+    category_id = _category_id(category) if category else None
+    after = _cursor_decode(cursor) if cursor else None
+    search_index_refresh(limit=REFRESH_LIMIT)
+
+    area = {"lat": lat, "lng": lng, "radius_m": radius_m, "category_id": category_id}
+    with index_session():
+        query = _Query.parse(query_text)
+        ranking = _Ranking(query, **area)
+        keys = ranking.best(after=after, wanted=limit + 1) if query.terms and not query.hopeless else []
+        corrected = None
+        # Nothing matched anywhere in the radius: try the second chances.
+        if not ranking.score and any(t.is_latin for t in query.terms):
+            for alternative in _alternatives(query_text):
+                candidate = _Query.parse(alternative)
+                second = _Ranking(candidate, **area)
+                keys = second.best(after=after, wanted=limit + 1) if not candidate.hopeless else []
+                if second.score:
+                    query, corrected = candidate, alternative
+                    break
+        items, next_cursor = _page(query, keys, limit=limit, now=now or timezone.now())
+    return SearchPage(items=items, next=next_cursor, corrected_query=corrected)

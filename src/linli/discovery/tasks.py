@@ -1,0 +1,14 @@
+"""Periodic search-index upkeep (scheduled by Celery beat; see settings.CELERY_BEAT_SCHEDULE)."""
+
+from celery import shared_task
+
+from .search_index import search_index_refresh
+
+REFRESH_LIMIT = 50_000  # per kind and run; a backlog larger than this takes several runs
+
+
+@shared_task
+def search_index_refresh_task() -> int:
+    """Catch up with changed stores and products, including late-committed ones (recheck),
+    so the index stays fresh even in a city where nobody searched for a while."""
+    return search_index_refresh(limit=REFRESH_LIMIT, recheck=True)

@@ -1,0 +1,309 @@
+"""GET /search: Chinese, pinyin, initials and typo-tolerant Latin over store names, tags,
+categories and dishes; radius and category filters; freshness; bad input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from django.core.management import call_command
+
+from linli.discovery.search import store_search
+from linli.discovery.search_index import SearchDoc, search_index_rebuild, search_index_refresh
+from linli.merchants.models import Product, Store, StoreCategory
+from tests.fixtures import Api, make_product, make_store
+
+pytestmark = pytest.mark.django_db
+
+CENTRE = (31.2304, 121.4737)
+
+
+def _at(north_m: float, east_m: float = 0.0) -> dict[str, float]:
+    lat = CENTRE[0] + math.degrees(north_m / 6_371_008.8)
+    lng = CENTRE[1] + math.degrees(east_m / (6_371_008.8 * math.cos(math.radians(CENTRE[0]))))
+    return {"lat": lat, "lng": lng}
+
+
+def _search(q: str, **params):
+    answer = Api().get("/search", {"q": q, "lat": CENTRE[0], "lng": CENTRE[1], **params})
+    assert answer.status_code == 200, answer.content
+    return answer.json()
+
+
+def _names(body) -> list[str]:
+    return [item["store"]["name"] for item in body["items"]]
+
+
+@pytest.fixture
+def city():
+    """A few real-looking stores around People's Square with their menus."""
+    fast_food = StoreCategory.objects.create(slug="fastfood", name_zh="快餐", name_en="Fast food")
+    mcd = make_store(name="麦当劳(人民广场店)", category=fast_food, tags=["汉堡", "24小时"], **_at(300))
+    kfc = make_store(name="肯德基(南京东路店)", category=fast_food, tags=["炸鸡"], **_at(600))
+    wang = make_store(name="老王家常菜", tags=["家常菜", "老字号"], **_at(900))
+    sichuan = make_store(name="蜀香川菜馆", **_at(1500))
+    far = make_store(name="麦当劳(虹桥店)", category=fast_food, **_at(9000))
+    make_product(mcd, name="巨无霸", price_fen=2600)
+    make_product(mcd, name="麦辣鸡腿堡", price_fen=2200)
+    make_product(kfc, name="香辣鸡腿堡", price_fen=2100)
+    make_product(kfc, name="吮指原味鸡", price_fen=1200)
+    make_product(wang, name="宫保鸡丁", price_fen=3200)
+    make_product(wang, name="鱼香肉丝", price_fen=2800)
+    make_product(sichuan, name="宫保鸡丁", price_fen=3600)
+    make_product(sichuan, name="水煮鱼", price_fen=6800)
+    make_product(far, name="巨无霸", price_fen=2600)
+    return {"mcd": mcd, "kfc": kfc, "wang": wang, "sichuan": sichuan, "far": far}
+
+
+def test_chinese_store_name(city):
+    body = _search("麦当劳")
+    assert _names(body) == ["麦当劳(人民广场店)"]
+    item = body["items"][0]
+    assert item["store"]["id"] == city["mcd"].public_id
+    assert item["store"]["distance_m"] == 300 and item["store"]["is_open"] is True
+    assert item["score"] == 3.5 and body["corrected_query"] is None
+
+
+def test_chinese_dish_finds_stores_selling_it_nearest_first(city):
+    body = _search("宫保鸡丁")
+    assert _names(body) == ["老王家常菜", "蜀香川菜馆"]
+    assert body["items"][0]["matched_products"] == [
+        {"id": Product.objects.get(store=city["wang"], name="宫保鸡丁").public_id,
+         "name": "宫保鸡丁", "price_fen": 3200}]
+
+
+def test_part_of_a_dish_name_finds_it(city):
+    assert _names(_search("鸡丁")) == ["老王家常菜", "蜀香川菜馆"]
+    assert _names(_search("鸡腿堡")) == ["麦当劳(人民广场店)", "肯德基(南京东路店)"]
+
+
+@pytest.mark.parametrize("q", ["maidanglao", "MaiDangLao", "mdl", "MDL", "maidang", "ｍａｉｄａｎｇｌａｏ"])
+def test_pinyin_initials_and_case_find_the_store(city, q):
+    assert _names(_search(q)) == ["麦当劳(人民广场店)"]
+
+
+def test_full_pinyin_of_a_dish(city):
+    assert _names(_search("gongbaojiding")) == ["老王家常菜", "蜀香川菜馆"]
+
+
+def test_typo_in_latin_is_corrected_and_said(city):
+    body = _search("maidanglo")
+    assert _names(body) == ["麦当劳(人民广场店)"]
+    assert body["corrected_query"] == "maidanglao"
+
+
+def test_pinyin_typed_in_syllables_is_joined(city):
+    body = _search("mai dang lao")
+    assert _names(body) == ["麦当劳(人民广场店)"]
+    assert body["corrected_query"] == "maidanglao"
+
+
+def test_short_or_far_typos_are_not_corrected(city):
+    assert _search("mdx")["items"] == []  # three letters: too short to guess
+    body = _search("maixxxglao")  # three edits away
+    assert body["items"] == [] and body["corrected_query"] is None
+
+
+def test_store_name_beats_tag_beats_product_then_distance(city):
+    # 汉堡 is a tag of the McDonald's; the KFC sells a 鸡腿堡 but no 汉堡; a store named 汉堡 wins.
+    burger = make_store(name="汉堡王", **_at(2000))
+    body = _search("汉堡")
+    assert _names(body) == ["汉堡王", "麦当劳(人民广场店)"]
+    assert [i["score"] for i in body["items"]] == [3.5, 2.5]
+    assert burger.public_id == body["items"][0]["store"]["id"]
+
+
+def test_exact_token_beats_prefix_then_distance(city):
+    nearer = make_store(name="麦当劳叔叔", **_at(100))
+    # "maidanglao" is a whole token of both names, so the nearer one comes first ...
+    body = _search("maidanglao")
+    assert [i["store"]["id"] for i in body["items"]] == [nearer.public_id, city["mcd"].public_id]
+    assert [i["score"] for i in body["items"]] == [3.5, 3.5]
+    # ... "maidanglaoshu" only begins a token of 麦当劳叔叔 (maidanglaoshushu): prefix, 3.0.
+    body = _search("maidanglaoshu")
+    assert [(i["store"]["id"], i["score"]) for i in body["items"]] == [(nearer.public_id, 3.0)]
+    # An exact product match outranks a prefix one, whatever the distance.
+    far = make_store(name="咖啡店", **_at(4000))
+    make_product(far, name="Latte")
+    make_product(city["mcd"], name="Lattemacchiato")
+    body = _search("latte", radius_m=5000)
+    assert [(i["store"]["name"], i["score"]) for i in body["items"]] == [
+        ("咖啡店", 1.5), ("麦当劳(人民广场店)", 1.0)]
+
+
+def test_category_name_matches(city):
+    body = _search("快餐")
+    assert _names(body) == ["麦当劳(人民广场店)", "肯德基(南京东路店)"]
+    assert {i["score"] for i in body["items"]} == {2.5}
+
+
+def test_radius_filter(city):
+    assert _names(_search("巨无霸", radius_m=5000)) == ["麦当劳(人民广场店)"]
+    assert _names(_search("巨无霸", radius_m=10_000)) == ["麦当劳(人民广场店)", "麦当劳(虹桥店)"]
+    assert _names(_search("巨无霸", radius_m=200)) == []
+
+
+def test_large_radius_uses_the_coarse_grid_and_finds_the_same(city):
+    near = _search("麦当劳", radius_m=50_000)
+    assert _names(near) == ["麦当劳(人民广场店)", "麦当劳(虹桥店)"]
+
+
+def test_category_filter(city):
+    # 鸡 is in the KFC's tag 炸鸡 (a tag match); the McDonald's only sells 麦辣鸡腿堡.
+    body = _search("鸡", category="fastfood")
+    assert _names(body) == ["肯德基(南京东路店)", "麦当劳(人民广场店)"]
+    assert [i["score"] for i in body["items"]] == [2.5, 1.5]
+    answer = Api().get("/search", {"q": "鸡", "lat": CENTRE[0], "lng": CENTRE[1], "category": "nope"})
+    assert answer.status_code == 422 and answer.json()["code"] == "unknown_category"
+
+
+def test_closed_store_is_not_found_and_paused_shows_closed(city):
+    store_search(q="麦当劳", **_at(0))  # indexed
+    city["mcd"].status = Store.Status.CLOSED
+    city["mcd"].save()
+    assert _names(_search("麦当劳")) == []
+    city["wang"].status = Store.Status.PAUSED
+    city["wang"].save()
+    body = _search("老王")
+    assert _names(body) == ["老王家常菜"] and body["items"][0]["store"]["is_open"] is False
+
+
+def test_unavailable_product_is_not_found(city):
+    assert "麦当劳(人民广场店)" in _names(_search("巨无霸"))
+    product = Product.objects.get(store=city["mcd"], name="巨无霸")
+    product.is_available = False
+    product.save()
+    assert _names(_search("巨无霸")) == []
+
+
+def test_renamed_product_is_found_by_its_new_name_on_the_next_search(city):
+    assert _names(_search("水煮鱼")) == ["蜀香川菜馆"]
+    product = Product.objects.get(name="水煮鱼")
+    product.name = "酸菜鱼"
+    product.save()
+    assert _names(_search("酸菜鱼")) == ["蜀香川菜馆"]
+    assert _names(_search("水煮鱼")) == []
+
+
+def test_moved_store_takes_its_products_along(city):
+    assert "蜀香川菜馆" in _names(_search("水煮鱼"))
+    city["sichuan"].lat, city["sichuan"].lng = _at(20_000)["lat"], _at(20_000)["lng"]
+    city["sichuan"].save()
+    assert _names(_search("水煮鱼")) == []
+    assert _names(_search("水煮鱼", radius_m=25_000)) == ["蜀香川菜馆"]
+
+
+def test_bulk_update_needs_a_rebuild(city):
+    assert _names(_search("水煮鱼")) == ["蜀香川菜馆"]
+    Product.objects.filter(name="水煮鱼").update(name="毛血旺")  # bypasses updated_at
+    assert _names(_search("毛血旺")) == []
+    search_index_rebuild()
+    assert _names(_search("毛血旺")) == ["蜀香川菜馆"]
+
+
+def test_new_store_is_found_without_a_rebuild(city):
+    _search("喜茶")
+    make_store(name="喜茶(来福士店)", **_at(50))
+    assert _names(_search("喜茶")) == ["喜茶(来福士店)"]
+    assert _names(_search("xicha")) == ["喜茶(来福士店)"]
+
+
+def test_refresh_is_a_no_op_when_nothing_changed(city, django_assert_max_num_queries):
+    search_index_refresh()
+    with django_assert_max_num_queries(1):
+        assert search_index_refresh() == 0
+
+
+def test_cursor_pages_cover_every_store_once_in_order():
+    stores = [make_store(name=f"兰州拉面{i:02d}号店", **_at(100 * (i + 1), 37 * i)) for i in range(23)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 5, **({"cursor": cursor} if cursor else {})}
+        body = _search("兰州拉面", **params)
+        seen += [i["store"]["id"] for i in body["items"]]
+        cursor = body["next"]
+        if not cursor:
+            break
+    assert seen == [s.public_id for s in stores]
+
+
+def test_at_most_three_matched_products_exact_first(city):
+    for name in ("鸡米花", "鸡块", "鸡翅", "炸鸡"):
+        make_product(city["kfc"], name=name)
+    body = _search("鸡", category="fastfood")
+    kfc = next(i for i in body["items"] if i["store"]["name"].startswith("肯德基"))
+    assert len(kfc["matched_products"]) == 3
+
+
+@pytest.mark.parametrize(("q", "code"), [
+    ("", "query_empty"), ("   ", "query_empty"), ("麦" * 51, "query_too_long"),
+    ("x" * 500, "query_too_long"),
+])
+def test_bad_query_text(q, code):
+    answer = Api().get("/search", {"q": q, "lat": CENTRE[0], "lng": CENTRE[1]})
+    assert answer.status_code == 422 and answer.json()["code"] == code
+
+
+def test_missing_query_is_query_empty():
+    answer = Api().get("/search", {"lat": CENTRE[0], "lng": CENTRE[1]})
+    assert answer.status_code == 422 and answer.json()["code"] == "query_empty"
+
+
+@pytest.mark.parametrize("params", [
+    {"lat": 91, "lng": 121}, {"lat": 31, "lng": 181}, {"lat": "x", "lng": 121}, {"lng": 121},
+    {"lat": 31, "lng": 121, "radius_m": 0}, {"lat": 31, "lng": 121, "radius_m": 50_001},
+    {"lat": 31, "lng": 121, "limit": 0}, {"lat": 31, "lng": 121, "limit": 51},
+])
+def test_bad_coordinates_radius_and_limit(params):
+    answer = Api().get("/search", {"q": "面", **params})
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_input"
+
+
+def test_garbage_cursor(city):
+    for cursor in ("!!not-a-cursor", "WzEsMiwic3RvX25vcGUiXQ"):  # the second: a store that is not there
+        answer = Api().get("/search", {"q": "面", "lat": CENTRE[0], "lng": CENTRE[1], "cursor": cursor})
+        assert answer.status_code == 422 and answer.json()["code"] == "invalid_cursor"
+
+
+def test_punctuation_only_finds_nothing(city):
+    assert _search("！？…")["items"] == []
+
+
+def test_seeded_city_is_searchable_without_a_rebuild():
+    call_command("seed", merchants=30, users=1, riders=1, seed=1, verbosity=0)
+    store = Store.objects.filter(name__contains="(").order_by("pk").first()
+    product = Product.objects.filter(store=store).order_by("pk").first()
+    near = {"lat": store.lat, "lng": store.lng, "radius_m": 100}
+    found = store_search(q=product.name, **near)
+    assert store.public_id in [i.store.id for i in found.items]
+    brand = store.name.split("(")[0]
+    assert store.public_id in [i.store.id for i in store_search(q=brand, **near).items]
+    assert SearchDoc.objects.filter(kind="product").count() == Product.objects.count()
+
+
+def test_reindex_command_and_periodic_task(city):
+    from io import StringIO
+
+    from linli.discovery.tasks import search_index_refresh_task
+
+    out = StringIO()
+    call_command("search_reindex", stdout=out, verbosity=0)
+    assert "Indexed 14 documents (all cities)" in out.getvalue()  # 5 stores + 9 products
+    call_command("search_reindex", "--city", "beijing", stdout=out, verbosity=0)
+    assert "Indexed 0 documents (city beijing)" in out.getvalue()
+    assert _names(_search("巨无霸")) == ["麦当劳(人民广场店)"]  # the city survives a rebuild
+    product = Product.objects.get(name="巨无霸", store=city["mcd"])
+    product.name = "双层吉士堡"
+    product.save()
+    assert search_index_refresh_task() == 1
+    assert _names(_search("吉士堡")) == ["麦当劳(人民广场店)"]
+
+
+def test_operators_manage_banners_and_hot_stores_in_the_back_office(client, city):
+    from linli.accounts.models import User
+
+    admin = User.objects.create_superuser(username="ops-admin", password="x-secret-42")
+    client.force_login(admin)
+    for path in ("/ops/discovery/banner/", "/ops/discovery/banner/add/",
+                 "/ops/discovery/hotstore/", "/ops/discovery/hotstore/add/"):
+        assert client.get(path).status_code == 200, path
