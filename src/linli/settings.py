@@ -51,10 +51,12 @@ INSTALLED_APPS = [
     "linli.orders",
     "linli.payments",
     "linli.delivery",
+    "linli.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "linli.core.middleware.reject_nul_characters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,6 +166,12 @@ LINLI_SANDBOX_SECRET = os.environ.get("LINLI_SANDBOX_SECRET", SECRET_KEY + ":san
 # through the same verifying handler the HTTP callback uses.
 LINLI_SANDBOX_NOTIFY_URL = os.environ.get("LINLI_SANDBOX_NOTIFY_URL", "")
 LINLI_BASE_URL = os.environ.get("LINLI_BASE_URL", "http://127.0.0.1:8000")
+
+# --- web pages ------------------------------------------------------------------------------
+LOGIN_URL = "/login"
+# Real-time pushes (linli.core.realtime) use Redis pub/sub when REDIS_URL is set, else an
+# in-process broker; channels are prefixed so several deployments can share one Redis.
+LINLI_REALTIME_PREFIX = os.environ.get("LINLI_REALTIME_PREFIX", "linli:rt:")
 
 # --- i18n and time -------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

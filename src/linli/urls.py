@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve as serve_static
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.static import serve as serve_media
 from ninja.openapi.views import openapi_view
 
@@ -11,12 +11,15 @@ from linli.payments.views import sandbox_pay_page
 from .api import api
 
 urlpatterns = [
-    path("", home, name="home"),
+    # The landing page with links for integrators moved to /about: / is the consumer H5.
+    path("about", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("api/docs", lambda request: openapi_view(request, api), name="api-docs"),
     path("pay/sandbox/<str:trade_no>", sandbox_pay_page, name="sandbox-pay"),
     path("ops/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
+    path("", include("linli.web.urls")),  # consumer H5 /, merchant console /m/, rider app /r/
     # Every middleware we use is async-capable, so under ASGI a request crosses from the
     # event loop to a thread once; a sync-only static middleware would add two more hops
     # to every API call. Static files go through this view instead.
@@ -25,4 +28,6 @@ urlpatterns = [
 if settings.LINLI_SERVE_MEDIA:
     # Uploaded images on the local disk (embedded mode). With S3-compatible storage the
     # storage backend hands out its own URLs and this route is off.
-    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", serve_media, {"document_root": settings.MEDIA_ROOT}))
+    # Only public images: licences and ID cards of merchant applications are never served.
+    urlpatterns.append(re_path(r"^media/(?P<path>(?:stores|products|banners)/[^\x00]+)$", serve_media,
+                               {"document_root": settings.MEDIA_ROOT}))

@@ -69,3 +69,14 @@ def test_every_domain_error_has_a_code_and_a_chinese_message():
             chinese = str(cls.message)
         assert chinese != english, f"{cls.__name__} lacks a zh-Hans translation"
     assert len(codes) >= 30
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/auth/password-login", '{"login": "a\\u0000b", "password": "x"}'),
+    ("/api/v1/stores/sto_%00x", None),
+    ("/api/v1/stores/nearby?lat=31&lng=121&category=fo%00od", None),
+])
+def test_nul_characters_are_a_clear_422_not_a_database_error(path, body):
+    client = Client()
+    answer = client.post(path, body, content_type="application/json") if body else client.get(path)
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_input"

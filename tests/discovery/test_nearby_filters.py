@@ -144,3 +144,13 @@ def test_nearby_answer_matches_its_documented_schema(street):
 
     body = _get({"sort": "smart", "limit": 3}).json()
     assert NearbyOut.model_validate(body).model_dump(mode="json") == body
+
+
+def test_delivers_to_me_respects_fee_tiers_and_zones():
+    near = make_store(name="阶梯店", lat=C[0] + 0.009, lng=C[1], delivery_radius_m=5000,
+                      delivery_fee_tiers=[{"max_m": 500, "fee_fen": 300}])  # ~1 km away, tiers end at 500 m
+    zoned = make_store(name="围栏店", lat=C[0] + 0.0045, lng=C[1], delivery_radius_m=100,
+                       delivery_zone=[[C[0] - 0.01, C[1] - 0.01], [C[0] - 0.01, C[1] + 0.01],
+                                      [C[0] + 0.01, C[1] + 0.01], [C[0] + 0.01, C[1] - 0.01]])
+    items = {i["id"]: i["delivers_to_me"] for i in _get({}).json()["items"]}
+    assert items == {near.public_id: False, zoned.public_id: True}

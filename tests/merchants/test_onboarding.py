@@ -431,9 +431,9 @@ def test_operator_decisions_follow_the_state_table(applicant, operator):
         _error(operator.post(f"/ops/merchant-applications/{application_id}/{action}", body), 409,
                "illegal_transition")
     _error(operator.post("/ops/merchant-applications/apl_nope/approve"), 404, "application_not_found")
-    _error(operator.post("/ops/merchant-applications/apl_%00/approve"), 404, "application_not_found")
-    _error(operator.get("/ops/merchant-applications/apl_%00"), 404, "application_not_found")
-    _error(applicant.get("/merchant-applications/apl_%00"), 404, "application_not_found")
+    _error(operator.post("/ops/merchant-applications/apl_%00/approve"), 422, "invalid_input")  # NUL guard
+    _error(operator.get("/ops/merchant-applications/apl_%00"), 422, "invalid_input")  # NUL guard
+    _error(applicant.get("/merchant-applications/apl_%00"), 422, "invalid_input")  # NUL guard
     _nothing_created()
     assert list(ApplicationEvent.objects.values_list("action", flat=True)) == ["create"]
 

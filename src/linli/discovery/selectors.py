@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.core.errors import InvalidInput
 from linli.merchants.models import Store, StoreCategory
 from linli.merchants.selectors import store_is_open
+from linli.merchants.zones import point_in_polygon
 
 from .geo import haversine_m
 from .geoindex import GeoIndex, IndexedStore
@@ -78,6 +79,17 @@ _NEARBY_FIELDS = [f for f in NearbyStore.__dataclass_fields__ if f != "debug"]
 
 # --- the index and its freshness ---------------------------------------------------------
 
+def _delivery_reach_m(row: dict[str, Any]) -> int:
+    """How far the store delivers, in metres: its radius (or, with a zone polygon, no
+    distance limit of its own), cut at the last fee tier when it has tiers, since
+    ordering refuses addresses beyond the last tier."""
+    reach = 10**9 if row["delivery_zone"] else row["delivery_radius_m"]
+    tiers = row["delivery_fee_tiers"] or []
+    if tiers:
+        reach = min(reach, max(int(t["max_m"]) for t in tiers))
+    return reach
+
+
 class _Holder:
     """The process's index plus what it needs to answer: zones, hours, categories."""
 
@@ -126,8 +138,9 @@ class _Holder:
             else:
                 rows = rows.filter(updated_at__gt=self.watermark)
         fields = ("pk", "public_id", "lat", "lng", "category_id", "rating", "rating_count",
-                  "sales_30d", "avg_price_fen", "delivery_radius_m", "opening_hours",
-                  "special_hours", "timezone", "delivery_zone", "status", "updated_at")
+                  "sales_30d", "avg_price_fen", "delivery_radius_m", "delivery_fee_tiers",
+                  "opening_hours", "special_hours", "timezone", "delivery_zone", "status",
+                  "updated_at")
         upserts, removals = [], []
         for row in rows.values(*fields).iterator(chunk_size=5000):
             if self.watermark is None or row["updated_at"] > self.watermark:
@@ -147,7 +160,7 @@ class _Holder:
                 pk=pk, public_id=row["public_id"], lat=row["lat"], lng=row["lng"],
                 category_id=row["category_id"], rating=float(row["rating"]),
                 rating_count=row["rating_count"], sales_30d=row["sales_30d"],
-                avg_price_fen=row["avg_price_fen"], delivery_radius_m=row["delivery_radius_m"],
+                avg_price_fen=row["avg_price_fen"], delivery_radius_m=_delivery_reach_m(row),
                 hours_key=self._hours_key(row["opening_hours"], row["special_hours"], row["timezone"]),
                 has_zone=bool(zone), paused=row["status"] == Store.Status.PAUSED,
             ))
@@ -206,12 +219,9 @@ def _cursor_decode(cursor: str) -> tuple[float, float, int]:
 
 def _delivers(index: GeoIndex, cand: np.ndarray, dist: np.ndarray, lat: float, lng: float) -> np.ndarray:
     delivers = dist <= index.radius[cand]
-    zoned = np.flatnonzero(index.has_zone[cand])
-    if len(zoned):
-        from linli.merchants.zones import point_in_polygon
-
-        for i in zoned.tolist():
-            delivers[i] = point_in_polygon(lat, lng, _holder.zones[int(index.pk[cand[i]])])
+    zoned = np.flatnonzero(index.has_zone[cand] & delivers)
+    for i in zoned.tolist():
+        delivers[i] = point_in_polygon(lat, lng, _holder.zones[int(index.pk[cand[i]])])
     return delivers
 
 

@@ -195,6 +195,9 @@ def order_place(
             ])
             OrderEvent.objects.create(order=order, action="place", from_status="",
                                       to_status=order.status, actor=consumer, actor_role="consumer")
+            from linli.web.events import publish_order_event
+
+            transaction.on_commit(lambda: publish_order_event(order))
     except IntegrityError:
         # The same key raced in from a retry on another connection: answer its order.
         existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
@@ -255,6 +258,9 @@ def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], no
     OrderEvent.objects.create(order=order, action=action, from_status=source,
                               to_status=order.status, actor=actor,
                               actor_role=sorted(allowed)[0], note=note)
+    from linli.web.events import publish_order_event
+
+    transaction.on_commit(lambda: publish_order_event(order))
     if action == "accept" and order.fulfilment == Order.Fulfilment.DELIVERY:
         from linli.delivery.services import delivery_open_for_order
 
