@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench lint setup migrate seed worker clean
+.PHONY: run test bench lint setup migrate seed worker serve-wsgi messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup
-	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in bench/bench_*.py bench/discovery.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check src tests bench
@@ -52,6 +52,11 @@ lint: setup
 
 worker: setup
 	$(BIN)/celery -A linli worker -B -l info
+
+## Production-style API server: Django as WSGI under granian (no ASGI thread hops).
+## Server-Sent Events still work (a thread per open stream); `make run` keeps uvicorn.
+serve-wsgi: seed
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers 2 --blocking-threads 8 --no-ws linli.wsgi:application
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
