@@ -107,7 +107,7 @@ class _Holder:
         self.hours: dict[int, tuple[Any, Any, str]] = {}
         self.zones: dict[int, list[list[float]]] = {}
         self.public_to_pk: dict[str, int] = {}
-        self.open_cache: tuple[int, dict[int, bool]] = (-1, {})
+        self.open_cache: tuple[int, np.ndarray] = (-1, np.empty(0, dtype=np.int8))
 
     def _hours_key(self, opening: Any, special: Any, tz: str) -> int:
         text = json.dumps([opening, special or {}, tz], sort_keys=True, separators=(",", ":"))
@@ -168,19 +168,20 @@ class _Holder:
         self.index.upsert(upserts)
 
     def open_by_key(self, keys: np.ndarray, at: datetime) -> np.ndarray:
-        """Open state per hours key at this minute; cached for the minute."""
+        """Open state per hours key at this minute, vectorised: a per-minute array indexed
+        by key (-1 = not computed yet), filled only for keys this query needs."""
         minute = int(at.timestamp() // 60)
         cached_minute, states = self.open_cache
-        if cached_minute != minute:
-            states = {}
+        if cached_minute != minute or len(states) < len(self.hours):
+            states = np.full(len(self.hours), -1, dtype=np.int8)
             self.open_cache = (minute, states)
-        for key in np.unique(keys).tolist():
-            if key not in states:
-                opening, special, tz = self.hours[key]
-                probe = Store(opening_hours=opening, special_hours=special, timezone=tz,
-                              status=Store.Status.OPEN)
-                states[key] = store_is_open(store=probe, at=at)
-        return np.fromiter((states[k] for k in keys.tolist()), dtype=bool, count=len(keys))
+        missing = keys[states[keys] < 0]
+        for key in np.unique(missing).tolist():
+            opening, special, tz = self.hours[key]
+            probe = Store(opening_hours=opening, special_hours=special, timezone=tz,
+                          status=Store.Status.OPEN)
+            states[key] = 1 if store_is_open(store=probe, at=at) else 0
+        return states[keys] == 1
 
 
 _holder = _Holder()
@@ -290,6 +291,11 @@ def store_list_nearby(
             sel = np.flatnonzero(later)
         else:
             sel = np.arange(len(cand))
+        if len(sel) > 4 * (limit + 1):
+            # Only rows whose primary key is within the best limit+1 can be on this page:
+            # keep those (ties included) before the full three-key sort.
+            kth = np.partition(primary[sel], limit)[limit]
+            sel = sel[primary[sel] <= kth]
         order = sel[np.lexsort((pks[sel], secondary[sel], primary[sel]))][: limit + 1]
         has_more = len(order) > limit
         order = order[:limit]
