@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from linli.accounts.sms import OutboxSmsProvider, get_sms_provider
 
@@ -54,6 +55,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection_open(monkeypatch):
+    """Closing a response (a finished event stream) or calling the raw WSGI app fires
+    `request_finished`, whose handler closes a connection that is not in autocommit —
+    which, inside a test's transaction on PostgreSQL, is the test's own connection.
+    Django's test Client unhooks that handler only while a request runs; here a
+    connection inside an atomic block is simply never closed that way."""
+    original = BaseDatabaseWrapper.close_if_unusable_or_obsolete
+
+    def guarded(self: BaseDatabaseWrapper) -> None:
+        if not self.in_atomic_block:
+            original(self)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "close_if_unusable_or_obsolete", guarded)
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,6 @@ import os
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from linli.accounts.models import User
@@ -19,18 +17,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture
-def wsgi_inside_test_transaction():
-    """Calling the raw WSGI app fires request signals whose handler closes a connection
-    that is inside a transaction (the test's); Django's own test Client unhooks it too."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def bearer(db, wsgi_inside_test_transaction) -> dict[str, str]:
+def bearer(db) -> dict[str, str]:
     make_product(make_store())
     user = User.objects.create_user(username="+8613800138000", phone="+8613800138000")
     return {"Authorization": f"Bearer {token_api(user).token}"}
