@@ -93,7 +93,7 @@ def test_store_detail_and_menu_404_for_unknown_store():
 
 
 @hsettings(max_examples=200, deadline=None)
-@given(lat=st.floats(-80, 80), lng=st.floats(-179, 179), radius=st.floats(10, 50_000),
+@given(lat=st.floats(-80, 80), lng=st.floats(-170, 170), radius=st.floats(10, 50_000),
        bearing=st.floats(0, 2 * math.pi), frac=st.floats(0, 0.999))
 def test_bounding_box_contains_every_point_within_the_radius(lat, lng, radius, bearing, frac):
     d = radius * frac

@@ -307,3 +307,81 @@ def test_operators_manage_banners_and_hot_stores_in_the_back_office(client, city
     for path in ("/ops/discovery/banner/", "/ops/discovery/banner/add/",
                  "/ops/discovery/hotstore/", "/ops/discovery/hotstore/add/"):
         assert client.get(path).status_code == 200, path
+
+
+def _reference(q: str, stores, radius_m: float) -> list[tuple[float, str]]:
+    """The answer worked out the slow way: every store, every document, no index, no rings."""
+    from linli.discovery.geo import haversine_m
+    from linli.discovery.text import index_tokens, query_terms
+
+    docs = []  # (store, kind, name tokens, other tokens)
+    for store in stores:
+        extra = [*store.tags, store.category.name_zh, store.category.name_en, store.category.slug]
+        docs.append((store, "store", set(index_tokens(store.name)),
+                     {t for e in extra for t in index_tokens(e)}))
+        for product in store.products.filter(is_available=True):
+            docs.append((store, "product", set(index_tokens(product.name)), set()))
+    vocabulary = {t for _, _, name, other in docs for t in name | other if t.isascii()}
+    terms = query_terms(q)
+    alternatives = [[t.token, *sorted((w for w in vocabulary if w.startswith(t.token) and w != t.token),
+                                      key=lambda w: (len(w), w))[:16]] if t.prefix else [t.token]
+                    for t in terms]
+
+    def found(pool):
+        return all(any(a in pool for a in alts) for alts in alternatives)
+
+    def exact(pool):
+        return all(t.token in pool for t in terms)
+
+    best: dict[int, float] = {}
+    for store, kind, name, other in docs:
+        if kind == "store":
+            pool, base = (name, 3.0) if found(name) else (name | other, 2.0)
+            score = base + 0.5 * exact(pool) if found(name | other) else 0
+        else:
+            score = (1.0 + 0.5 * exact(name)) if found(name) else 0
+        if score:
+            best[store.pk] = max(best.get(store.pk, 0), score)
+    by_pk = {s.pk: s for s in stores}
+    rows = []
+    for pk, score in best.items():
+        s = by_pk[pk]
+        d = round(haversine_m(CENTRE[0], CENTRE[1], s.lat, s.lng), 3)
+        if d <= radius_m:
+            rows.append((-score, d, pk))
+    return [(-neg, by_pk[pk].public_id) for neg, _, pk in sorted(rows)]
+
+
+def test_ranking_equals_a_brute_force_reference_page_by_page():
+    """Rings, early stops and cursors must give exactly the full sort's answer."""
+    import random
+
+    rnd = random.Random(7)
+    brands = ["老王", "兰州", "喜茶", "肯德基", "麦当劳", "蜀香", "一点点"]
+    kinds = ["家常菜", "拉面", "奶茶", "炸鸡", "汉堡", "川菜"]
+    dishes = ["宫保鸡丁", "牛肉拉面", "珍珠奶茶", "香辣鸡腿堡", "麻婆豆腐", "米饭", "可乐", "鸡米花"]
+    tags = [["招牌"], ["老字号"], ["汉堡"], [], [], ["24小时", "奶茶"]]
+    stores = []
+    for i in range(70):  # dense in the middle, so the small rings can settle a page early
+        r = 1500 * rnd.random() ** 0.7 if i < 60 else 1500 + 1400 * rnd.random()
+        theta = rnd.random() * 6.283
+        store = make_store(name=f"{rnd.choice(brands)}{rnd.choice(kinds)}({i}号店)",
+                           tags=rnd.choice(tags), **_at(r * math.cos(theta), r * math.sin(theta)))
+        for dish in rnd.sample(dishes, rnd.randint(0, 4)):
+            make_product(store, name=dish)
+        stores.append(store)
+    stores = list(Store.objects.filter(pk__in=[s.pk for s in stores]).select_related("category"))
+    compared = 0
+    for q in ["宫保鸡丁", "鸡", "奶茶", "lamian", "mdl", "jia", "汉堡", "老王家常菜", "kendeji", "米饭"]:
+        for radius in (900, 3000):
+            expected = _reference(q, stores, radius)
+            got, cursor = [], None
+            while True:
+                page = store_search(q=q, **_at(0), radius_m=radius, limit=4, cursor=cursor)
+                got += [(i.score, i.store.id) for i in page.items]
+                cursor = page.next
+                if not cursor:
+                    break
+            assert got == expected, (q, radius)
+            compared += len(expected)
+    assert compared > 200  # the comparison is not vacuous

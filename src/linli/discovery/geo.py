@@ -16,7 +16,10 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 
 def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float]:
-    """(min_lat, max_lat, min_lng, max_lng) enclosing the circle; a prefilter for an index."""
+    """(min_lat, max_lat, min_lng, max_lng) enclosing the circle; a prefilter for an index.
+
+    Clamped at ±180° longitude: circles crossing the antimeridian are not supported
+    (no city we serve is within 50 km of it)."""
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
     coslat = max(math.cos(math.radians(lat)), 1e-6)
     dlng = math.degrees(radius_m / (EARTH_RADIUS_M * coslat))

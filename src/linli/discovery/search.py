@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -50,8 +51,8 @@ from .search_index import (
 
 MAX_QUERY_CHARS = 50
 MAX_PRODUCTS_SHOWN = 3
-REFRESH_LIMIT = 5000  # rows per kind a search may re-index before answering
-RINGS_M = (250, 1000)  # then the whole radius
+REFRESH_LIMIT = 2000  # rows per kind a search may re-index before answering
+RINGS_M = (300, 800, 1800)  # then the whole radius
 MAX_EXPANSIONS = 16  # indexed words a Latin prefix stands for ("maidang" -> maidanglao, ...)
 EXPANSION_SCAN = 2000
 CATEGORY_CACHE_SECONDS = 60
@@ -283,7 +284,7 @@ Key = tuple[float, float, int]  # (-score, distance, store pk): ascending = best
 class _Ranking:
     """Finds the best `wanted` stores in order without reading every match in the radius.
 
-    Documents are read ring by ring (250 m, 1 km, the whole radius): all of a store's
+    Documents are read ring by ring (300 m, 800 m, 1.8 km, the radius): all of a store's
     documents share its cell, so a store seen in a ring is seen completely. The n-th
     best key is final once it lies within the ring and no store outside could score
     higher: 3.5 is the top; for lower scores the name (3.x) and store (2.x) groups are
@@ -299,9 +300,11 @@ class _Ranking:
         self.score: dict[int, float] = {}
         self.distance: dict[int, float] = {}
         self.complete: set[str] = set()
+        # Matching products of the stores a ring read (exact first, then product pk).
+        self.products: dict[int, set[tuple[bool, int]]] = {}
 
     def _read(self, fields: str, radius: float) -> None:
-        rows = hits(fields=fields, blocks=cover(bounding_box(self.lat, self.lng, radius)),
+        rows = hits(fields=fields, blocks=cover(self.lat, self.lng, radius),
                     terms=self.query.alternatives, exact_terms=self.query.exact,
                     box=self.box, category_id=self.category_id)
         for store_id, product_id, lat, lng, tokens, exact in rows:
@@ -310,7 +313,13 @@ class _Ranking:
                 d = self.distance[store_id] = round(haversine_m(self.lat, self.lng, lat, lng), 3)
             if d > self.radius:
                 continue
-            score = self.query.store_score(tokens) if product_id is None else 1.0 + 0.5 * bool(exact)
+            if product_id is None:
+                score = self.query.store_score(tokens)
+            else:
+                score = 1.5 if exact else 1.0
+                self.products.setdefault(store_id, set()).add((not exact, product_id))
+            if FIELD_PRODUCT in fields:
+                self.products.setdefault(store_id, set())  # read completely: no entry = none match
             if score > self.score.get(store_id, 0.0):
                 self.score[store_id] = score
 
@@ -329,12 +338,13 @@ class _Ranking:
 
     def best(self, *, after: Key | None, wanted: int) -> list[Key]:
         rings = [r for r in RINGS_M if r < self.radius] + [self.radius]
-        for ring in rings:
+        for ring, following in zip(rings, [*rings[1:], None], strict=True):
             self._read(FIELD_STORE + FIELD_PRODUCT, ring)
             keys = self._keys(after)
             if self._final(keys, wanted, ring):
                 break
-            if len(keys) >= wanted and ring < self.radius:
+            # Completing the name and store groups pays when it saves reading the radius.
+            if len(keys) >= wanted and following is not None and following < self.radius:
                 score = -keys[wanted - 1][0]
                 for group, fields, below in (("name", FIELD_NAME, 3.5), ("store", FIELD_STORE, 2.5)):
                     if score < below and group not in self.complete:
@@ -346,46 +356,52 @@ class _Ranking:
         return keys[:wanted]
 
 
-def _matched_products(query: _Query, stores: dict[int, Store]) -> dict[int, list[FoundProduct]]:
-    """Up to three matching products per store, whole-token matches first."""
-    if not stores:
-        return {}
-    rows = hits(fields=FIELD_PRODUCT, blocks=sorted({quadkey(s.lat, s.lng) for s in stores.values()}),
-                terms=query.alternatives, exact_terms=query.exact)
-    chosen: dict[int, list[tuple[bool, int]]] = {}
-    for store_id, product_id, _lat, _lng, _tokens, exact in rows:
-        if store_id in stores and product_id is not None:
-            chosen.setdefault(store_id, []).append((not exact, product_id))
-    for picks in chosen.values():
-        picks.sort()
-        del picks[MAX_PRODUCTS_SHOWN:]
-    names = {p["pk"]: p for p in Product.objects.filter(
-        pk__in=[pk for picks in chosen.values() for _, pk in picks]).values("pk", "public_id", "name", "price_fen")}
-    return {store_id: [FoundProduct(id=names[pk]["public_id"], name=names[pk]["name"],
-                                    price_fen=names[pk]["price_fen"]) for _, pk in picks if pk in names]
-            for store_id, picks in chosen.items()}
+def _matched_products(ranking: _Ranking, stores: dict[int, dict[str, Any]]
+                      ) -> dict[int, list[FoundProduct]]:
+    """Up to three matching products per store, whole-token matches first: from what the
+    rings read, and one more query for stores only the name or tag pass found."""
+    picks = {pk: set(ranking.products[pk]) for pk in stores if pk in ranking.products}
+    unread = {pk: s for pk, s in stores.items() if pk not in ranking.products}
+    if unread:
+        query = ranking.query
+        rows = hits(fields=FIELD_PRODUCT,
+                    blocks=sorted({quadkey(s["lat"], s["lng"]) for s in unread.values()}),
+                    terms=query.alternatives, exact_terms=query.exact)
+        for store_id, product_id, _lat, _lng, _tokens, exact in rows:
+            if store_id in unread and product_id is not None:
+                picks.setdefault(store_id, set()).add((not exact, product_id))
+    chosen = {pk: sorted(found)[:MAX_PRODUCTS_SHOWN] for pk, found in picks.items()}
+    rows = Product.objects.filter(pk__in=[p for found in chosen.values() for _, p in found])
+    names = {p["pk"]: p for p in rows.values("pk", "public_id", "name", "price_fen")}
+    return {pk: [FoundProduct(id=names[p]["public_id"], name=names[p]["name"],
+                              price_fen=names[p]["price_fen"]) for _, p in found if p in names]
+            for pk, found in chosen.items()}
 
 
-def _page(query: _Query, keys: list[Key], *, limit: int, now: datetime
+_PAGE_FIELDS = ("pk", "public_id", "name", "lat", "lng", "rating", "status", "opening_hours",
+                "special_hours", "timezone", "category__slug")
+
+
+def _page(ranking: _Ranking, keys: list[Key], *, limit: int, now: datetime
           ) -> tuple[list[SearchResult], str | None]:
     page = keys[:limit]
-    stores = {s.pk: s for s in Store.objects.select_related("category").filter(pk__in=[k[2] for k in page])
-              .only("public_id", "name", "lat", "lng", "rating", "status", "opening_hours",
-                    "special_hours", "timezone", "category__slug")}
-    products = _matched_products(query, stores)
+    stores = {s["pk"]: s for s in Store.objects.filter(pk__in=[k[2] for k in page]).values(*_PAGE_FIELDS)}
+    products = _matched_products(ranking, stores)
     items = []
     for neg_score, distance, pk in page:
         s = stores[pk]
+        probe = Store(status=s["status"], opening_hours=s["opening_hours"],
+                      special_hours=s["special_hours"] or {}, timezone=s["timezone"])
         items.append(SearchResult(
-            store=FoundStore(id=s.public_id, name=s.name, category=s.category.slug,
-                             distance_m=round(distance), rating=float(s.rating),
-                             is_open=store_is_open(store=s, at=now)),
+            store=FoundStore(id=s["public_id"], name=s["name"], category=s["category__slug"],
+                             distance_m=round(distance), rating=float(s["rating"]),
+                             is_open=store_is_open(store=probe, at=now)),
             matched_products=products.get(pk, []), score=-neg_score,
         ))
     next_cursor = None
     if len(keys) > limit and page:
         neg_score, distance, pk = page[-1]
-        next_cursor = _cursor_encode(-neg_score, distance, stores[pk].public_id)
+        next_cursor = _cursor_encode(-neg_score, distance, stores[pk]["public_id"])
     return items, next_cursor
 
 
@@ -402,20 +418,22 @@ def store_search(*, q: str, lat: float, lng: float, radius_m: int = 5000,
     after = _cursor_decode(cursor) if cursor else None
     search_index_refresh(limit=REFRESH_LIMIT)
 
-    area = {"lat": lat, "lng": lng, "radius_m": radius_m, "category_id": category_id}
+    def rank(query: _Query) -> _Ranking:
+        return _Ranking(query, lat=lat, lng=lng, radius_m=radius_m, category_id=category_id)
+
     with index_session():
         query = _Query.parse(query_text)
-        ranking = _Ranking(query, **area)
+        ranking = rank(query)
         keys = ranking.best(after=after, wanted=limit + 1) if query.terms and not query.hopeless else []
         corrected = None
         # Nothing matched anywhere in the radius: try the second chances.
         if not ranking.score and any(t.is_latin for t in query.terms):
             for alternative in _alternatives(query_text):
                 candidate = _Query.parse(alternative)
-                second = _Ranking(candidate, **area)
+                second = rank(candidate)
                 keys = second.best(after=after, wanted=limit + 1) if not candidate.hopeless else []
                 if second.score:
-                    query, corrected = candidate, alternative
+                    ranking, corrected = second, alternative
                     break
-        items, next_cursor = _page(query, keys, limit=limit, now=now or timezone.now())
+        items, next_cursor = _page(ranking, keys, limit=limit, now=now or timezone.now())
     return SearchPage(items=items, next=next_cursor, corrected_query=corrected)

@@ -2,13 +2,12 @@
 from `updated_at` watermarks, matched by SQLite FTS5 or a PostgreSQL GIN index.
 
 Layout. `SearchDoc.tokens` holds a document's plain tokens (see `text.index_tokens`):
-the name's, then `|`, then the extra ones (a store's tags and category, a product's
-tags). `SearchDoc.match_text` holds the same tokens qualified by where the store is and
-what the document is, e.g. `p4o20bkxmaidanglao` = product document, fine grid cell
-(4o2, 0bk), token "maidanglao". A query for a term near a point is then an OR over the
-few cells that cover its circle, so its posting lists hold only that neighbourhood's
-documents instead of the whole city's (a dish that half the city sells stays cheap).
-Two grids: fine (0.02°, about 2 km) for radii up to ~8 km, coarse (0.16°) above.
+the name's, then `|`, then the others (a store's tags and category, a product's tags).
+`SearchDoc.match_text` files each token under a field and the store's quadtree cell:
+`宫保_p13030330012311312` is 宫保 in a product (p) in that 17-level cell (~300 m). A
+cell's key is a prefix of the keys of the cells inside it, so "this term in this region"
+is an OR of a few prefix lookups, and reads only that neighbourhood's documents, not the
+city's. Fields: n (store name), s (store name, tags, category), p (product).
 
 Both databases index `match_text` token by token, verbatim: SQLite an external-content
 FTS5 table `discovery_search_fts` (kept in step by triggers, `detail=none`), PostgreSQL
@@ -20,32 +19,37 @@ Freshness (no signals, no coupling to the writing apps): `search_index_refresh` 
 stores and products whose `(updated_at, id)` passed the stored watermark; a store
 re-indexes its products too (they carry its position, category and listing).
 `QuerySet.update()` does not touch `updated_at`: after such a write, run
-`linli search_reindex`.
+`linli search_reindex`. See docs/search.md.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Exists, OuterRef, Q
+from django.utils.dateparse import parse_datetime
 
 from linli.merchants.models import Product, Store, StoreCategory
+
+from .geo import bounding_box, haversine_m
 
 log = logging.getLogger(__name__)
 
 QUAD_LEVELS = 17  # finest cell: 360° / 2**17 = 0.00275° (about 300 m north-south, 260 m east-west)
 CELL_DEG = 360.0 / 2**QUAD_LEVELS
-MAX_BLOCKS = 16  # a region is covered by at most this many quadtree blocks
+MAX_BLOCKS = 24  # a circle is covered by at most this many quadtree blocks
 FIELD_NAME, FIELD_STORE, FIELD_PRODUCT = "n", "s", "p"
 LOCK_KEY = "discovery:search-index:lock"
 LOCK_SECONDS = 120
@@ -82,12 +86,16 @@ class SearchDoc(models.Model):
         ]
 
 
+def _epoch() -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class SearchIndexState(models.Model):
     """The watermarks: the last (updated_at, id) of stores and products indexed. One row."""
 
-    store_at = models.DateTimeField(null=True)
+    store_at = models.DateTimeField(default=_epoch)
     store_pk = models.BigIntegerField(default=0)
-    product_at = models.DateTimeField(null=True)
+    product_at = models.DateTimeField(default=_epoch)
     product_pk = models.BigIntegerField(default=0)
 
     class Meta:
@@ -122,17 +130,51 @@ def quadkey(lat: float, lng: float) -> str:
     return _quadkey(*_cell(lat, lng), QUAD_LEVELS)
 
 
-def cover(box: tuple[float, float, float, float]) -> list[str]:
-    """Quadtree blocks (key prefixes) that together cover a bounding box: the finest level
-    at which at most MAX_BLOCKS blocks do."""
-    min_lat, max_lat, min_lng, max_lng = box
+def _block_reach(lat: float, lng: float, i: int, j: int, shift: int) -> tuple[float, float]:
+    """(nearest, farthest) distance in metres from the point to block (i, j) of that size."""
+    size = CELL_DEG * (1 << shift)
+    lat0, lng0 = (i << shift) * CELL_DEG - 90.0, (j << shift) * CELL_DEG - 180.0
+    near = haversine_m(lat, lng, min(max(lat, lat0), lat0 + size), min(max(lng, lng0), lng0 + size))
+    far = max(haversine_m(lat, lng, lat0 + di, lng0 + dj) for di in (0, size) for dj in (0, size))
+    return near, far
+
+
+def cover(lat: float, lng: float, radius_m: float) -> list[str]:
+    """Quadtree blocks (key prefixes) that together cover the circle: start from the few
+    coarse blocks around it, then split the biggest ones that stick out of it, as long as
+    the count stays within MAX_BLOCKS. Blocks that miss the circle are dropped.
+
+    Every store within radius_m of the point lies in one of the blocks returned (a block is
+    kept if any of it may be within radius_m + 1 m: the margin absorbs rounding)."""
+    reach = radius_m + 1.0
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, reach)
     (i0, j0), (i1, j1) = _cell(min_lat, min_lng), _cell(max_lat, max_lng)
-    for level in range(QUAD_LEVELS, 0, -1):
-        shift = QUAD_LEVELS - level
-        rows, cols = range(i0 >> shift, (i1 >> shift) + 1), range(j0 >> shift, (j1 >> shift) + 1)
-        if len(rows) * len(cols) <= MAX_BLOCKS or level == 1:
-            return [_quadkey(i << shift, j << shift, level) for i in rows for j in cols]
-    raise AssertionError("unreachable")
+    shift = 0
+    while ((i1 >> shift) - (i0 >> shift) + 1) * ((j1 >> shift) - (j0 >> shift) + 1) > 4:
+        shift += 1
+    done: list[tuple[int, int, int]] = []
+    todo: list[tuple[int, int, int, int]] = []  # (-shift, i, j, shift): biggest first
+    for i in range((i0 >> shift), (i1 >> shift) + 1):
+        for j in range((j0 >> shift), (j1 >> shift) + 1):
+            near, far = _block_reach(lat, lng, i, j, shift)
+            if near <= reach:
+                (done.append((i, j, shift)) if far <= radius_m or shift == 0
+                 else heapq.heappush(todo, (-shift, i, j, shift)))
+    while todo:
+        _, i, j, size = heapq.heappop(todo)
+        children = []
+        for ci in (2 * i, 2 * i + 1):
+            for cj in (2 * j, 2 * j + 1):
+                near, far = _block_reach(lat, lng, ci, cj, size - 1)
+                if near <= reach:
+                    children.append((ci, cj, size - 1, far <= radius_m or size - 1 == 0))
+        if len(done) + len(todo) + len(children) > MAX_BLOCKS:
+            done.append((i, j, size))  # the budget is spent: keep it whole
+            continue
+        for ci, cj, child, settled in children:
+            (done.append((ci, cj, child)) if settled
+             else heapq.heappush(todo, (-child, ci, cj, child)))
+    return sorted(_quadkey(i << size, j << size, QUAD_LEVELS - size) for i, j, size in done)
 
 
 def match_text(kind: str, lat: float, lng: float, head: Sequence[str], tail: Sequence[str]) -> str:
@@ -271,7 +313,8 @@ def _index_products(product_ids: Sequence[int]) -> int:
                                   category_id=s["category_id"],
                                   listed=s["status"] != Store.Status.CLOSED) for s in store_rows}
     for row in rows:
-        writer.product(row, stores[row["store_id"]])
+        if row["store_id"] in stores:  # else deleted meanwhile, and its documents with it
+            writer.product(row, stores[row["store_id"]])
     return writer.save(product_ids=product_ids)
 
 
@@ -282,40 +325,57 @@ def _state() -> SearchIndexState:
     return state
 
 
-def _newest(model: type[Store] | type[Product], field: str) -> Subquery:
-    return Subquery(model.objects.order_by("-updated_at", "-pk").values(field)[:1])
+# Static SQL: the newest (updated_at, id) of each table, one backward step on each of the
+# (updated_at, id) indexes; whatever the planner's statistics, it is the only sane plan.
+_NEWEST_SQL = """
+    SELECT 's', updated_at, id FROM (SELECT updated_at, id FROM merchants_store
+                                     ORDER BY updated_at DESC, id DESC LIMIT 1) newest_store
+    UNION ALL
+    SELECT 'p', updated_at, id FROM (SELECT updated_at, id FROM merchants_product
+                                     ORDER BY updated_at DESC, id DESC LIMIT 1) newest_product
+"""
+_marks_lock = threading.Lock()
+_marks: dict[str, tuple[datetime, int]] = {}  # the watermarks as this process last read or wrote them
+
+
+def _remember(state: SearchIndexState) -> None:
+    with _marks_lock:
+        _marks.update(s=(state.store_at, state.store_pk), p=(state.product_at, state.product_pk))
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A raw row's timestamp (SQLite may hand back text or a naive datetime) as aware UTC."""
+    at = parse_datetime(value) if isinstance(value, str) else value
+    if at is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _is_stale() -> bool:
-    """One query on the (updated_at, id) indexes: is any row newer than its watermark?"""
-    row = SearchIndexState.objects.filter(pk=1).annotate(
-        store_new_at=_newest(Store, "updated_at"), store_new_pk=_newest(Store, "pk"),
-        product_new_at=_newest(Product, "updated_at"), product_new_pk=_newest(Product, "pk"),
-    ).values().first()
-    if row is None:
+    """Is any store or product newer than the watermarks (as this process last saw them)?
+
+    A copy that another process has since moved past only costs one needless refresh,
+    which finds nothing and brings the copy up to date."""
+    if not _marks:
         return True
-    for kind in ("store", "product"):
-        newest, mark = row[f"{kind}_new_at"], row[f"{kind}_at"]
-        if newest is not None and (
-            mark is None or (newest, row[f"{kind}_new_pk"]) > (mark, row[f"{kind}_pk"])
-        ):
-            return True
-    return False
+    with connection.cursor() as cursor:
+        cursor.execute(_NEWEST_SQL)
+        return any((_aware(at), pk) > _marks[kind] for kind, at, pk in cursor.fetchall())
 
 
-def _changed(model: type[Store] | type[Product], at: datetime | None, pk: int,
-             limit: int) -> list[tuple[int, datetime]]:
-    rows = model.objects.all()
-    if at is not None:
-        rows = rows.filter(updated_at__gte=at).exclude(updated_at=at, pk__lte=pk)
-    return list(rows.order_by("updated_at", "pk").values_list("pk", "updated_at")[:limit])
+def _changed(model: type[Store] | type[Product], at: datetime, pk: int,
+             limit: int) -> list[tuple[int, datetime, bool]]:
+    """(pk, updated_at, already indexed as such) of the next `limit` rows past (at, pk).
 
-
-def _unchanged(field: str, rows: list[tuple[int, datetime]], kind: str) -> set[int]:
-    """Rows whose document already reflects this updated_at (re-read by an overlap)."""
-    indexed = dict(SearchDoc.objects.filter(kind=kind, **{f"{field}__in": [r[0] for r in rows]})
-                   .values_list(field, "source_updated_at"))
-    return {pk for pk, at in rows if indexed.get(pk) == at}
+    The comparison with the documents runs in the database: after a bulk load the store
+    pass has already indexed every product, and the product pass only confirms it."""
+    kind, field = ((SearchDoc.Kind.STORE, "store_id") if model is Store
+                   else (SearchDoc.Kind.PRODUCT, "product_id"))
+    fresh = Exists(SearchDoc.objects.filter(kind=kind, source_updated_at=OuterRef("updated_at"),
+                                            **{field: OuterRef("pk")}))
+    rows = model.objects.filter(updated_at__gte=at).exclude(updated_at=at, pk__lte=pk)
+    return list(rows.order_by("updated_at", "pk").annotate(fresh=fresh)
+                .values_list("pk", "updated_at", "fresh")[:limit])
 
 
 def _lock() -> str | None:
@@ -328,22 +388,26 @@ def _unlock(token: str) -> None:
         cache.delete(LOCK_KEY)
 
 
+def _reindex(model: type[Store] | type[Product], pks: list[int]) -> int:
+    """Re-index rows in chunks (one transaction each), keeping the lock alive between."""
+    written = 0
+    for start in range(0, len(pks), CHUNK_STORES):
+        chunk = pks[start:start + CHUNK_STORES]
+        written += _index_stores(chunk) if model is Store else _index_products(chunk)
+        cache.touch(LOCK_KEY, LOCK_SECONDS)
+    return written
+
+
 def _refresh_kind(state: SearchIndexState, kind: str, *, limit: int, recheck: bool) -> int:
     model, field = (Store, "store") if kind == SearchDoc.Kind.STORE else (Product, "product")
     at, pk = getattr(state, f"{field}_at"), getattr(state, f"{field}_pk")
     written = 0
-    if recheck and at is not None:
+    if recheck:
         rows = _changed(model, at - RECHECK_OVERLAP, 0, limit)
-        rows = [r for r in rows if (r[1], r[0]) <= (at, pk)]
-        stale = [r[0] for r in rows if r[0] not in _unchanged(field, rows, kind)]
-        if stale:
-            written += _index_stores(stale) if model is Store else _index_products(stale)
+        written += _reindex(model, [r[0] for r in rows if (r[1], r[0]) <= (at, pk) and not r[2]])
     rows = _changed(model, at, pk, limit)
     if rows:
-        skip = _unchanged(field, rows, kind)
-        stale = [r[0] for r in rows if r[0] not in skip]
-        if stale:
-            written += _index_stores(stale) if model is Store else _index_products(stale)
+        written += _reindex(model, [r[0] for r in rows if not r[2]])
         setattr(state, f"{field}_at", rows[-1][1])
         setattr(state, f"{field}_pk", rows[-1][0])
     return written
@@ -368,6 +432,7 @@ def search_index_refresh(*, limit: int = 5000, recheck: bool = False) -> int:
         written = _refresh_kind(state, SearchDoc.Kind.STORE, limit=limit, recheck=recheck)
         written += _refresh_kind(state, SearchDoc.Kind.PRODUCT, limit=limit, recheck=recheck)
         state.save()
+        _remember(state)
         return written
     except IntegrityError:
         # Another process indexed the same rows at the same moment (no shared lock in
@@ -403,7 +468,7 @@ def search_index_rebuild(*, city_code: str | None = None,
         }
         points = list(stores.values_list("pk", "lat", "lng"))
         points.sort(key=lambda p: (quadkey(p[1], p[2]), p[0]))
-        written, known_terms = 0, set()
+        written, known_terms = 0, set[str]()
         for start in range(0, len(points), CHUNK_STORES):
             written += _index_stores([p[0] for p in points[start:start + CHUNK_STORES]], known_terms)
             cache.touch(LOCK_KEY, LOCK_SECONDS)
@@ -418,6 +483,7 @@ def search_index_rebuild(*, city_code: str | None = None,
                     setattr(state, f"{field}_at", mark[0])
                     setattr(state, f"{field}_pk", mark[1])
             state.save()
+            _remember(state)
         return written
     finally:
         _unlock(token)
@@ -458,36 +524,33 @@ def match_expression(fields: str, blocks: Sequence[str], terms: Alternatives) ->
 
 
 # Static SQL; everything variable is a parameter. `%s = 0 OR` switches the category filter.
-_SQLITE_HITS = """
-    SELECT d.store_id, d.product_id, d.lat, d.lng,
-           CASE WHEN d.kind = 'store' THEN d.tokens ELSE '' END, {exact}
-    FROM discovery_search_doc d
-    WHERE d.id IN (SELECT rowid FROM discovery_search_fts WHERE discovery_search_fts MATCH %s)
-      AND d.lat BETWEEN %s AND %s AND d.lng BETWEEN %s AND %s
-      AND (%s = 0 OR d.store_category_id = %s)
-"""
-_PG_HITS = """
-    SELECT d.store_id, d.product_id, d.lat, d.lng,
-           CASE WHEN d.kind = 'store' THEN d.tokens ELSE '' END, {exact}
-    FROM discovery_search_doc d
-    WHERE array_to_tsvector(string_to_array(d.match_text, ' ')) @@ %s::tsquery
-      AND d.lat BETWEEN %s AND %s AND d.lng BETWEEN %s AND %s
-      AND (%s = 0 OR d.store_category_id = %s)
-"""
-_SQLITE_EXACT = ("d.id IN (SELECT rowid FROM discovery_search_fts "
-                 "WHERE discovery_search_fts MATCH %s)")
-_PG_EXACT = ("d.id IN (SELECT x.id FROM discovery_search_doc x WHERE "
-             "array_to_tsvector(string_to_array(x.match_text, ' ')) @@ %s::tsquery)")
 HITS_SQL = {
-    ("sqlite", False): _SQLITE_HITS.replace("{exact}", "1"),
-    ("sqlite", True): _SQLITE_HITS.replace("{exact}", _SQLITE_EXACT),
-    ("postgresql", False): _PG_HITS.replace("{exact}", "1"),
-    ("postgresql", True): _PG_HITS.replace("{exact}", _PG_EXACT),
+    "sqlite": """
+        SELECT d.id, d.store_id, d.product_id, d.lat, d.lng,
+               CASE WHEN d.kind = 'store' THEN d.tokens ELSE '' END
+        FROM discovery_search_doc d
+        WHERE d.id IN (SELECT rowid FROM discovery_search_fts WHERE discovery_search_fts MATCH %s)
+          AND d.lat BETWEEN %s AND %s AND d.lng BETWEEN %s AND %s
+          AND (%s = 0 OR d.store_category_id = %s)
+    """,
+    "postgresql": """
+        SELECT d.id, d.store_id, d.product_id, d.lat, d.lng,
+               CASE WHEN d.kind = 'store' THEN d.tokens ELSE '' END
+        FROM discovery_search_doc d
+        WHERE array_to_tsvector(string_to_array(d.match_text, ' ')) @@ %s::tsquery
+          AND d.lat BETWEEN %s AND %s AND d.lng BETWEEN %s AND %s
+          AND (%s = 0 OR d.store_category_id = %s)
+    """,
+}
+IDS_SQL = {
+    "sqlite": "SELECT rowid FROM discovery_search_fts WHERE discovery_search_fts MATCH %s",
+    "postgresql": """SELECT id FROM discovery_search_doc
+                     WHERE array_to_tsvector(string_to_array(match_text, ' ')) @@ %s::tsquery""",
 }
 EVERYWHERE = (-90.0, 90.0, -180.0, 180.0)
 
 # (store pk, product pk or None, lat, lng, store tokens or "", every term matched exactly)
-HitRow = tuple[int, int | None, float, float, str, int]
+HitRow = tuple[int, int | None, float, float, str, bool]
 
 
 def hits(*, fields: str, blocks: Sequence[str], terms: Alternatives, exact_terms: Alternatives,
@@ -495,34 +558,45 @@ def hits(*, fields: str, blocks: Sequence[str], terms: Alternatives, exact_terms
          category_id: int | None = None) -> list[HitRow]:
     """Documents filed under `fields` in `blocks` (and inside `box`) that hold every term.
 
-    `exact_terms` are the terms without their prefix expansions; when they differ, the
-    last column says whether a document matches those too."""
-    needs_exact = [list(t) for t in exact_terms] != [list(t) for t in terms]
-    params: list[Any] = []
-    if needs_exact:
-        params.append(match_expression(fields, blocks, exact_terms))
-    params += [match_expression(fields, blocks, terms), box[0], box[1], box[2], box[3],
-               category_id or 0, category_id or 0]
+    `exact_terms` are the terms without their prefix expansions; when they differ, a
+    second query finds the documents that match those too (the last column). It is a
+    separate statement because PostgreSQL, misjudging both sizes, would not hash it."""
+    vendor = connection.vendor
     with connection.cursor() as cursor:
-        cursor.execute(HITS_SQL[(connection.vendor, needs_exact)], params)
-        return cursor.fetchall()
+        cursor.execute(HITS_SQL[vendor], [match_expression(fields, blocks, terms), *box,
+                                          category_id or 0, category_id or 0])
+        rows = cursor.fetchall()
+        if not rows or [list(t) for t in exact_terms] == [list(t) for t in terms]:
+            return [(r[1], r[2], r[3], r[4], r[5], True) for r in rows]
+        cursor.execute(IDS_SQL[vendor], [match_expression(fields, blocks, exact_terms)])
+        exact = {r[0] for r in cursor.fetchall()}
+    return [(r[1], r[2], r[3], r[4], r[5], r[0] in exact) for r in rows]
+
+
+# The planner's guesses for these statements are wild (hundreds of thousands of rows for a
+# few dozen), so: no sequential scan, no parallel workers, no JIT compilation (~100 ms).
+_SESSION_SET = ("SET LOCAL enable_seqscan = off", "SET LOCAL max_parallel_workers_per_gather = 0",
+                "SET LOCAL jit = off")
+_SESSION_RESET = ("RESET enable_seqscan", "RESET max_parallel_workers_per_gather", "RESET jit")
 
 
 @contextmanager
 def index_session() -> Iterator[None]:
     """Wrap the reads of one search. PostgreSQL cannot estimate how few rows an OR of many
-    prefix lexemes matches (it assumes a few percent each) and would rather scan the whole
-    table; the GIN index is always the right plan for these statements, so say so, for
-    this transaction only."""
+    prefix lexemes matches (it assumes a few percent each), so it would rather scan the
+    whole table, start parallel workers (~10 ms) or JIT-compile the plan (~100 ms) for a few
+    dozen rows. The GIN index is always the right plan here: say so, for this transaction."""
     if connection.vendor != "postgresql":
         yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        for statement in _SESSION_SET:
+            cursor.execute(statement)
         try:
             yield
         finally:
-            cursor.execute("RESET enable_seqscan")
+            for statement in _SESSION_RESET:
+                cursor.execute(statement)
 
 
 def vocabulary_since(pk: int) -> list[tuple[int, str]]:
