@@ -7,6 +7,9 @@ import math
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from linli.discovery.search import store_search
 from linli.discovery.search_index import SearchDoc, search_index_rebuild, search_index_refresh
@@ -385,3 +388,20 @@ def test_ranking_equals_a_brute_force_reference_page_by_page():
             assert got == expected, (q, radius)
             compared += len(expected)
     assert compared > 200  # the comparison is not vacuous
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(lat=st.floats(-60, 60), lng=st.floats(-170, 170), radius=st.floats(1, 50_000),
+       bearing=st.floats(0, 2 * math.pi), frac=st.floats(0, 1))
+def test_the_blocks_of_a_circle_hold_every_point_inside_it(lat, lng, radius, bearing, frac):
+    from linli.discovery.geo import haversine_m
+    from linli.discovery.search_index import MAX_BLOCKS, cover, quadkey
+
+    d = radius * frac
+    plat = lat + math.degrees(d * math.cos(bearing) / 6_371_008.8)
+    plng = lng + math.degrees(d * math.sin(bearing) / (6_371_008.8 * math.cos(math.radians(lat))))
+    blocks = cover(lat, lng, radius)
+    assert 1 <= len(blocks) <= MAX_BLOCKS
+    if haversine_m(lat, lng, plat, plng) <= radius:
+        key = quadkey(plat, plng)
+        assert any(key.startswith(b) for b in blocks)

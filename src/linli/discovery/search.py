@@ -300,11 +300,15 @@ class _Ranking:
         self.score: dict[int, float] = {}
         self.distance: dict[int, float] = {}
         self.complete: set[str] = set()
+        self.blocks: dict[float, list[str]] = {}
         # Matching products of the stores a ring read (exact first, then product pk).
         self.products: dict[int, set[tuple[bool, int]]] = {}
 
     def _read(self, fields: str, radius: float) -> None:
-        rows = hits(fields=fields, blocks=cover(self.lat, self.lng, radius),
+        blocks = self.blocks.get(radius)
+        if blocks is None:
+            blocks = self.blocks[radius] = cover(self.lat, self.lng, radius)
+        rows = hits(fields=fields, blocks=blocks,
                     terms=self.query.alternatives, exact_terms=self.query.exact,
                     box=self.box, category_id=self.category_id)
         for store_id, product_id, lat, lng, tokens, exact in rows:

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 QUAD_LEVELS = 17  # finest cell: 360° / 2**17 = 0.00275° (about 300 m north-south, 260 m east-west)
 CELL_DEG = 360.0 / 2**QUAD_LEVELS
-MAX_BLOCKS = 24  # a circle is covered by at most this many quadtree blocks
+MAX_BLOCKS = 8  # a circle is covered by at most this many quadtree blocks
 FIELD_NAME, FIELD_STORE, FIELD_PRODUCT = "n", "s", "p"
 LOCK_KEY = "discovery:search-index:lock"
 LOCK_SECONDS = 120
