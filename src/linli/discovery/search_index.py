@@ -469,6 +469,8 @@ def search_index_rebuild(*, city_code: str | None = None,
         points = list(stores.values_list("pk", "lat", "lng"))
         points.sort(key=lambda p: (quadkey(p[1], p[2]), p[0]))
         written, known_terms = 0, set[str]()
+        if progress:
+            progress(0, len(points))
         for start in range(0, len(points), CHUNK_STORES):
             written += _index_stores([p[0] for p in points[start:start + CHUNK_STORES]], known_terms)
             cache.touch(LOCK_KEY, LOCK_SECONDS)
