@@ -67,3 +67,10 @@ class IllegalTransition(Conflict):
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     message = _("This idempotency key was already used for a different request.")
+
+
+class InvalidCursor(InvalidInput):
+    """A page cursor that was not issued by us (or for another query): start over."""
+
+    code = "invalid_cursor"
+    message = _("The page cursor is not valid; start again from the first page.")

@@ -30,7 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from linli.core.errors import InvalidInput
+from linli.core.errors import InvalidCursor, InvalidInput
+from linli.merchants.errors import UnknownCategory
 from linli.merchants.models import Product, Store, StoreCategory
 from linli.merchants.selectors import store_is_open
 
@@ -66,16 +67,6 @@ class QueryEmpty(InvalidInput):
 class QueryTooLong(InvalidInput):
     code = "query_too_long"
     message = _("The search text is too long.")
-
-
-class SearchCursorInvalid(InvalidInput):
-    code = "invalid_cursor"
-    message = _("The page cursor is not valid; start again from the first page.")
-
-
-class SearchCategoryUnknown(InvalidInput):
-    code = "unknown_category"
-    message = _("There is no such store category.")
 
 
 @dataclass(frozen=True)
@@ -259,10 +250,10 @@ def _cursor_decode(cursor: str) -> tuple[float, float, int]:
         score, distance, public_id = json.loads(raw)
         key = (-float(score), float(distance), str(public_id))
     except (ValueError, TypeError) as exc:
-        raise SearchCursorInvalid() from exc
+        raise InvalidCursor() from exc
     pk = Store.objects.filter(public_id=key[2]).values_list("pk", flat=True).first()
     if pk is None:
-        raise SearchCursorInvalid()
+        raise InvalidCursor()
     return key[0], key[1], pk
 
 
@@ -274,7 +265,7 @@ def _category_id(slug: str) -> int:
         ids = dict(StoreCategory.objects.values_list("slug", "pk"))
         cache.set("discovery:search:category-ids", ids, timeout=CATEGORY_CACHE_SECONDS)
     if slug not in ids:
-        raise SearchCategoryUnknown(category=slug)
+        raise UnknownCategory(category=slug)
     return ids[slug]
 
 

@@ -22,9 +22,9 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from linli.core.errors import InvalidInput
+from linli.core.errors import InvalidCursor, InvalidInput
+from linli.merchants.errors import UnknownCategory
 from linli.merchants.models import Store, StoreCategory
 from linli.merchants.selectors import store_is_open
 from linli.merchants.zones import point_in_polygon
@@ -36,16 +36,6 @@ from .ranking import Explanation, explain, smart_scores
 REBUILD_SECONDS = 600.0
 WATERMARK_OVERLAP = timedelta(seconds=10)
 SORTS = ("distance", "rating", "sales", "smart")
-
-
-class InvalidCursor(InvalidInput):
-    code = "invalid_cursor"
-    message = _("The page cursor is not valid; start again from the first page.")
-
-
-class UnknownCategory(InvalidInput):
-    code = "unknown_category"
-    message = _("There is no such store category.")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from linli.accounts.phone import phone_normalise
 from linli.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from linli.core.statemachine import StateMachine, T
 
+from .errors import UnknownCategory
 from .hours import every_day
 from .models import ApplicationDocument, ApplicationEvent, MerchantApplication, Store, StoreCategory
 from .services import merchant_create, store_create
@@ -106,11 +107,6 @@ class InvalidLicenceNumber(InvalidInput):
 class InvalidBankAccount(InvalidInput):
     code = "invalid_bank_account"
     message = _("The bank account number must be 8 to 30 digits.")
-
-
-class UnknownCategory(InvalidInput):
-    code = "unknown_category"
-    message = _("There is no such store category.")
 
 
 # --- field rules ---------------------------------------------------------------------------
