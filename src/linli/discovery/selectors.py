@@ -34,6 +34,10 @@ from .geoindex import GeoIndex, IndexedStore
 from .ranking import Explanation, explain, smart_scores
 
 REBUILD_SECONDS = 600.0
+CARD_CACHE_SIZE = 20_000  # result cards kept per process (~1 KB each)
+_CARD_COLUMNS = ("pk", "public_id", "name", "category__slug", "address", "rating", "rating_count",
+                 "sales_30d", "avg_price_fen", "min_order_fen", "delivery_fee_fen", "prep_minutes",
+                 "tags")
 WATERMARK_OVERLAP = timedelta(seconds=10)
 SORTS = ("distance", "rating", "sales", "smart")
 
@@ -98,6 +102,11 @@ class _Holder:
         self.zones: dict[int, list[list[float]]] = {}
         self.public_to_pk: dict[str, int] = {}
         self.open_cache: tuple[int, np.ndarray] = (-1, np.empty(0, dtype=np.int8))
+        # What a result card shows (name, address, fees...) per store pk, read from the
+        # database on first use. A refresh drops the cards of every store it saw change
+        # and bumps `generation`, so a card read before a change is never kept after it.
+        self.cards: dict[int, tuple[Any, ...]] = {}
+        self.generation = 0
 
     def _hours_key(self, opening: Any, special: Any, tz: str) -> int:
         text = json.dumps([opening, special or {}, tz], sort_keys=True, separators=(",", ":"))
@@ -156,6 +165,31 @@ class _Holder:
             ))
         self.index.remove(removals)
         self.index.upsert(upserts)
+        if removals or upserts:
+            self.generation += 1
+            for pk in removals:
+                self.cards.pop(pk, None)
+            for store in upserts:
+                self.cards.pop(store.pk, None)
+
+    def cards_for(self, pks: list[int]) -> dict[int, tuple[Any, ...]]:
+        """Result-card columns of these stores: from memory, the missing ones in one query.
+        Call without holding the lock (the query may wait on the database)."""
+        with self.lock:
+            found = {pk: self.cards[pk] for pk in pks if pk in self.cards}
+            generation = self.generation
+        missing = [pk for pk in pks if pk not in found]
+        if missing:
+            fetched = {row[0]: row[1:] for row in
+                       Store.objects.filter(pk__in=missing).values_list(*_CARD_COLUMNS)}
+            found.update(fetched)
+            with self.lock:
+                if self.generation == generation:  # no refresh in between: still current
+                    if len(self.cards) + len(fetched) > CARD_CACHE_SIZE:
+                        for pk in list(self.cards)[: CARD_CACHE_SIZE // 2]:  # oldest half
+                            del self.cards[pk]
+                    self.cards.update(fetched)
+        return found
 
     def open_by_key(self, keys: np.ndarray, at: datetime) -> np.ndarray:
         """Open state per hours key at this minute, vectorised: a per-minute array indexed
@@ -254,14 +288,19 @@ def store_list_nearby(
         if price_max_fen is not None:
             keep &= index.price[cand] <= price_max_fen
         cand, dist = cand[keep], dist[keep]
-        is_open = ~index.paused[cand] & _holder.open_by_key(index.hours_key[cand], now)
-        delivers = _delivers(index, cand, dist, lat, lng)
-        keep = np.ones(len(cand), dtype=bool)
-        if open_now:
-            keep &= is_open
+        # Open state and delivery reach for every candidate only when a filter or the
+        # score needs them; otherwise for the page's stores alone (below).
+        is_open = delivers = None
+        if open_now or sort == "smart":
+            is_open = ~index.paused[cand] & _holder.open_by_key(index.hours_key[cand], now)
+            if open_now:
+                cand, dist, is_open = cand[is_open], dist[is_open], is_open[is_open]
         if delivers_to_me:
-            keep &= delivers
-        cand, dist, is_open, delivers = cand[keep], dist[keep], is_open[keep], delivers[keep]
+            reach = _delivers(index, cand, dist, lat, lng)
+            cand, dist = cand[reach], dist[reach]
+            if is_open is not None:
+                is_open = is_open[reach]
+            delivers = np.ones(len(cand), dtype=bool)
 
         scores = None
         if sort == "distance":
@@ -289,30 +328,34 @@ def store_list_nearby(
         order = sel[np.lexsort((pks[sel], secondary[sel], primary[sel]))][: limit + 1]
         has_more = len(order) > limit
         order = order[:limit]
-        page = [(int(pks[i]), float(dist[i]), bool(is_open[i]), bool(delivers[i]),
-                 float(primary[i]), float(secondary[i])) for i in order.tolist()]
+        if is_open is None:
+            page_open = ~index.paused[cand[order]] & _holder.open_by_key(index.hours_key[cand[order]], now)
+        else:
+            page_open = is_open[order]
+        page_delivers = (delivers[order] if delivers is not None
+                         else _delivers(index, cand[order], dist[order], lat, lng))
+        page = [(int(pks[i]), float(dist[i]), bool(o), bool(d), float(primary[i]), float(secondary[i]))
+                for i, o, d in zip(order.tolist(), page_open.tolist(), page_delivers.tolist(), strict=True)]
 
-    columns = ("pk", "public_id", "name", "category__slug", "address", "rating", "rating_count",
-               "sales_30d", "avg_price_fen", "min_order_fen", "delivery_fee_fen", "prep_minutes", "tags")
-    stores = {row["pk"]: row for row in Store.objects.filter(pk__in=[p[0] for p in page]).values(*columns)}
+    cards = _holder.cards_for([p[0] for p in page])
     items = []
     for pk, distance, open_, delivers_, *_sort_key in page:
-        s = stores[pk]
-        rating = float(s["rating"])
+        (public_id, name, category_slug, address, rating, rating_count, sales_30d, avg_price_fen,
+         min_order_fen, delivery_fee_fen, prep_minutes, tags) = cards[pk]
+        rating = float(rating)
         items.append(NearbyStore(
-            id=s["public_id"], name=s["name"], category=s["category__slug"], address=s["address"],
-            distance_m=round(distance), rating=rating, rating_count=s["rating_count"],
-            sales_30d=s["sales_30d"], avg_price_fen=s["avg_price_fen"],
-            min_order_fen=s["min_order_fen"], delivery_fee_fen=s["delivery_fee_fen"],
-            prep_minutes=s["prep_minutes"], is_open=open_, delivers_to_me=delivers_,
-            tags=list(s["tags"] or []),
-            debug=explain(distance_m=distance, rating=rating, rating_count=s["rating_count"],
-                          sales_30d=s["sales_30d"], is_open=open_) if debug else None,
+            id=public_id, name=name, category=category_slug, address=address,
+            distance_m=round(distance), rating=rating, rating_count=rating_count,
+            sales_30d=sales_30d, avg_price_fen=avg_price_fen, min_order_fen=min_order_fen,
+            delivery_fee_fen=delivery_fee_fen, prep_minutes=prep_minutes, is_open=open_,
+            delivers_to_me=delivers_, tags=list(tags or []),
+            debug=explain(distance_m=distance, rating=rating, rating_count=rating_count,
+                          sales_30d=sales_30d, is_open=open_) if debug else None,
         ))
     next_cursor = None
     if has_more and page:
         last = page[-1]
-        next_cursor = _cursor_encode((last[4], last[5]), stores[last[0]]["public_id"])
+        next_cursor = _cursor_encode((last[4], last[5]), cards[last[0]][0])
     return items, next_cursor
 
 
