@@ -34,10 +34,6 @@ from .geoindex import GeoIndex, IndexedStore
 from .ranking import Explanation, explain, smart_scores
 
 REBUILD_SECONDS = 600.0
-CARD_CACHE_SIZE = 20_000  # result cards kept per process (~1 KB each)
-_CARD_COLUMNS = ("pk", "public_id", "name", "category__slug", "address", "rating", "rating_count",
-                 "sales_30d", "avg_price_fen", "min_order_fen", "delivery_fee_fen", "prep_minutes",
-                 "tags")
 WATERMARK_OVERLAP = timedelta(seconds=10)
 SORTS = ("distance", "rating", "sales", "smart")
 
@@ -102,11 +98,7 @@ class _Holder:
         self.zones: dict[int, list[list[float]]] = {}
         self.public_to_pk: dict[str, int] = {}
         self.open_cache: tuple[int, np.ndarray] = (-1, np.empty(0, dtype=np.int8))
-        # What a result card shows (name, address, fees...) per store pk, read from the
-        # database on first use. A refresh drops the cards of every store it saw change
-        # and bumps `generation`, so a card read before a change is never kept after it.
-        self.cards: dict[int, tuple[Any, ...]] = {}
-        self.generation = 0
+        self.category_slugs: dict[int, str] = {}
 
     def _hours_key(self, opening: Any, special: Any, tz: str) -> int:
         text = json.dumps([opening, special or {}, tz], sort_keys=True, separators=(",", ":"))
@@ -139,7 +131,8 @@ class _Holder:
         fields = ("pk", "public_id", "lat", "lng", "category_id", "rating", "rating_count",
                   "sales_30d", "avg_price_fen", "delivery_radius_m", "delivery_fee_tiers",
                   "opening_hours", "special_hours", "timezone", "delivery_zone", "status",
-                  "updated_at")
+                  "updated_at", "name", "address", "tags", "min_order_fen", "delivery_fee_fen",
+                  "prep_minutes")
         upserts, removals = [], []
         for row in rows.values(*fields).iterator(chunk_size=5000):
             if self.watermark is None or row["updated_at"] > self.watermark:
@@ -162,34 +155,14 @@ class _Holder:
                 avg_price_fen=row["avg_price_fen"], delivery_radius_m=_delivery_reach_m(row),
                 hours_key=self._hours_key(row["opening_hours"], row["special_hours"], row["timezone"]),
                 has_zone=bool(zone), paused=row["status"] == Store.Status.PAUSED,
+                name=row["name"], address=row["address"], tags=tuple(row["tags"] or ()),
+                min_order_fen=row["min_order_fen"], delivery_fee_fen=row["delivery_fee_fen"],
+                prep_minutes=row["prep_minutes"],
             ))
         self.index.remove(removals)
         self.index.upsert(upserts)
-        if removals or upserts:
-            self.generation += 1
-            for pk in removals:
-                self.cards.pop(pk, None)
-            for store in upserts:
-                self.cards.pop(store.pk, None)
-
-    def cards_for(self, pks: list[int]) -> dict[int, tuple[Any, ...]]:
-        """Result-card columns of these stores: from memory, the missing ones in one query.
-        Call without holding the lock (the query may wait on the database)."""
-        with self.lock:
-            found = {pk: self.cards[pk] for pk in pks if pk in self.cards}
-            generation = self.generation
-        missing = [pk for pk in pks if pk not in found]
-        if missing:
-            fetched = {row[0]: row[1:] for row in
-                       Store.objects.filter(pk__in=missing).values_list(*_CARD_COLUMNS)}
-            found.update(fetched)
-            with self.lock:
-                if self.generation == generation:  # no refresh in between: still current
-                    if len(self.cards) + len(fetched) > CARD_CACHE_SIZE:
-                        for pk in list(self.cards)[: CARD_CACHE_SIZE // 2]:  # oldest half
-                            del self.cards[pk]
-                    self.cards.update(fetched)
-        return found
+        if any(u.category_id not in self.category_slugs for u in upserts):
+            self.category_slugs = dict(StoreCategory.objects.values_list("pk", "slug"))
 
     def open_by_key(self, keys: np.ndarray, at: datetime) -> np.ndarray:
         """Open state per hours key at this minute, vectorised: a per-minute array indexed
@@ -334,28 +307,27 @@ def store_list_nearby(
             page_open = is_open[order]
         page_delivers = (delivers[order] if delivers is not None
                          else _delivers(index, cand[order], dist[order], lat, lng))
-        page = [(int(pks[i]), float(dist[i]), bool(o), bool(d), float(primary[i]), float(secondary[i]))
+        page = [(index.row(int(cand[i])), float(dist[i]), bool(o), bool(d), float(primary[i]),
+                 float(secondary[i]))
                 for i, o, d in zip(order.tolist(), page_open.tolist(), page_delivers.tolist(), strict=True)]
+        slugs = _holder.category_slugs
 
-    cards = _holder.cards_for([p[0] for p in page])
     items = []
-    for pk, distance, open_, delivers_, *_sort_key in page:
-        (public_id, name, category_slug, address, rating, rating_count, sales_30d, avg_price_fen,
-         min_order_fen, delivery_fee_fen, prep_minutes, tags) = cards[pk]
-        rating = float(rating)
+    for row, distance, open_, delivers_, *_sort_key in page:
         items.append(NearbyStore(
-            id=public_id, name=name, category=category_slug, address=address,
-            distance_m=round(distance), rating=rating, rating_count=rating_count,
-            sales_30d=sales_30d, avg_price_fen=avg_price_fen, min_order_fen=min_order_fen,
-            delivery_fee_fen=delivery_fee_fen, prep_minutes=prep_minutes, is_open=open_,
-            delivers_to_me=delivers_, tags=list(tags or []),
-            debug=explain(distance_m=distance, rating=rating, rating_count=rating_count,
-                          sales_30d=sales_30d, is_open=open_) if debug else None,
+            id=row.public_id, name=row.name, category=slugs[row.category_id], address=row.address,
+            distance_m=round(distance), rating=row.rating, rating_count=row.rating_count,
+            sales_30d=row.sales_30d, avg_price_fen=row.avg_price_fen,
+            min_order_fen=row.min_order_fen, delivery_fee_fen=row.delivery_fee_fen,
+            prep_minutes=row.prep_minutes, is_open=open_, delivers_to_me=delivers_,
+            tags=list(row.tags),
+            debug=explain(distance_m=distance, rating=row.rating, rating_count=row.rating_count,
+                          sales_30d=row.sales_30d, is_open=open_) if debug else None,
         ))
     next_cursor = None
     if has_more and page:
         last = page[-1]
-        next_cursor = _cursor_encode((last[4], last[5]), cards[last[0]][0])
+        next_cursor = _cursor_encode((last[4], last[5]), last[0].public_id)
     return items, next_cursor
 
 
