@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django import db
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -32,6 +34,8 @@ from linli.merchants.zones import point_in_polygon
 from .geo import haversine_m
 from .geoindex import GeoIndex, IndexedStore
 from .ranking import Explanation, explain, smart_scores
+
+log = logging.getLogger(__name__)
 
 REBUILD_SECONDS = 600.0
 WATERMARK_OVERLAP = timedelta(seconds=10)
@@ -85,9 +89,12 @@ class _Holder:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.epoch = 0  # bumped by reset(): a rebuild started before a reset is thrown away
+        self.rebuilding: threading.Thread | None = None
         self.reset()
 
     def reset(self) -> None:
+        self.epoch = getattr(self, "epoch", 0) + 1
         self.index = GeoIndex()
         self.watermark: datetime | None = None
         self.settled_for: datetime | None = None
@@ -109,13 +116,42 @@ class _Holder:
         return key
 
     def refresh(self) -> None:
+        """Catch up with the stores changed since the last read (called under the lock).
+        The first call loads the whole city; the periodic full rebuild runs in a thread
+        while this index keeps answering, and is swapped in when complete."""
         now = time.monotonic()
         if now - self.checked_at < settings.LINLI_NEARBY_REFRESH_SECONDS:
             return
-        if now - self.built_at > REBUILD_SECONDS:
-            self.reset()
+        if not self.built_at:
             self.built_at = now
+        elif now - self.built_at > REBUILD_SECONDS and self.rebuilding is None:
+            self._rebuild_in_background()
         self.checked_at = now
+        self._read_changes()
+
+    def _rebuild_in_background(self) -> None:
+        epoch = self.epoch
+
+        def build() -> None:
+            try:
+                fresh = _Holder()
+                fresh.built_at = time.monotonic()
+                fresh._read_changes()
+                keep = {"lock", "epoch", "rebuilding"}
+                with self.lock:
+                    if self.epoch == epoch:
+                        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in keep})
+            except Exception:  # the old index keeps answering; the next refresh tries again
+                log.exception("nearby index rebuild failed")
+                self.built_at = time.monotonic()
+            finally:
+                self.rebuilding = None
+                db.connections.close_all()  # this thread's connections
+
+        self.rebuilding = threading.Thread(target=build, name="nearby-index-rebuild", daemon=True)
+        self.rebuilding.start()
+
+    def _read_changes(self) -> None:
         rows = Store.objects.all()
         if self.watermark is not None:
             # Re-read the overlap window (rows saved just before the watermark by
