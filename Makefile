@@ -34,7 +34,7 @@ run: seed
 	@echo "    Health        http://$(HOST):$(PORT)/healthz"
 	@echo "    Back office   http://$(HOST):$(PORT)/ops/   (admin / linli-admin-2026)"
 	@echo "  Demo logins: consumer +8613800138000 by SMS code (the code is printed in this log);"
-	@echo "    merchant demo-merchant / linli-demo-2026, staff demo-staff / linli-demo-2026,"
+	@echo "    merchant demo-merchant (owner), demo-manager, demo-cashier / linli-demo-2026,"
 	@echo "    rider +8613700137000 / linli-demo-2026"
 	@echo ""
 	$(BIN)/uvicorn linli.asgi:application --host $(HOST) --port $(PORT) --workers 1
@@ -63,4 +63,4 @@ clean:
 
 ## Refresh the zh-Hans catalogue after changing translatable strings (needs gettext).
 messages: setup
-	cd src/linli && ../../$(BIN)/linli makemessages -l zh_Hans --no-location && ../../$(BIN)/linli compilemessages
+	cd src/linli && ../../$(BIN)/linli makemessages -l zh_Hans --no-location --no-wrap && ../../$(BIN)/linli compilemessages

@@ -36,7 +36,8 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "linli.ops",  # first: its templates override admin's
+    "linli.ops.apps.OpsAdminConfig",  # django.contrib.admin, with admin.site = the back office
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

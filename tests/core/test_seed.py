@@ -131,7 +131,8 @@ def test_demo_accounts_exist_and_log_in(seeded: str) -> None:
     assert not consumer.has_usable_password()
     merchant = Merchant.objects.get(name=DEMO_MERCHANT_NAME)
     roles = dict(merchant.members.values_list("user__username", "role"))
-    assert roles == {"demo-merchant": "owner", "demo-staff": "staff"}
+    assert roles == {"demo-merchant": "owner", "demo-staff": "staff", "demo-manager": "manager",
+                     "demo-cashier": "cashier"}
     assert "demo-merchant" in seeded and "linli-admin-2026" in seeded
 
 

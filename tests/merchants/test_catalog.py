@@ -40,9 +40,9 @@ def shop_store(**fields) -> Store:
     return make_store(owner=owner, **fields)
 
 
-def staff_of(store) -> User:
+def staff_of(store, role: str = "staff") -> User:
     user = User.objects.create_user(username=f"staff-{next_phone()}")
-    MerchantMember.objects.create(merchant=store.merchant, user=user, role="staff")
+    MerchantMember.objects.create(merchant=store.merchant, user=user, role=role)
     return user
 
 
@@ -372,10 +372,10 @@ def test_staff_toggle_sold_out_and_the_menu_and_orders_follow(shop):
     assert on.json()["sold_out"] is False
 
 
-def test_staff_set_stock_through_the_ledger(shop):
+def test_a_manager_sets_stock_through_the_ledger(shop):
     store, owner, category_id = shop
     product = owner.post(f"/merchant/stores/{store.public_id}/products", noodles(category_id)).json()
-    staff_user = staff_of(store)
+    staff_user = staff_of(store, role="manager")
     staff = token_api(staff_user)
     counted = call(staff, "put", f"/merchant/products/{product['id']}/stock", {"quantity": 12})
     assert counted.status_code == 200 and counted.json()["stock"] == {"quantity": 12, "unlimited": False}

@@ -194,9 +194,9 @@ def test_console_lists_the_stores_i_work_for_with_my_role(owner, owner_api, shop
 
 # --- busy toggle -----------------------------------------------------------------------------
 
-def test_staff_may_pause_and_resume_and_a_paused_store_takes_no_orders(shop):
+def test_a_manager_may_pause_and_resume_and_a_paused_store_takes_no_orders(shop):
     product = make_product(shop, stock=5)
-    staff = token_api(make_staff(shop))
+    staff = token_api(make_staff(shop, role="manager"))
     paused = staff.post(f"/merchant/stores/{shop.public_id}/pause")
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
     assert staff.post(f"/merchant/stores/{shop.public_id}/pause").json()["status"] == "paused"

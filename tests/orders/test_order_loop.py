@@ -84,7 +84,8 @@ def test_delivery_order_travels_from_search_to_completion():
     assert [t["order_id"] for t in tasks] == [order["id"]]
     assert rider.post(f"/rider/tasks/{tasks[0]['id']}/pickup").json()["status"] == "picked_up"
     assert consumer.get(f"/orders/{order['id']}").json()["status"] == "delivering"
-    assert rider.post(f"/rider/tasks/{tasks[0]['id']}/deliver").json()["status"] == "delivered"
+    code = consumer.get(f"/orders/{order['id']}").json()["delivery"]["delivery_code"]  # read at the door
+    assert rider.post(f"/rider/tasks/{tasks[0]['id']}/deliver", {"code": code}).json()["status"] == "delivered"
     final = consumer.post(f"/orders/{order['id']}/confirm").json()
 
     assert final["status"] == "completed"

@@ -18,7 +18,7 @@ import pytest
 
 from linli.accounts.models import User
 from linli.accounts.sms import OutboxSmsProvider
-from linli.delivery.models import Rider
+from linli.delivery.models import DeliveryTask, Rider
 from tests.fixtures import PASSWORD, make_product, make_staff, make_store
 
 CHROMIUM = "/usr/bin/chromium"
@@ -160,6 +160,9 @@ def test_order_from_search_to_delivery_live_on_every_surface(live_server, chromi
     consumer.wait_for_selector("[data-testid=order-status][data-status=delivering]")
     rider.wait_for_selector("[data-testid=deliver]")
     shot(rider, "rider-task")
+    # Handing over needs the consumer's delivery code, read from their order.
+    code = DeliveryTask.objects.get(order__public_id=order_id).delivery_code
+    rider.get_by_test_id("delivery-code").fill(code)
     rider.get_by_test_id("deliver").click()
     rider.wait_for_selector("[data-testid=delivered-today]:text('1')")
     shot(rider, "rider-delivered")

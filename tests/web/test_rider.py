@@ -80,7 +80,8 @@ def test_assigned_task_is_picked_up_and_delivered(product):
     assert task.public_id in page and product.store.address in page and "人民大道" in page
     assert client.post(f"/r/tasks/{task.public_id}/deliver").status_code == 409  # not picked up yet
     assert client.post(f"/r/tasks/{task.public_id}/pickup").status_code == 302
-    assert client.post(f"/r/tasks/{task.public_id}/deliver").status_code == 302
+    task.refresh_from_db()  # the consumer's delivery code is now required to hand over
+    assert client.post(f"/r/tasks/{task.public_id}/deliver", {"code": task.delivery_code}).status_code == 302
     order.refresh_from_db()
     assert order.status == "delivered"
     assert 'data-testid="delivered-today">1<' in client.get("/r/").content.decode()

@@ -80,3 +80,40 @@ class SmsCode(models.Model):
     class Meta:
         db_table = "accounts_sms_code"
         indexes = [models.Index(fields=["phone", "-created_at"])]
+
+
+class Address(models.Model):
+    """A consumer's saved delivery address (地址簿). The point is where the rider goes;
+    `area` is what the gazetteer says is there ("黄浦区南京东路附近")."""
+
+    class LocatedBy(models.TextChoices):
+        DEVICE = "device"  # the consumer's own point (geolocation or typed coordinates)
+        TEXT = "text"  # geocoded from the address text
+
+    public_id = PublicIdField(prefix="adr")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(max_length=20, blank=True)  # 家, 公司, 学校
+    contact_name = models.CharField(max_length=50)
+    contact_phone = models.CharField(max_length=20)  # E.164
+    text = models.CharField(max_length=200)
+    detail = models.CharField(max_length=100, blank=True)  # building, floor, room
+    lat = models.FloatField()
+    lng = models.FloatField()
+    located_by = models.CharField(max_length=8, choices=LocatedBy.choices)
+    area = models.CharField(max_length=100, blank=True)
+    city_code = models.CharField(max_length=16, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "accounts_address"
+        ordering = ["-is_default", "-updated_at", "-id"]
+        indexes = [models.Index(fields=["user", "-is_default"], name="address_user_default")]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=models.Q(is_default=True),
+                                    name="address_one_default_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.text}"

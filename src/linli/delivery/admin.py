@@ -1,18 +1,75 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from .models import DeliveryTask, Rider
+from linli.ops.admin_tools import PublicIdAdmin, ReadOnlyInline, admin_link
+
+from .models import DeliveryEvent, DeliveryTask, Rider
 
 
 @admin.register(Rider)
-class RiderAdmin(admin.ModelAdmin):
-    list_display = ("name", "public_id", "city_code", "is_online", "location_at")
-    list_filter = ("city_code", "is_online")
-    search_fields = ("name", "public_id", "user__phone")
-    raw_id_fields = ("user",)
+class RiderAdmin(PublicIdAdmin):
+    list_display = ("name", "public_id", "phone", "city_code", "is_online", "location_at")
+    list_filter = ("is_online", "city_code")
+    search_fields = ("name", "=public_id", "user__phone")
+    autocomplete_fields = ("user",)
+    list_select_related = ("user",)
+    readonly_fields = ("public_id", "location_at")
+
+    @admin.display(description=_("phone"), ordering="user__phone")
+    def phone(self, obj: Rider) -> str:
+        return obj.user.phone or "-"
+
+
+class DeliveryEventInline(ReadOnlyInline):
+    model = DeliveryEvent
+    verbose_name_plural = _("history")
+    fields = readonly_fields = ("created_at", "transition", "actor_display", "actor_role")
+    classes = ("ops-events",)
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("from → to"))
+    def transition(self, obj: DeliveryEvent) -> str:
+        return f"{obj.from_status or '-'} → {obj.to_status}"
+
+    @admin.display(description=_("who"))
+    def actor_display(self, obj: DeliveryEvent) -> str:
+        return admin_link(obj.actor) if obj.actor else "-"
 
 
 @admin.register(DeliveryTask)
-class DeliveryTaskAdmin(admin.ModelAdmin):
-    list_display = ("public_id", "order", "rider", "status", "created_at")
-    list_filter = ("city_code", "status")
-    raw_id_fields = ("order", "rider")
+class DeliveryTaskAdmin(PublicIdAdmin):
+    """Read-only: tasks move through the delivery services (dispatch, pickup, deliver)."""
+
+    list_display = ("public_id", "order_link", "rider_link", "status", "city_code", "created_at", "delivered_at")
+    list_filter = ("status", "city_code")
+    search_fields = ("=public_id", "=order__public_id", "=rider__public_id")
+    list_select_related = ("order", "rider")
+    date_hierarchy = "created_at"
+    inlines = [DeliveryEventInline]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Not the handover code: the consumer reads it to the rider, nobody else needs it.
+        return [f.name for f in DeliveryTask._meta.fields
+                if f.name not in ("order", "rider", "id", "delivery_code")] + ["order_link", "rider_link"]
+
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self.get_readonly_fields(request, obj)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.display(description=_("order"), ordering="order__created_at")
+    def order_link(self, obj: DeliveryTask) -> str:
+        return admin_link(obj.order)
+
+    @admin.display(description=_("rider"))
+    def rider_link(self, obj: DeliveryTask) -> str:
+        return admin_link(obj.rider)

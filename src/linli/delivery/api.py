@@ -1,18 +1,20 @@
-"""/rider: shifts, location, tasks."""
+"""/rider: shifts, location, tasks, earnings; /support: unlock a delivery code."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import Field
 
 from linli.core.auth import jwt_auth
 
 from . import services
+from .deadlines import seconds_left
 from .models import DeliveryTask, Rider
-from .selectors import tasks_for_rider
+from .selectors import rider_earnings_today, rider_for_user, tasks_for_rider
 
 router = Router(tags=["rider"], auth=jwt_auth)
 
@@ -26,6 +28,10 @@ class ShiftIn(Schema):
 class LocationIn(Schema):
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
+
+
+class DeliverIn(Schema):
+    code: str = Field("", max_length=12, description="The consumer's 4-digit delivery code")
 
 
 class RiderOut(Schema):
@@ -45,6 +51,42 @@ class TaskOut(Schema):
     pickup: list[float]
     dropoff: list[float]
     dropoff_address: str
+    distance_m: int
+    pickup_deadline: str | None = Field(description="When the food should be ready (UTC)")
+    deliver_deadline: str | None = Field(description="The time promised to the consumer (UTC)")
+    pickup_seconds_left: int | None = Field(description="Negative once the pickup deadline passed")
+    deliver_seconds_left: int | None = Field(description="Negative once the delivery is late")
+    assigned_at: str | None
+    arrived_at: str | None
+    picked_up_at: str | None
+    delivered_at: str | None
+    code_attempts_left: int
+    code_locked: bool
+    rider_fee_fen: int | None
+    late_penalty_fen: int
+
+
+class EarningTaskOut(Schema):
+    id: str
+    order_id: str
+    store_name: str
+    distance_m: int
+    delivered_at: str
+    deliver_deadline: str | None
+    rider_fee_fen: int
+    late_penalty_fen: int
+
+
+class EarningsOut(Schema):
+    day: str = Field(description="The rider's local date")
+    count: int
+    total_fen: int
+    late_count: int
+    items: list[EarningTaskOut]
+
+
+def _iso(dt: Any) -> str | None:
+    return dt.isoformat() if dt else None
 
 
 def rider_out(rider: Rider) -> dict[str, Any]:
@@ -53,12 +95,20 @@ def rider_out(rider: Rider) -> dict[str, Any]:
 
 
 def task_out(task: DeliveryTask) -> dict[str, Any]:
-    order = task.order
+    order, now = task.order, timezone.now()
     return {
         "id": task.public_id, "order_id": order.public_id, "status": task.status,
         "store_name": order.store.name, "store_address": order.store.address,
         "pickup": [task.pickup_lat, task.pickup_lng], "dropoff": [task.dropoff_lat, task.dropoff_lng],
-        "dropoff_address": (order.address or {}).get("text", ""),
+        "dropoff_address": (order.address or {}).get("text", ""), "distance_m": task.distance_m,
+        "pickup_deadline": _iso(task.pickup_deadline), "deliver_deadline": _iso(task.deliver_deadline),
+        "pickup_seconds_left": seconds_left(task.pickup_deadline, now),
+        "deliver_seconds_left": seconds_left(task.deliver_deadline, now),
+        "assigned_at": _iso(task.assigned_at), "arrived_at": _iso(task.arrived_at),
+        "picked_up_at": _iso(task.picked_up_at), "delivered_at": _iso(task.delivered_at),
+        "code_attempts_left": max(0, services.CODE_MAX_ATTEMPTS - task.code_attempts),
+        "code_locked": task.code_locked_at is not None,
+        "rider_fee_fen": task.rider_fee_fen, "late_penalty_fen": task.late_penalty_fen,
     }
 
 
@@ -78,11 +128,44 @@ def tasks(request: HttpRequest) -> list[dict[str, Any]]:
     return [task_out(t) for t in tasks_for_rider(user=request.auth)]  # type: ignore[attr-defined]
 
 
+@router.post("/rider/tasks/{task_id}/arrive", response=TaskOut, summary="Arrived at the store")
+def arrive(request: HttpRequest, task_id: str) -> dict[str, Any]:
+    return task_out(services.delivery_arrive(user=request.auth, task_id=task_id))  # type: ignore[attr-defined]
+
+
 @router.post("/rider/tasks/{task_id}/pickup", response=TaskOut, summary="Picked up at the store")
 def pickup(request: HttpRequest, task_id: str) -> dict[str, Any]:
     return task_out(services.delivery_pickup(user=request.auth, task_id=task_id))  # type: ignore[attr-defined]
 
 
-@router.post("/rider/tasks/{task_id}/deliver", response=TaskOut, summary="Handed to the customer")
-def deliver(request: HttpRequest, task_id: str) -> dict[str, Any]:
-    return task_out(services.delivery_complete(user=request.auth, task_id=task_id))  # type: ignore[attr-defined]
+@router.post("/rider/tasks/{task_id}/deliver", response=TaskOut,
+             summary="Handed to the customer, against their 4-digit delivery code",
+             description="Wrong code: 400 `delivery_code_mismatch` (details.attempts_left); the "
+                         "fifth wrong code locks the task: 423 `delivery_code_locked` until support "
+                         "unlocks it. Not yet picked up: 409 `illegal_transition`.")
+def deliver(request: HttpRequest, task_id: str, payload: DeliverIn) -> dict[str, Any]:
+    return task_out(services.delivery_complete(user=request.auth, task_id=task_id,  # type: ignore[attr-defined]
+                                               code=payload.code))
+
+
+@router.get("/rider/earnings/today", response=EarningsOut, summary="Today's deliveries and earnings")
+def earnings_today(request: HttpRequest) -> dict[str, Any]:
+    earnings = rider_earnings_today(rider=rider_for_user(request.auth))  # type: ignore[attr-defined]
+    return {
+        "day": earnings.day.isoformat(), "count": earnings.count, "total_fen": earnings.total_fen,
+        "late_count": earnings.late_count,
+        "items": [
+            {"id": t.public_id, "order_id": t.order.public_id, "store_name": t.order.store.name,
+             "distance_m": t.distance_m, "delivered_at": _iso(t.delivered_at),
+             "deliver_deadline": _iso(t.deliver_deadline), "rider_fee_fen": t.rider_fee_fen or 0,
+             "late_penalty_fen": t.late_penalty_fen}
+            for t in earnings.tasks
+        ],
+    }
+
+
+@router.post("/support/delivery-tasks/{task_id}/unlock-code", response=TaskOut, tags=["support"],
+             summary="Let the rider try the delivery code again (operator or support)")
+def unlock_code(request: HttpRequest, task_id: str) -> dict[str, Any]:
+    task = services.delivery_code_unlock(actor=request.auth, task_id=task_id)  # type: ignore[attr-defined]
+    return task_out(DeliveryTask.objects.select_related("order__store").get(pk=task.pk))

@@ -8,6 +8,8 @@ from django.db import models
 from linli.core.fields import PublicIdField
 from linli.orders.models import Order
 
+from .states import DS
+
 
 class Rider(models.Model):
     public_id = PublicIdField(prefix="rdr")
@@ -31,11 +33,12 @@ class Rider(models.Model):
 
 class DeliveryTask(models.Model):
     class Status(models.TextChoices):
-        UNASSIGNED = "unassigned"
-        ASSIGNED = "assigned"
-        PICKED_UP = "picked_up"
-        DELIVERED = "delivered"
-        CANCELLED = "cancelled"
+        UNASSIGNED = DS.UNASSIGNED
+        ASSIGNED = DS.ASSIGNED
+        ARRIVED = DS.ARRIVED  # the rider is at the store
+        PICKED_UP = DS.PICKED_UP
+        DELIVERED = DS.DELIVERED
+        CANCELLED = DS.CANCELLED
 
     public_id = PublicIdField(prefix="dlv")
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="delivery")
@@ -46,18 +49,36 @@ class DeliveryTask(models.Model):
     pickup_lng = models.FloatField()
     dropoff_lat = models.FloatField()
     dropoff_lng = models.FloatField()
+    # Straight-line store -> drop-off distance; what the deadline and the rider's fee use.
+    distance_m = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
     picked_up_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When the food should be ready, and the time promised to the consumer (deadlines.py).
+    pickup_deadline = models.DateTimeField(null=True, blank=True)
+    deliver_deadline = models.DateTimeField(null=True, blank=True)
+    # The consumer reads this code to the rider at the door; 5 wrong tries lock it.
+    delivery_code = models.CharField(max_length=4, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    code_locked_at = models.DateTimeField(null=True, blank=True)
+    # What the rider earned (fees.py), set when delivered.
+    rider_fee_fen = models.PositiveIntegerField(null=True, blank=True)
+    late_penalty_fen = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "delivery_task"
-        indexes = [models.Index(fields=["city_code", "status"]), models.Index(fields=["rider", "status"])]
+        indexes = [
+            models.Index(fields=["city_code", "status"]),
+            models.Index(fields=["rider", "status"]),
+            models.Index(fields=["rider", "delivered_at"], name="delivery_rider_delivered"),
+        ]
 
 
 class DeliveryEvent(models.Model):
     task = models.ForeignKey(DeliveryTask, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, blank=True)  # open, assign, arrive, ..., code_locked
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
     actor = models.ForeignKey(

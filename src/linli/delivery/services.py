@@ -1,25 +1,44 @@
 """Delivery use cases. Dispatch for now is the simple rule: the nearest online rider
-with a fresh location within reach of the store (the dispatch engine replaces it)."""
+with a fresh location within reach of the store (the dispatch engine replaces it).
+
+Every status change goes through `_move`, which checks `states.DELIVERY_MACHINE` and
+writes a `DeliveryEvent` with the action, the actor and their role. Every assignment,
+whichever path made it, is pushed to the rider's live channel after commit.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+import secrets
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linli.accounts.models import User
-from linli.core.errors import IllegalTransition, InvalidInput, NotFound
+from linli.accounts.models import PlatformRole, User
+from linli.core.errors import (
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from linli.discovery.geo import bounding_box, haversine_m
-from linli.orders.models import Order
+from linli.orders.events import order_changed_on_commit
+from linli.orders.models import Order, OrderEvent
 from linli.orders.services import order_transition_as
 
+from .deadlines import deadlines_for
+from .fees import rider_fee
 from .models import DeliveryEvent, DeliveryTask, Rider
 from .selectors import rider_for_user
+from .states import DELIVERY_MACHINE, DS
 
 DISPATCH_RADIUS_M = 5000
 LOCATION_FRESH_FOR = timedelta(minutes=10)
+CODE_MAX_ATTEMPTS = 5
+_CODE_FORMAT = re.compile(r"[0-9]{4}")
 
 
 class TaskNotFound(NotFound):
@@ -32,14 +51,55 @@ class InvalidLocation(InvalidInput):
     message = _("Latitude must be within ±90 and longitude within ±180.")
 
 
+class DeliveryCodeFormat(InvalidInput):
+    code = "delivery_code_format"
+    message = _("Enter the 4-digit delivery code the customer gives you.")
+
+
+class DeliveryCodeMismatch(DomainError):
+    code = "delivery_code_mismatch"
+    status = 400
+    message = _("The delivery code is wrong.")
+
+
+class DeliveryCodeLocked(DomainError):
+    code = "delivery_code_locked"
+    status = 423
+    message = _("Too many wrong delivery codes: this delivery is locked, please contact support.")
+
+
 def _check_location(lat: float, lng: float) -> None:
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise InvalidLocation(lat=lat, lng=lng)
 
 
-def _event(task: DeliveryTask, source: str, *, actor: User | None, role: str) -> None:
-    DeliveryEvent.objects.create(task=task, from_status=source, to_status=task.status,
+def _event(task: DeliveryTask, source: str, *, action: str, actor: User | None, role: str) -> None:
+    DeliveryEvent.objects.create(task=task, action=action, from_status=source, to_status=task.status,
                                  actor=actor, actor_role=role)
+
+
+def _move(task: DeliveryTask, action: str, *, actor: User | None, role: str,
+          now: datetime | None = None, fields: tuple[str, ...] = ()) -> None:
+    """Apply one transition of the table to a locked task, stamp its time, write the event."""
+    transition = DELIVERY_MACHINE.find(action=action, source=task.status)
+    if transition is None:
+        raise IllegalTransition(status=task.status, action=action)
+    if role not in transition.roles:
+        raise PermissionDenied(status=task.status, action=action)
+    source, now = task.status, now or timezone.now()
+    task.status = transition.target
+    stamp = {DS.ASSIGNED: "assigned_at", DS.ARRIVED: "arrived_at", DS.PICKED_UP: "picked_up_at",
+             DS.DELIVERED: "delivered_at"}.get(transition.target)
+    if stamp:
+        setattr(task, stamp, now)
+    task.save(update_fields=["status", *([stamp] if stamp else []), *fields])
+    _event(task, source, action=action, actor=actor, role=role)
+
+
+def _publish_on_commit(order: Order) -> None:
+    """The same push an order status change makes (consumer page, store console, the
+    assigned rider's task list), sent once the transaction has committed."""
+    order_changed_on_commit(order)
 
 
 def rider_register(*, user: User, city_code: str, name: str) -> Rider:
@@ -86,43 +146,57 @@ def _nearest_rider(task: DeliveryTask) -> Rider | None:
     return best
 
 
-def _try_assign(task: DeliveryTask) -> bool:
+def _try_assign(task: DeliveryTask, *, publish: bool) -> bool:
+    """Give a locked, unassigned task to the nearest rider. With `publish`, push the
+    order's event after commit so the rider's open task list shows it at once; the accept
+    that opens a task already pushes that event itself (orders._apply), by which time
+    the task is assigned, so that path passes publish=False to avoid a duplicate."""
     rider = _nearest_rider(task)
     if rider is None:
         return False
     task.rider = rider
-    task.status = DeliveryTask.Status.ASSIGNED
-    task.assigned_at = timezone.now()
-    task.save(update_fields=["rider", "status", "assigned_at"])
-    _event(task, DeliveryTask.Status.UNASSIGNED, actor=None, role="system")
+    _move(task, "assign", actor=None, role="system", fields=("rider",))
+    if publish:
+        _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
     return True
 
 
+def _accepted_at(order: Order) -> datetime | None:
+    return OrderEvent.objects.filter(order=order, action="accept").order_by("-id").values_list(
+        "created_at", flat=True).first()
+
+
 def delivery_open_for_order(*, order: Order) -> DeliveryTask:
-    """Called when the merchant accepts a delivery order, inside that transaction."""
+    """Called when the merchant accepts a delivery order, inside that transaction: the
+    task with its deadlines and the consumer's delivery code, assigned if a rider is free."""
     address = order.address or {}
+    dropoff_lat, dropoff_lng = float(address["lat"]), float(address["lng"])
+    distance_m = round(haversine_m(order.store.lat, order.store.lng, dropoff_lat, dropoff_lng))
+    # Orders carry no promised time (ETA) yet: the deadline comes from prep time + ride.
+    due = deadlines_for(now=timezone.now(), accepted_at=_accepted_at(order),
+                        prep_minutes=order.store.prep_minutes, distance_m=distance_m, promised_at=None)
     task = DeliveryTask.objects.create(
         order=order, city_code=order.city_code,
         pickup_lat=order.store.lat, pickup_lng=order.store.lng,
-        dropoff_lat=float(address["lat"]), dropoff_lng=float(address["lng"]),
+        dropoff_lat=dropoff_lat, dropoff_lng=dropoff_lng, distance_m=distance_m,
+        pickup_deadline=due.pickup, deliver_deadline=due.deliver,
+        delivery_code=f"{secrets.randbelow(10_000):04d}",
     )
-    _event(task, "", actor=None, role="system")
-    _try_assign(task)
+    _event(task, "", action="open", actor=None, role="system")
+    _try_assign(task, publish=False)
     return task
 
 
 def delivery_cancel_for_order(*, order: Order, actor: User | None) -> None:
     task = DeliveryTask.objects.select_for_update().filter(order=order).first()
-    if task is None or task.status in (DeliveryTask.Status.DELIVERED, DeliveryTask.Status.CANCELLED):
+    if task is None or task.status in DS.FINAL:
         return
-    source = task.status
-    task.status = DeliveryTask.Status.CANCELLED
-    task.save(update_fields=["status"])
-    _event(task, source, actor=actor, role="system")
+    _move(task, "cancel", actor=actor, role="system")
 
 
 def dispatch_pending(*, city_code: str | None = None) -> int:
-    """Assign riders to waiting tasks; returns how many were assigned."""
+    """Assign riders to waiting tasks; returns how many were assigned. Each assignment is
+    pushed to its rider after commit, like the one made when the order was accepted."""
     assigned = 0
     waiting = DeliveryTask.objects.filter(status=DeliveryTask.Status.UNASSIGNED)
     if city_code:
@@ -131,7 +205,7 @@ def dispatch_pending(*, city_code: str | None = None) -> int:
         with transaction.atomic():
             task = DeliveryTask.objects.select_for_update(skip_locked=True).filter(
                 pk=task_id, status=DeliveryTask.Status.UNASSIGNED).first()
-            if task is not None and _try_assign(task):
+            if task is not None and _try_assign(task, publish=True):
                 assigned += 1
     return assigned
 
@@ -145,25 +219,73 @@ def _task_for_rider(user: User, task_id: str) -> DeliveryTask:
 
 
 @transaction.atomic
-def delivery_pickup(*, user: User, task_id: str) -> DeliveryTask:
-    """The rider has the food: the order is on its way."""
+def delivery_arrive(*, user: User, task_id: str) -> DeliveryTask:
+    """The rider is at the store (the order itself does not move)."""
     task = _task_for_rider(user, task_id)
-    if task.status != DeliveryTask.Status.ASSIGNED:
-        raise IllegalTransition(status=task.status, action="pickup")
-    order_transition_as(order=task.order, action="rider_pickup", actor=user, role="rider")
-    task.status, task.picked_up_at = DeliveryTask.Status.PICKED_UP, timezone.now()
-    task.save(update_fields=["status", "picked_up_at"])
-    _event(task, DeliveryTask.Status.ASSIGNED, actor=user, role="rider")
+    _move(task, "arrive", actor=user, role="rider")
+    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
     return task
 
 
 @transaction.atomic
-def delivery_complete(*, user: User, task_id: str) -> DeliveryTask:
+def delivery_pickup(*, user: User, task_id: str) -> DeliveryTask:
+    """The rider has the food: the order is on its way."""
     task = _task_for_rider(user, task_id)
-    if task.status != DeliveryTask.Status.PICKED_UP:
-        raise IllegalTransition(status=task.status, action="deliver")
-    order_transition_as(order=task.order, action="deliver", actor=user, role="rider")
-    task.status, task.delivered_at = DeliveryTask.Status.DELIVERED, timezone.now()
-    task.save(update_fields=["status", "delivered_at"])
-    _event(task, DeliveryTask.Status.PICKED_UP, actor=user, role="rider")
+    if DELIVERY_MACHINE.find(action="pickup", source=task.status) is None:
+        raise IllegalTransition(status=task.status, action="pickup")
+    order_transition_as(order=task.order, action="rider_pickup", actor=user, role="rider")
+    _move(task, "pickup", actor=user, role="rider")
+    return task
+
+
+def delivery_complete(*, user: User, task_id: str, code: str) -> DeliveryTask:
+    """Handed over against the consumer's 4-digit code (compared in constant time).
+    A wrong code is counted (and the count kept even though the call fails); the fifth
+    wrong one locks the task until support unlocks it. The right code delivers the order
+    and stores the rider's fee."""
+    code = (code or "").strip()
+    failure: DomainError | None = None
+    with transaction.atomic():
+        task = _task_for_rider(user, task_id)
+        if DELIVERY_MACHINE.find(action="deliver", source=task.status) is None:
+            raise IllegalTransition(status=task.status, action="deliver")
+        if not _CODE_FORMAT.fullmatch(code):
+            raise DeliveryCodeFormat()  # a typo, not a guess: not counted
+        if task.code_locked_at is not None:
+            raise DeliveryCodeLocked(attempts=task.code_attempts)
+        if not secrets.compare_digest(code.encode(), task.delivery_code.encode()):
+            task.code_attempts += 1
+            left = CODE_MAX_ATTEMPTS - task.code_attempts
+            if left <= 0:
+                task.code_locked_at = timezone.now()
+                task.save(update_fields=["code_attempts", "code_locked_at"])
+                _event(task, task.status, action="code_locked", actor=user, role="rider")
+                failure = DeliveryCodeLocked(attempts=task.code_attempts)
+            else:
+                task.save(update_fields=["code_attempts"])
+                failure = DeliveryCodeMismatch(attempts_left=left)
+        else:
+            order_transition_as(order=task.order, action="deliver", actor=user, role="rider")
+            now = timezone.now()
+            late_s = (now - task.deliver_deadline).total_seconds() if task.deliver_deadline else 0
+            fee = rider_fee(task.distance_m, late_s)
+            task.rider_fee_fen, task.late_penalty_fen = fee.total_fen, fee.late_penalty_fen
+            _move(task, "deliver", actor=user, role="rider", now=now,
+                  fields=("rider_fee_fen", "late_penalty_fen"))
+    if failure is not None:
+        raise failure  # after the block: the attempt count is committed
+    return task
+
+
+@transaction.atomic
+def delivery_code_unlock(*, actor: User, task_id: str) -> DeliveryTask:
+    """Support, having checked with the consumer, lets the rider try the code again."""
+    if actor.platform_role not in (PlatformRole.OPERATOR, PlatformRole.SUPPORT):
+        raise PermissionDenied(action="unlock_code")
+    task = DeliveryTask.objects.select_for_update().filter(public_id=task_id).first()
+    if task is None:
+        raise TaskNotFound(task_id=task_id)
+    task.code_attempts, task.code_locked_at = 0, None
+    task.save(update_fields=["code_attempts", "code_locked_at"])
+    _event(task, task.status, action="code_unlocked", actor=actor, role=actor.platform_role)
     return task

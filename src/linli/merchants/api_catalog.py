@@ -139,14 +139,14 @@ def _category_out(category: MenuCategory) -> dict[str, Any]:
 
 
 @console.get("/merchant/stores/{store_id}/menu-categories", response=list[CategoryOut],
-             summary="Menu categories in menu order (owner or staff)")
+             summary="Menu categories in menu order (any member)")
 def category_list(request: HttpRequest, store_id: str) -> list[dict[str, Any]]:
     return [_category_out(c) for c in catalog.menu_category_list_for_merchant(
         actor=request.auth, store_id=store_id)]  # type: ignore[arg-type]
 
 
 @console.post("/merchant/stores/{store_id}/menu-categories", response={201: CategoryOut},
-              summary="Add a category at the end of the menu (owner)")
+              summary="Add a category at the end of the menu (owner or manager)")
 def category_create(request: HttpRequest, store_id: str, payload: CategoryIn) -> Status[dict[str, Any]]:
     category = catalog.menu_category_create(actor=request.auth, store_id=store_id,  # type: ignore[arg-type]
                                             name=payload.name)
@@ -154,21 +154,21 @@ def category_create(request: HttpRequest, store_id: str, payload: CategoryIn) ->
 
 
 @console.post("/merchant/stores/{store_id}/menu-categories/reorder", response=list[CategoryOut],
-              summary="Set the order of all the store's categories (owner)")
+              summary="Set the order of all the store's categories (owner or manager)")
 def category_reorder(request: HttpRequest, store_id: str, payload: CategoryOrderIn) -> list[dict[str, Any]]:
     return [_category_out(c) for c in catalog.menu_category_reorder(
         actor=request.auth, store_id=store_id, ids=payload.ids)]  # type: ignore[arg-type]
 
 
 @console.patch("/merchant/menu-categories/{category_id}", response=CategoryOut,
-               summary="Rename a category (owner)")
+               summary="Rename a category (owner or manager)")
 def category_update(request: HttpRequest, category_id: str, payload: CategoryIn) -> dict[str, Any]:
     return _category_out(catalog.menu_category_update(
         actor=request.auth, category_id=category_id, name=payload.name))  # type: ignore[arg-type]
 
 
 @console.delete("/merchant/menu-categories/{category_id}", response={204: None},
-                summary="Delete an empty category (owner)")
+                summary="Delete an empty category (owner or manager)")
 def category_delete(request: HttpRequest, category_id: str) -> Status[None]:
     catalog.menu_category_delete(actor=request.auth, category_id=category_id)  # type: ignore[arg-type]
     return Status(204, None)
@@ -297,14 +297,14 @@ def _spec_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @console.get("/merchant/stores/{store_id}/products", response=list[ConsoleProductOut],
-             summary="Every product of the store, unlisted ones included (owner or staff)")
+             summary="Every product of the store, unlisted ones included (any member)")
 def product_list(request: HttpRequest, store_id: str) -> list[dict[str, Any]]:
     return [_console_product(p) for p in catalog.product_list_for_merchant(
         actor=request.auth, store_id=store_id)]  # type: ignore[arg-type]
 
 
 @console.post("/merchant/stores/{store_id}/products", response={201: ConsoleProductOut},
-              summary="Add a product or service with its variants, option groups and stock (owner)")
+              summary="Add a product or service with its variants, option groups and stock (owner or manager)")
 def product_create(request: HttpRequest, store_id: str, payload: ProductIn) -> Status[dict[str, Any]]:
     data = payload.model_dump()
     product = catalog.product_create(
@@ -314,7 +314,7 @@ def product_create(request: HttpRequest, store_id: str, payload: ProductIn) -> S
 
 
 @console.patch("/merchant/products/{product_id}", response=ConsoleProductOut,
-               summary="Change some fields of a product (owner)")
+               summary="Change some fields of a product (owner or manager)")
 def product_update(request: HttpRequest, product_id: str, payload: ProductPatch) -> dict[str, Any]:
     full = payload.model_dump()  # nested defaults filled in; only top-level keys sent count
     data = {key: full[key] for key in payload.model_fields_set}
@@ -327,21 +327,21 @@ def product_update(request: HttpRequest, product_id: str, payload: ProductPatch)
 
 
 @console.delete("/merchant/products/{product_id}", response={204: None},
-                summary="Unlist a product (owner); past orders keep pointing at it")
+                summary="Unlist a product (owner or manager); past orders keep pointing at it")
 def product_delete(request: HttpRequest, product_id: str) -> Status[None]:
     catalog.product_delete(actor=request.auth, product_id=product_id)  # type: ignore[arg-type]
     return Status(204, None)
 
 
 @console.post("/merchant/products/{product_id}/sold-out", response=ConsoleProductOut,
-              summary="Mark sold out or back on sale (owner or staff)")
+              summary="Mark sold out or back on sale (any member)")
 def product_sold_out(request: HttpRequest, product_id: str, payload: SoldOutIn) -> dict[str, Any]:
     return _console_product(catalog.product_sold_out_set(
         actor=request.auth, product_id=product_id, sold_out=payload.sold_out))  # type: ignore[arg-type]
 
 
 @console.put("/merchant/products/{product_id}/stock", response=ConsoleProductOut,
-             summary="Set the stock: {quantity} or {unlimited: true} (owner or staff)")
+             summary="Set the stock: {quantity} or {unlimited: true} (owner or manager)")
 def product_stock(request: HttpRequest, product_id: str, payload: StockIn) -> dict[str, Any]:
     return _console_product(catalog.product_stock_set(
         actor=request.auth, product_id=product_id,  # type: ignore[arg-type]
@@ -349,7 +349,7 @@ def product_stock(request: HttpRequest, product_id: str, payload: StockIn) -> di
 
 
 @console.post("/merchant/products/{product_id}/image", response=ConsoleProductOut,
-              summary="Upload the product's picture: JPEG, PNG or WebP up to 5 MB (owner)")
+              summary="Upload the product's picture: JPEG, PNG or WebP up to 5 MB (owner or manager)")
 def product_image(request: HttpRequest, product_id: str,
                   file: UploadedFile = File(...)) -> dict[str, Any]:  # noqa: B008
     return _console_product(catalog.product_image_set(
@@ -378,7 +378,7 @@ class ImportOut(Schema):
 
 
 @console.get("/merchant/stores/{store_id}/menu/export",
-             summary="Download the menu as CSV or XLSX, one row per product (owner or staff)")
+             summary="Download the menu as CSV or XLSX, one row per product (any member)")
 def menu_export(request: HttpRequest, store_id: str, q: Query[ExportQuery]) -> HttpResponse:
     exported = catalog_io.menu_export(actor=request.auth, store_id=store_id,  # type: ignore[arg-type]
                                       file_format=q.format)
@@ -388,7 +388,7 @@ def menu_export(request: HttpRequest, store_id: str, q: Query[ExportQuery]) -> H
 
 
 @console.post("/merchant/stores/{store_id}/menu/import", response=ImportOut,
-              summary="Upload a CSV or XLSX menu; all rows are checked before anything is saved (owner)")
+              summary="Upload a CSV or XLSX menu; all rows are checked before anything is saved (owner or manager)")
 def menu_import(request: HttpRequest, store_id: str, q: Query[ImportQuery],
                 file: UploadedFile = File(...)) -> dict[str, Any]:  # noqa: B008
     result = catalog_io.menu_import(actor=request.auth, store_id=store_id,  # type: ignore[arg-type]

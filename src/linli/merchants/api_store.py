@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from linli.core.auth import jwt_auth
 
-from . import store_profile
+from . import api_staff, chains, roles, store_profile
 from .models import Store, StorePhoto
 
 router = Router(tags=["merchant console"], auth=jwt_auth)
@@ -64,7 +64,9 @@ class PhotoOut(Schema):
 
 class ConsoleStoreOut(Schema):
     id: str
-    role: str = Field(description="the caller's role: owner or staff")
+    role: str = Field(description="the caller's role: owner, manager or cashier "
+                      "(older members may read `staff`, a cashier)")
+    permissions: list[str] = Field(description="what the caller may do here (merchants.roles)")
     name: str
     status: str
     category: str
@@ -96,7 +98,8 @@ def photo_out(photo: StorePhoto) -> dict[str, Any]:
 
 def store_out(store: Store, role: str) -> dict[str, Any]:
     return {
-        "id": store.public_id, "role": role, "name": store.name, "status": store.status,
+        "id": store.public_id, "role": role, "permissions": sorted(roles.permissions_of(role)),
+        "name": store.name, "status": store.status,
         "category": store.category.slug, "city_code": store.city_code, "address": store.address,
         "phone": store.phone, "lat": store.lat, "lng": store.lng, "tags": store.tags,
         "avg_price_fen": store.avg_price_fen, "opening_hours": store.opening_hours,
@@ -122,13 +125,37 @@ def my_stores(request: HttpRequest) -> list[dict[str, Any]]:
         user=request.auth)]  # type: ignore[attr-defined]
 
 
+class BranchIn(Schema):
+    """A new store of the same merchant, started from one of its stores (see merchants.chains)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_store: str = Field(max_length=40, description="the store whose category, hours, terms "
+                            "and (with copy_menu) menu the branch starts from")
+    name: str = Field(min_length=1, max_length=100)
+    address: str = Field(min_length=1, max_length=255)
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    phone: str = Field("", max_length=32)
+    copy_menu: bool = True
+
+
+@router.post("/merchant/stores", response={201: ConsoleStoreOut},
+             summary="Open a branch (owner only); it starts paused")
+def open_branch(request: HttpRequest, payload: BranchIn) -> Status[dict[str, Any]]:
+    branch = chains.store_branch_open(actor=request.auth,  # type: ignore[attr-defined]
+                                      from_store_id=payload.from_store,
+                                      **payload.model_dump(exclude={"from_store"}))
+    return Status(201, _current(request, branch.public_id))
+
+
 @router.get("/merchant/stores/{store_id}", response=ConsoleStoreOut, summary="One of my stores")
 def my_store(request: HttpRequest, store_id: str) -> dict[str, Any]:
     return _current(request, store_id)
 
 
 @router.patch("/merchant/stores/{store_id}", response=ConsoleStoreOut,
-              summary="Edit the store profile (owner)")
+              summary="Edit the store profile (owner or manager)")
 def update(request: HttpRequest, store_id: str, payload: StorePatchIn) -> dict[str, Any]:
     store_profile.store_profile_update(actor=request.auth,  # type: ignore[attr-defined]
                                        store_id=store_id,
@@ -137,21 +164,21 @@ def update(request: HttpRequest, store_id: str, payload: StorePatchIn) -> dict[s
 
 
 @router.post("/merchant/stores/{store_id}/pause", response=ConsoleStoreOut,
-             summary="Busy: stop taking orders (owner or staff)")
+             summary="Busy: stop taking orders (owner or manager)")
 def pause(request: HttpRequest, store_id: str) -> dict[str, Any]:
     store_profile.store_pause(actor=request.auth, store_id=store_id)  # type: ignore[attr-defined]
     return _current(request, store_id)
 
 
 @router.post("/merchant/stores/{store_id}/resume", response=ConsoleStoreOut,
-             summary="Take orders again (owner or staff)")
+             summary="Take orders again (owner or manager)")
 def resume(request: HttpRequest, store_id: str) -> dict[str, Any]:
     store_profile.store_resume(actor=request.auth, store_id=store_id)  # type: ignore[attr-defined]
     return _current(request, store_id)
 
 
 @router.post("/merchant/stores/{store_id}/photos", response={201: PhotoOut},
-             summary="Add a photo (owner; JPEG, PNG or WebP, ≤ 5 MB, at most 9)")
+             summary="Add a photo (owner or manager; JPEG, PNG or WebP, ≤ 5 MB, at most 9)")
 def add_photo(request: HttpRequest, store_id: str, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     photo = store_profile.store_photo_add(actor=request.auth,  # type: ignore[attr-defined]
                                           store_id=store_id, upload=file)
@@ -159,8 +186,11 @@ def add_photo(request: HttpRequest, store_id: str, file: File[UploadedFile]) -> 
 
 
 @router.delete("/merchant/stores/{store_id}/photos/{photo_id}", response={204: None},
-               summary="Remove a photo (owner)")
+               summary="Remove a photo (owner or manager)")
 def delete_photo(request: HttpRequest, store_id: str, photo_id: str) -> Status[None]:
     store_profile.store_photo_delete(actor=request.auth,  # type: ignore[attr-defined]
                                      store_id=store_id, photo_id=photo_id)
     return Status(204, None)
+
+
+router.add_router("", api_staff.router)

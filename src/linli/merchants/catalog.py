@@ -1,9 +1,10 @@
 """The merchant console's catalog: menu categories, products with their variants (规格)
 and option groups (加料), sold-out, stock and product images.
 
-Every function first finds the actor's role on the store's merchant. Someone outside
-the merchant gets 404, as if the store or product did not exist; staff may toggle
-sold-out and set stock; only owners change the menu's structure. Structural writes
+Every function first finds the actor's role on the store's merchant and checks it
+against the table in `roles`. Someone outside the merchant gets 404, as if the store
+or product did not exist; every member may read the menu and toggle sold-out; owners
+and managers set stock and change the menu's structure (a cashier gets 403). Structural writes
 lock the store row first, so two edits of one menu (or an import) run one after the
 other and name checks cannot race. Product rules live in `catalog_rules` (pure).
 """
@@ -23,19 +24,17 @@ from linli.accounts.models import User
 from linli.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 
 from . import catalog_rules as rules
+from . import roles
 from .catalog_rules import ProductSpec, StockSpec
 from .models import (
     MenuCategory,
-    MerchantMember,
     Option,
     OptionGroup,
     Product,
     ProductVariant,
     Store,
 )
-from .selectors import StoreNotFound, merchant_role_for_store
-
-CATEGORY_PREFIX = "mct_"
+from .selectors import StoreNotFound, merchant_role_for_store, role_require
 
 
 class MenuCategoryNotFound(NotFound):
@@ -140,47 +139,46 @@ def violation_error(violation: rules.RuleViolation) -> DomainError:
 # --- ids, roles and locks ---------------------------------------------------------------
 
 def category_public_id(category: MenuCategory) -> str:
-    """Menu categories have no public id column yet, so their id is derived here and only
-    here; when the column arrives, this and `_category_pk` are the two places to change."""
-    return f"{CATEGORY_PREFIX}{category.pk}"
+    return category.public_id
 
 
-def _category_pk(public_id: str) -> int | None:
-    digits = public_id.removeprefix(CATEGORY_PREFIX)
-    if public_id.startswith(CATEGORY_PREFIX) and digits.isascii() and digits.isdigit():
-        return int(digits)
-    return None
-
-
-def _role_or(not_found: DomainError, *, actor: User, store: Store, owner_only: bool) -> str:
+def _role_or(not_found: DomainError, *, actor: User, store: Store, permission: str) -> str:
     try:
         role = merchant_role_for_store(user=actor, store=store)
     except PermissionDenied:
         raise not_found from None  # another merchant's store: do not reveal it exists
-    if owner_only and role != MerchantMember.Role.OWNER:
-        raise PermissionDenied(required_role=MerchantMember.Role.OWNER)
+    role_require(role=role, permission=permission)
     return role
 
 
-def store_for_member(*, actor: User, store_id: str, owner_only: bool, lock: bool = False) -> Store:
-    """The store if the actor works for its merchant (as owner, when `owner_only`)."""
+def _permission(owner_only: bool | None, permission: str | None) -> str:
+    """`owner_only` is the older spelling (catalog_io): True = change the menu, False = read it."""
+    if permission is not None:
+        return permission
+    return roles.MENU_EDIT if owner_only else roles.MENU_VIEW
+
+
+def store_for_member(*, actor: User, store_id: str, owner_only: bool | None = None,
+                     permission: str | None = None, lock: bool = False) -> Store:
+    """The store if the actor works for its merchant with a role that has `permission`."""
     store = Store.objects.filter(public_id=store_id).first()
     if store is None:
         raise StoreNotFound(store_id=store_id)
-    _role_or(StoreNotFound(store_id=store_id), actor=actor, store=store, owner_only=owner_only)
+    _role_or(StoreNotFound(store_id=store_id), actor=actor, store=store,
+             permission=_permission(owner_only, permission))
     if lock:
         store = Store.objects.select_for_update().get(pk=store.pk)
     return store
 
 
-def _product_as(*, actor: User, product_id: str, owner_only: bool,
+def _product_as(*, actor: User, product_id: str, permission: str,
                 lock_store: bool = False) -> Product:
     product = Product.objects.select_related("store", "menu_category").filter(
         public_id=product_id).first()
     if product is None:
         raise CatalogProductNotFound(product_id=product_id)
     _role_or(CatalogProductNotFound(product_id=product_id), actor=actor, store=product.store,
-             owner_only=owner_only)
+             permission=permission)
     if lock_store:
         Store.objects.select_for_update().filter(pk=product.store_id).values_list("pk").get()
     # of=self: PostgreSQL cannot lock the nullable side of the category's outer join
@@ -189,12 +187,11 @@ def _product_as(*, actor: User, product_id: str, owner_only: bool,
 
 
 def _category_as(*, actor: User, category_id: str, lock_store: bool = True) -> MenuCategory:
-    pk = _category_pk(category_id)
-    category = MenuCategory.objects.select_related("store").filter(pk=pk).first() if pk else None
+    category = MenuCategory.objects.select_related("store").filter(public_id=category_id).first()
     if category is None:
         raise MenuCategoryNotFound(category_id=category_id)
     _role_or(MenuCategoryNotFound(category_id=category_id), actor=actor, store=category.store,
-             owner_only=True)
+             permission=roles.MENU_EDIT)
     if lock_store:
         Store.objects.select_for_update().filter(pk=category.store_id).values_list("pk").get()
     return category
@@ -202,8 +199,7 @@ def _category_as(*, actor: User, category_id: str, lock_store: bool = True) -> M
 
 def category_of_store(*, store: Store, category_id: str) -> MenuCategory:
     """The store's own category by public id; any other id is `category_not_in_store`."""
-    pk = _category_pk(category_id)
-    category = MenuCategory.objects.filter(pk=pk, store=store).first() if pk else None
+    category = MenuCategory.objects.filter(public_id=category_id, store=store).first()
     if category is None:
         raise CategoryNotInStore(category_id=category_id)
     return category
@@ -227,13 +223,13 @@ def _counted(categories: QuerySet[MenuCategory]) -> QuerySet[MenuCategory]:
 
 
 def menu_category_list_for_merchant(*, actor: User, store_id: str) -> list[MenuCategory]:
-    store = store_for_member(actor=actor, store_id=store_id, owner_only=False)
+    store = store_for_member(actor=actor, store_id=store_id, permission=roles.MENU_VIEW)
     return list(_counted(MenuCategory.objects.filter(store=store)))
 
 
 def product_list_for_merchant(*, actor: User, store_id: str) -> list[Product]:
     """Every product of the store, unlisted ones included, in menu order."""
-    store = store_for_member(actor=actor, store_id=store_id, owner_only=False)
+    store = store_for_member(actor=actor, store_id=store_id, permission=roles.MENU_VIEW)
     return list(products_with_parts(Product.objects.filter(store=store)).order_by(
         "menu_category__sort", "menu_category_id", "sort", "id"))
 
@@ -283,7 +279,7 @@ def _category_name_free(*, store: Store, name: str, exclude_pk: int | None = Non
 @transaction.atomic
 def menu_category_create(*, actor: User, store_id: str, name: str) -> MenuCategory:
     """A new category at the end of the menu."""
-    store = store_for_member(actor=actor, store_id=store_id, owner_only=True, lock=True)
+    store = store_for_member(actor=actor, store_id=store_id, permission=roles.MENU_EDIT, lock=True)
     name = _category_name_free(store=store, name=name)
     last = MenuCategory.objects.filter(store=store).aggregate(last=Max("sort"))["last"]
     return MenuCategory.objects.create(store=store, name=name,
@@ -312,7 +308,7 @@ def menu_category_delete(*, actor: User, category_id: str) -> None:
 @transaction.atomic
 def menu_category_reorder(*, actor: User, store_id: str, ids: list[str]) -> list[MenuCategory]:
     """Put the categories in the given order; `ids` must be exactly the store's categories."""
-    store = store_for_member(actor=actor, store_id=store_id, owner_only=True, lock=True)
+    store = store_for_member(actor=actor, store_id=store_id, permission=roles.MENU_EDIT, lock=True)
     categories = {category_public_id(c): c for c in MenuCategory.objects.filter(store=store)}
     if len(ids) != len(set(ids)) or set(ids) != set(categories):
         raise InvalidCategoryOrder(expected=sorted(categories), received=ids)
@@ -421,7 +417,7 @@ def _stock_wanted(spec: ProductSpec, *, new: bool) -> tuple[int, bool] | None:
 @transaction.atomic
 def product_create(*, actor: User, store_id: str, category_id: str, spec: ProductSpec) -> Product:
     """A new listed product at the end of its category, with its parts and stock."""
-    store = store_for_member(actor=actor, store_id=store_id, owner_only=True, lock=True)
+    store = store_for_member(actor=actor, store_id=store_id, permission=roles.MENU_EDIT, lock=True)
     category = category_of_store(store=store, category_id=category_id)
     spec = product_spec_check(spec)
     _product_name_free(category=category, name=spec.name)
@@ -440,7 +436,8 @@ def product_update(*, actor: User, product_id: str, changes: dict[str, Any],
     is judged as a whole, so a new price is checked against the variants it keeps."""
     if not changes.keys() <= SPEC_FIELDS:
         raise TypeError(f"not product fields: {sorted(changes.keys() - SPEC_FIELDS)}")
-    product = _product_as(actor=actor, product_id=product_id, owner_only=True, lock_store=True)
+    product = _product_as(actor=actor, product_id=product_id, permission=roles.MENU_EDIT,
+                          lock_store=True)
     current = _reloaded(product)
     spec = product_spec_check(replace(replace(product_spec_of(current), stock=None), **changes))
     if category_id is not None:
@@ -460,15 +457,16 @@ def product_update(*, actor: User, product_id: str, changes: dict[str, Any],
 @transaction.atomic
 def product_delete(*, actor: User, product_id: str) -> None:
     """Unlist the product. The row stays: past orders point at it."""
-    product = _product_as(actor=actor, product_id=product_id, owner_only=True, lock_store=True)
+    product = _product_as(actor=actor, product_id=product_id, permission=roles.MENU_EDIT,
+                          lock_store=True)
     product.is_available = False
     product.save(update_fields=["is_available", "updated_at"])
 
 
 @transaction.atomic
 def product_sold_out_set(*, actor: User, product_id: str, sold_out: bool) -> Product:
-    """Staff may do this: it is the daily "卖完了" switch, not a menu change."""
-    product = _product_as(actor=actor, product_id=product_id, owner_only=False)
+    """Every member may do this, cashiers too: it is the daily "卖完了" switch, not a menu change."""
+    product = _product_as(actor=actor, product_id=product_id, permission=roles.MENU_SOLD_OUT)
     product.is_sold_out = sold_out
     product.save(update_fields=["is_sold_out", "updated_at"])
     return _reloaded(product)
@@ -476,8 +474,8 @@ def product_sold_out_set(*, actor: User, product_id: str, sold_out: bool) -> Pro
 
 @transaction.atomic
 def product_stock_set(*, actor: User, product_id: str, stock: StockSpec) -> Product:
-    """A stocktake by owner or staff; the ledger records the difference."""
-    product = _product_as(actor=actor, product_id=product_id, owner_only=False)
+    """A stocktake by an owner or manager; the ledger records the difference."""
+    product = _product_as(actor=actor, product_id=product_id, permission=roles.STOCK_SET)
     try:
         rules.stock_check(kind=product.kind, stock=stock)
     except rules.RuleViolation as violation:
@@ -496,7 +494,7 @@ def product_image_set(*, actor: User, product_id: str, upload: UploadedFile) -> 
     """Store a checked JPEG/PNG/WebP under a name we make up; the old file goes on commit."""
     from .uploads import image_check
 
-    product = _product_as(actor=actor, product_id=product_id, owner_only=True)
+    product = _product_as(actor=actor, product_id=product_id, permission=roles.MENU_EDIT)
     checked = image_check(upload=upload)
     old = product.image.name
     product.image.save(checked.storage_name("img"), upload, save=False)

@@ -45,9 +45,13 @@ class Merchant(TimeStamped):
 
 
 class MerchantMember(models.Model):
+    """A person working for a merchant. What each role may do: `merchants.roles`."""
+
     class Role(models.TextChoices):
         OWNER = "owner"
-        STAFF = "staff"
+        MANAGER = "manager"
+        CASHIER = "cashier"
+        STAFF = "staff", "staff (legacy: cashier)"  # kept readable; new members get cashier
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
@@ -99,7 +103,11 @@ class Store(TimeStamped):
 
     class Meta:
         db_table = "merchants_store"
-        indexes = [models.Index(fields=["city_code", "lat", "lng"], name="store_city_latlng")]
+        indexes = [
+            models.Index(fields=["city_code", "lat", "lng"], name="store_city_latlng"),
+            # "what changed since (updated_at, id)?": the nearby index and search refreshes
+            models.Index(fields=["updated_at", "id"], name="store_updated_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -117,6 +125,7 @@ class StorePhoto(models.Model):
 
 
 class MenuCategory(models.Model):
+    public_id = PublicIdField(prefix="mct")
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="menu_categories")
     name = models.CharField(max_length=50)
     sort = models.PositiveSmallIntegerField(default=0)
@@ -152,6 +161,7 @@ class Product(TimeStamped):
     class Meta:
         db_table = "merchants_product"
         ordering = ["sort", "id"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="product_updated_idx")]
 
     def __str__(self) -> str:
         return self.name

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.accounts.models import User
 from linli.core.errors import NotFound, PermissionDenied
 
+from . import roles
 from .hours import every_day, is_open_at, is_open_on
 from .models import (
     MenuCategory,
@@ -82,7 +83,8 @@ def store_menu(*, store: Store, at: datetime | None = None) -> list[MenuCategory
 
 
 def merchant_role_for_store(*, user: User, store: Store) -> str:
-    """'owner' or 'staff' if the user works for the store's merchant; else PermissionDenied."""
+    """The user's stored role at the store's merchant ('owner', 'manager', 'cashier' or the
+    legacy 'staff'); PermissionDenied if they do not work there."""
     role = (
         MerchantMember.objects.filter(user=user, merchant_id=store.merchant_id)
         .values_list("role", flat=True)
@@ -91,6 +93,13 @@ def merchant_role_for_store(*, user: User, store: Store) -> str:
     if role is None:
         raise PermissionDenied()
     return role
+
+
+def role_require(*, role: str, permission: str) -> None:
+    """PermissionDenied (403 `permission_denied`, details: the permission and the role)
+    unless the role's row of the table in `merchants.roles` has the permission."""
+    if not roles.allows(role, permission):
+        raise PermissionDenied(permission=permission, role=roles.canonical(role) or role)
 
 
 def stores_for_member(*, user: User) -> QuerySet[Store]:

@@ -1,8 +1,9 @@
 """The store profile as the merchant console edits it: details, hours, delivery terms,
 the busy toggle and photos.
 
-Owners edit; staff may only pause and resume ("busy, not taking orders"). A store of a
-merchant the user does not work for is answered as not found. Each use case is one
+Owners and managers edit and pause ("busy, not taking orders"); cashiers only read
+(the table is in `roles`). A store of a merchant the user does not work for is answered
+as not found. Each use case is one
 transaction on the locked store row, and invalid input changes nothing.
 """
 
@@ -23,14 +24,14 @@ from linli.accounts.models import User
 from linli.accounts.phone import phone_normalise
 from linli.core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 
+from . import roles
 from .hours import HoursError, hours_validate, special_hours_validate
 from .models import MerchantMember, Store, StorePhoto
-from .selectors import StoreNotFound, merchant_role_for_store
+from .selectors import StoreNotFound, merchant_role_for_store, role_require
 from .services import h3_cell_for
 from .uploads import TooManyFiles, image_check
 from .zones import FeeTierError, ZoneError, fee_tiers_validate, zone_validate
 
-OWNER = MerchantMember.Role.OWNER
 MAX_PHOTOS = 9
 MAX_TAGS, MAX_TAG_LENGTH = 10, 12
 INT_RANGES = {  # field -> (min, max)
@@ -89,9 +90,8 @@ def _console_store(*, user: User, store_id: str, lock: bool = False) -> tuple[St
     return store, role
 
 
-def _require_owner(role: str) -> None:
-    if role != OWNER:
-        raise PermissionDenied(role=role)
+def _require(role: str, permission: str = roles.STORE_EDIT) -> None:
+    role_require(role=role, permission=permission)
 
 
 def stores_for_console(*, user: User) -> list[tuple[Store, str]]:
@@ -190,18 +190,19 @@ def _apply_profile(store: Store, changes: Mapping[str, Any]) -> None:
 
 @transaction.atomic
 def store_profile_update(*, actor: User, store_id: str, changes: Mapping[str, Any]) -> Store:
-    """The owner changes any of the profile fields; every field is checked before one save,
+    """An owner or manager changes any of the profile fields; every field is checked before one save,
     so a bad field leaves the store as it was. `delivery_zone: None` clears the zone and the
     radius applies again; `delivery_fee_tiers: []` goes back to the flat fee."""
     store, role = _console_store(user=actor, store_id=store_id, lock=True)
-    _require_owner(role)
+    _require(role)
     _apply_profile(store, changes)
     store.save()
     return store
 
 
 def _set_status(*, actor: User, store_id: str, source: str, target: str, action: str) -> Store:
-    store, _role = _console_store(user=actor, store_id=store_id, lock=True)  # owner and staff
+    store, role = _console_store(user=actor, store_id=store_id, lock=True)
+    _require(role, roles.STORE_PAUSE)
     if store.status == target:
         return store  # pressing "busy" twice is not an error
     if store.status != source:
@@ -226,9 +227,9 @@ def store_resume(*, actor: User, store_id: str) -> Store:
 
 @transaction.atomic
 def store_photo_add(*, actor: User, store_id: str, upload: UploadedFile) -> StorePhoto:
-    """Add a photo at the end (owner; at most 9). The image is checked before it is stored."""
+    """Add a photo at the end (owner or manager; at most 9). The image is checked before it is stored."""
     store, role = _console_store(user=actor, store_id=store_id, lock=True)
-    _require_owner(role)
+    _require(role)
     checked = image_check(upload=upload)
     photos = list(store.photos.values_list("sort", flat=True))
     if len(photos) >= MAX_PHOTOS:
@@ -242,9 +243,9 @@ def store_photo_add(*, actor: User, store_id: str, upload: UploadedFile) -> Stor
 
 @transaction.atomic
 def store_photo_delete(*, actor: User, store_id: str, photo_id: str) -> None:
-    """Remove a photo (owner); the file goes from storage once the removal is committed."""
+    """Remove a photo (owner or manager); the file goes from storage once the removal is committed."""
     store, role = _console_store(user=actor, store_id=store_id, lock=True)
-    _require_owner(role)
+    _require(role)
     photo = next((p for p in store.photos.all() if photo_public_id(p) == photo_id), None)
     if photo is None:
         raise PhotoNotFound(photo_id=photo_id)

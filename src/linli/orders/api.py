@@ -19,6 +19,10 @@ router = Router(tags=["orders"], auth=jwt_auth)
 class LineIn(Schema):
     product_id: str = Field(min_length=1, max_length=40)
     quantity: int = Field(description="1 to 999")
+    variant: str | None = Field(None, max_length=40,
+                                description="the chosen variant (规格) id; required when the product has variants")
+    options: list[str] = Field(default_factory=list, max_length=services.MAX_LINE_OPTIONS,
+                               description="chosen option (加料) ids, within each group's min/max")
 
 
 class AddressIn(Schema):
@@ -45,12 +49,21 @@ class CollectIn(Schema):
     pickup_code: str = Field(min_length=1, max_length=12)
 
 
+class ChoiceOut(Schema):
+    id: str
+    name: str
+    delta_fen: int
+    group: str
+
+
 class ItemOut(Schema):
     product_id: str
     name: str
-    unit_price_fen: int
+    unit_price_fen: int = Field(description="base price + variant delta + option deltas")
     quantity: int
     amount_fen: int
+    variant: ChoiceOut | None
+    options: list[ChoiceOut]
 
 
 class PriceLineOut(Schema):
@@ -74,6 +87,9 @@ class DeliveryOut(Schema):
     id: str
     status: str
     rider_name: str | None
+    delivery_code: str | None = Field(
+        None, description="The 4-digit code the consumer gives the rider at the door; only in "
+                          "the consumer's own answer, while the delivery is under way")
 
 
 class OrderOut(Schema):
@@ -108,7 +124,14 @@ def _iso(dt: Any) -> str | None:
     return dt.isoformat() if dt else None
 
 
+def _choice_out(choice: dict[str, Any]) -> dict[str, Any]:
+    return {"id": choice["ref"], "name": choice["name"], "delta_fen": choice["delta_fen"],
+            "group": choice.get("group", "")}
+
+
 def order_out(order: Order, *, show_pickup_code: bool) -> dict[str, Any]:
+    from linli.delivery.selectors import delivery_code_shown
+
     delivery = getattr(order, "delivery", None)
     return {
         "id": order.public_id, "status": order.status, "fulfilment": order.fulfilment,
@@ -116,7 +139,9 @@ def order_out(order: Order, *, show_pickup_code: bool) -> dict[str, Any]:
         "items": [
             {"product_id": line["product_ref"], "name": line["label"],
              "unit_price_fen": line["unit_price_fen"], "quantity": line["quantity"],
-             "amount_fen": line["amount_fen"]}
+             "amount_fen": line["amount_fen"],
+             "variant": _choice_out(line["variant"]) if line.get("variant") else None,
+             "options": [_choice_out(option) for option in line.get("options") or ()]}
             for line in order.price_lines if line["kind"] == "item"
         ],
         "price_lines": order.price_lines,
@@ -129,6 +154,7 @@ def order_out(order: Order, *, show_pickup_code: bool) -> dict[str, Any]:
         "delivery": {
             "id": delivery.public_id, "status": delivery.status,
             "rider_name": delivery.rider.name if delivery.rider else None,
+            "delivery_code": delivery_code_shown(delivery) if show_pickup_code else None,
         } if delivery else None,
         "events": [
             {"action": e.action, "from_status": e.from_status, "to_status": e.to_status,
@@ -152,7 +178,8 @@ def order_create(
     placed = services.order_place(
         consumer=request.auth,  # type: ignore[attr-defined]
         store_id=payload.store_id,
-        lines=[services.LineInput(product_id=i.product_id, quantity=i.quantity) for i in payload.items],
+        lines=[services.LineInput(product_id=i.product_id, quantity=i.quantity, variant=i.variant,
+                                  options=tuple(i.options)) for i in payload.items],
         fulfilment=payload.fulfilment, address=address, note=payload.note,
         idempotency_key=idempotency_key,
     )

@@ -77,9 +77,22 @@ class OrderItem(models.Model):
     unit_price_fen = models.PositiveIntegerField()
     quantity = models.PositiveIntegerField()
     amount_fen = models.PositiveIntegerField()
+    # What was chosen, as it was when ordered (names and prices may change later):
+    # variant {"ref", "name", "delta_fen", "group": ""}; options [{"ref", "name", "delta_fen", "group"}].
+    # unit_price_fen above already includes their deltas.
+    variant = models.JSONField(null=True, blank=True)
+    options = models.JSONField(default=list, blank=True)
 
     class Meta:
         db_table = "orders_order_item"
+
+    @property
+    def choices_label(self) -> str:
+        """"大份 / 加蛋, 少辣": the variant, then the options, for receipts and the queue."""
+        parts = [self.variant["name"]] if self.variant else []
+        if self.options:
+            parts.append(", ".join(option["name"] for option in self.options))
+        return " / ".join(parts)
 
 
 class OrderEvent(models.Model):

@@ -11,31 +11,106 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import PlatformRole, User
 from linli.accounts.phone import phone_normalise
-from linli.core.errors import IdempotencyKeyReused, IllegalTransition, PermissionDenied
+from linli.core.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    InvalidInput,
+    PermissionDenied,
+)
 from linli.discovery.geo import haversine_m
 from linli.inventory.services import stock_release, stock_take
+from linli.merchants import roles as merchant_roles
 from linli.merchants.hours import every_day, is_open_at
-from linli.merchants.models import MerchantMember, Product, Store
+from linli.merchants.models import (
+    MerchantMember,
+    Option,
+    OptionGroup,
+    Product,
+    ProductVariant,
+    Store,
+)
 from linli.merchants.selectors import store_get, store_is_open
 from linli.merchants.zones import BeyondLastTier, delivery_fee_for, point_in_polygon
 
 from . import errors
+from .events import order_changed_on_commit
 from .models import Order, OrderEvent, OrderItem
-from .pricing import CartLine, FeeRules, PricingError, price_cart
+from .pricing import (
+    CartLine,
+    Choice,
+    FeeRules,
+    GroupOffer,
+    PricingError,
+    ProductOffer,
+    choices_resolve,
+    price_cart,
+)
 from .states import ACTION_FULFILMENT, ORDER_MACHINE, S
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
+MAX_LINE_OPTIONS = 50
+
+
+# --- errors of a line's variant and options (规格 / 加料) -----------------------------------
+
+class VariantRequired(InvalidInput):
+    code = "variant_required"
+    message = _("Choose a size or portion (variant) for this product.")
+
+
+class VariantUnknown(InvalidInput):
+    code = "variant_unknown"
+    message = _("The chosen variant is not offered by this product.")
+
+
+class OptionUnknown(InvalidInput):
+    code = "option_unknown"
+    message = _("A chosen option is not offered by this product.")
+
+
+class OptionDuplicate(InvalidInput):
+    code = "option_duplicate"
+    message = _("The same option was chosen twice.")
+
+
+class OptionChoiceCount(InvalidInput):
+    code = "option_choice_count"
+    message = _("Too few or too many options were chosen in one of the product's option groups.")
+
+
+CHOICE_ERRORS: dict[str, type[DomainError]] = {
+    cls.code: cls for cls in (VariantRequired, VariantUnknown, OptionUnknown, OptionDuplicate,
+                              OptionChoiceCount)
+}
 
 
 @dataclass(frozen=True)
 class LineInput:
     product_id: str
     quantity: int
+    variant: str | None = None  # a ProductVariant public id
+    options: tuple[str, ...] = ()  # Option public ids
+
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        """Lines with the same product, variant and options are one line."""
+        return self.product_id, self.variant or "", tuple(sorted(self.options))
+
+    def as_request(self) -> dict[str, object]:
+        """For the idempotency hash: a line without choices hashes as it always did."""
+        out: dict[str, object] = {"product_id": self.product_id, "quantity": self.quantity}
+        if self.variant:
+            out["variant"] = self.variant
+        if self.options:
+            out["options"] = sorted(self.options)
+        return out
 
 
 @dataclass(frozen=True)
@@ -65,19 +140,66 @@ def _existing_for_key(*, consumer: User, key: str, request_hash: str) -> Order |
     return order
 
 
-def _merge_lines(lines: list[LineInput]) -> dict[str, int]:
+def _merge_lines(lines: list[LineInput]) -> tuple[dict[tuple[str, str, tuple[str, ...]], int],
+                                                   dict[str, int]]:
+    """(quantity per distinct line, quantity per product). A product's lines together
+    stay within MAX_QUANTITY, as its stock is taken once."""
     if not lines:
         raise errors.EmptyCart()
     if len(lines) > MAX_LINES:
         raise errors.InvalidQuantity(max_lines=MAX_LINES)
-    merged: dict[str, int] = {}
+    merged: dict[tuple[str, str, tuple[str, ...]], int] = {}
+    per_product: dict[str, int] = {}
     for line in lines:
         if not isinstance(line.quantity, int) or line.quantity < 1:
             raise errors.InvalidQuantity(product_id=line.product_id, quantity=line.quantity)
-        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
-        if merged[line.product_id] > MAX_QUANTITY:
-            raise errors.InvalidQuantity(product_id=line.product_id, quantity=merged[line.product_id])
-    return merged
+        if len(line.options) > MAX_LINE_OPTIONS:
+            raise OptionChoiceCount(product_id=line.product_id, chosen=len(line.options),
+                                    max_options=MAX_LINE_OPTIONS)
+        merged[line.key()] = merged.get(line.key(), 0) + line.quantity
+        per_product[line.product_id] = per_product.get(line.product_id, 0) + line.quantity
+        if per_product[line.product_id] > MAX_QUANTITY:
+            raise errors.InvalidQuantity(product_id=line.product_id,
+                                         quantity=per_product[line.product_id])
+    return merged, per_product
+
+
+def product_offers(products: list[Product]) -> dict[str, ProductOffer]:
+    """What each product lets the buyer choose: its available variants and its option
+    groups with their available options (three queries for any number of products)."""
+    variants = ProductVariant.objects.filter(product__in=products, is_available=True)
+    groups = OptionGroup.objects.filter(product__in=products).prefetch_related(
+        Prefetch("options", queryset=Option.objects.filter(is_available=True)))
+    found_variants: dict[int, list[Choice]] = {}
+    for v in variants:
+        found_variants.setdefault(v.product_id, []).append(Choice(v.public_id, v.name, v.price_delta_fen))
+    found_groups: dict[int, list[GroupOffer]] = {}
+    for g in groups:
+        found_groups.setdefault(g.product_id, []).append(GroupOffer(
+            ref=g.public_id, name=g.name, min_choices=g.min_choices, max_choices=g.max_choices,
+            options=tuple(Choice(o.public_id, o.name, o.price_delta_fen, g.name)
+                          for o in g.options.all())))
+    return {p.public_id: ProductOffer(ref=p.public_id,
+                                      variants=tuple(found_variants.get(p.pk, ())),
+                                      groups=tuple(found_groups.get(p.pk, ())))
+            for p in products}
+
+
+def line_choices(offer: ProductOffer, variant: str | None,
+                 options: tuple[str, ...] | list[str]) -> tuple[Choice | None, tuple[Choice, ...]]:
+    """`pricing.choices_resolve` with its refusals as the API's errors."""
+    try:
+        return choices_resolve(offer, variant, options)
+    except PricingError as exc:
+        raise CHOICE_ERRORS[exc.code](**exc.details) from exc
+
+
+def delivery_quote(store: Store, lat: float, lng: float) -> tuple[int, int]:
+    """(distance in metres, delivery fee) from the store to a point, or AddressOutOfRange:
+    what the checkout shows per saved address, by the same rule `order_place` applies."""
+    distance_m = round(haversine_m(store.lat, store.lng, lat, lng))
+    probe = AddressInput(text="", lat=lat, lng=lng, contact_name="", contact_phone="")
+    return distance_m, _delivery_fee(store, probe, distance_m)
 
 
 def _delivery_fee(store: Store, address: AddressInput, distance_m: int) -> int:
@@ -119,14 +241,14 @@ def order_place(
     if not key or len(key) > 100:
         raise errors.IdempotencyKeyMissing()
     request_hash = _request_hash({
-        "store": store_id, "lines": [asdict(line) for line in lines], "fulfilment": fulfilment,
+        "store": store_id, "lines": [line.as_request() for line in lines], "fulfilment": fulfilment,
         "address": asdict(address) if address else None, "note": note,
     })
     existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
     if existing is not None:
         return OrderPlaced(order=existing, created=False)
 
-    quantities = _merge_lines(lines)
+    merged, quantities = _merge_lines(lines)
     store = store_get(public_id=store_id)
     now = now or timezone.now()
     if not store_is_open(store=store, at=now):
@@ -157,11 +279,13 @@ def order_place(
         distance_m = round(haversine_m(store.lat, store.lng, address.lat, address.lng))
         delivery_fee_fen = _delivery_fee(store, address, distance_m)
 
-    cart = [
-        CartLine(product_ref=pid, name=products[pid].name,
-                 unit_price_fen=products[pid].price_fen, quantity=qty)
-        for pid, qty in quantities.items()
-    ]
+    offers = product_offers(list(products.values()))
+    cart = []
+    for (pid, variant_ref, option_refs), qty in merged.items():
+        variant, options = line_choices(offers[pid], variant_ref or None, option_refs)
+        cart.append(CartLine(product_ref=pid, name=products[pid].name,
+                             unit_price_fen=products[pid].price_fen, quantity=qty,
+                             variant=variant, options=options))
     rules = FeeRules(packaging_fee_fen=store.packaging_fee_fen,
                      delivery_fee_fen=delivery_fee_fen, min_order_fen=store.min_order_fen)
     try:
@@ -189,15 +313,15 @@ def order_place(
             )
             OrderItem.objects.bulk_create([
                 OrderItem(order=order, product=products[line.product_ref], name=line.name,
-                          unit_price_fen=line.unit_price_fen, quantity=line.quantity,
-                          amount_fen=line.unit_price_fen * line.quantity)
+                          unit_price_fen=line.unit_total_fen, quantity=line.quantity,
+                          amount_fen=line.unit_total_fen * line.quantity,
+                          variant=asdict(line.variant) if line.variant else None,
+                          options=[asdict(option) for option in line.options])
                 for line in cart
             ])
             OrderEvent.objects.create(order=order, action="place", from_status="",
                                       to_status=order.status, actor=consumer, actor_role="consumer")
-            from linli.web.events import publish_order_event
-
-            transaction.on_commit(lambda: publish_order_event(order))
+            order_changed_on_commit(order)
     except IntegrityError:
         # The same key raced in from a retry on another connection: answer its order.
         existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
@@ -211,8 +335,10 @@ def _roles_on(order: Order, actor: User) -> set[str]:
     roles = set()
     if order.consumer_id == actor.pk:
         roles.add("consumer")
-    if MerchantMember.objects.filter(user=actor, merchant_id=order.store.merchant_id).exists():
-        roles.add("merchant")
+    member_role = (MerchantMember.objects.filter(user=actor, merchant_id=order.store.merchant_id)
+                   .values_list("role", flat=True).first())
+    if member_role is not None and merchant_roles.allows(member_role, merchant_roles.ORDERS_ACT):
+        roles.add("merchant")  # owner, manager and cashier alike (merchants.roles)
     if actor.platform_role == PlatformRole.OPERATOR:
         roles.add("operator")
     return roles
@@ -258,9 +384,7 @@ def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], no
     OrderEvent.objects.create(order=order, action=action, from_status=source,
                               to_status=order.status, actor=actor,
                               actor_role=sorted(allowed)[0], note=note)
-    from linli.web.events import publish_order_event
-
-    transaction.on_commit(lambda: publish_order_event(order))
+    order_changed_on_commit(order)
     if action == "accept" and order.fulfilment == Order.Fulfilment.DELIVERY:
         from linli.delivery.services import delivery_open_for_order
 

@@ -1,22 +1,49 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from linli.ops.admin_tools import PublicIdAdmin, ReadOnlyInline, admin_link, money
 
 from .models import GatewayNotification, Payment, PaymentEvent, Refund
 
 
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(ReadOnlyInline):
     model = PaymentEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("from_status", "to_status", "actor", "actor_role", "note", "created_at")
+    verbose_name_plural = _("history")
+    fields = readonly_fields = ("created_at", "transition", "actor_display", "actor_role", "note")
+    classes = ("ops-events",)
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("from → to"))
+    def transition(self, obj: PaymentEvent) -> str:
+        return f"{obj.from_status or '-'} → {obj.to_status}"
+
+    @admin.display(description=_("who"))
+    def actor_display(self, obj: PaymentEvent) -> str:
+        return admin_link(obj.actor) if obj.actor else "-"
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    verbose_name_plural = _("refunds")
+    fields = readonly_fields = ("public_id", "amount", "status", "reason", "created_at", "succeeded_at")
+
+    @admin.display(description=_("amount"))
+    def amount(self, obj: Refund) -> str:
+        return money(obj.amount_fen)
 
 
 class ReadOnly(admin.ModelAdmin):
     """Money records are never edited by hand."""
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return [f.name for f in self.model._meta.fields]
+        return [f.name for f in self.model._meta.fields if f.name != "id"]  # ids: public ones only
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -24,20 +51,49 @@ class ReadOnly(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnly):
-    list_display = ("public_id", "order", "provider", "amount_fen", "status", "created_at")
-    list_filter = ("provider", "status")
-    search_fields = ("public_id", "provider_trade_no", "order__public_id")
-    inlines = [PaymentEventInline]
+class PaymentAdmin(PublicIdAdmin, ReadOnly):
+    list_display = ("public_id", "order_link", "provider", "amount", "status", "created_at", "succeeded_at")
+    list_filter = ("status", "provider")
+    search_fields = ("=public_id", "=provider_trade_no", "=order__public_id")
+    list_select_related = ("order",)
+    date_hierarchy = "created_at"
+    exclude = ("order",)
+    inlines = [PaymentEventInline, RefundInline]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return ["order_link", *(f.name for f in Payment._meta.fields if f.name not in ("order", "id"))]
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj: Payment) -> str:
+        return admin_link(obj.order)
+
+    @admin.display(description=_("amount"), ordering="amount_fen")
+    def amount(self, obj: Payment) -> str:
+        return money(obj.amount_fen)
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnly):
-    list_display = ("public_id", "payment", "amount_fen", "status", "reason", "created_at")
+class RefundAdmin(PublicIdAdmin, ReadOnly):
+    list_display = ("public_id", "payment_link", "amount", "status", "reason", "created_at")
     list_filter = ("status",)
+    search_fields = ("=public_id", "=payment__public_id", "=payment__order__public_id")
+    list_select_related = ("payment",)
+    exclude = ("payment",)
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return ["payment_link", *(f.name for f in Refund._meta.fields if f.name not in ("payment", "id"))]
+
+    @admin.display(description=_("payment"))
+    def payment_link(self, obj: Refund) -> str:
+        return admin_link(obj.payment)
+
+    @admin.display(description=_("amount"), ordering="amount_fen")
+    def amount(self, obj: Refund) -> str:
+        return money(obj.amount_fen)
 
 
 @admin.register(GatewayNotification)
 class NotificationAdmin(ReadOnly):
     list_display = ("provider", "notify_id", "verified", "outcome", "received_at")
     list_filter = ("provider", "verified", "outcome")
+    search_fields = ("=notify_id",)

@@ -36,6 +36,11 @@ def rider_channel(rider_id: str) -> str:
     return f"riders.{rider_id}"
 
 
+def on_order_changed(sender: Any, order: Any, **kwargs: Any) -> None:
+    """Receiver of `linli.orders.events.order_changed` (connected in WebConfig.ready)."""
+    publish_order_event(order)
+
+
 def publish_order_event(order: Any) -> None:
     """Tell the order's consumer page, its store's console and its rider (if one is
     assigned: the accept that opens a delivery task assigns the nearest rider) that the

@@ -3,7 +3,11 @@
 from django.urls import path
 
 from . import views_consumer as consumer
+from . import views_consumer_address as consumer_address
 from . import views_merchant as merchant
+from . import views_merchant_menu as merchant_menu
+from . import views_merchant_staff as merchant_staff
+from . import views_merchant_store as merchant_store
 from . import views_rider as rider
 
 urlpatterns = [
@@ -20,11 +24,33 @@ urlpatterns = [
     path("orders/<str:order_id>/pay", consumer.order_pay, name="web-order-pay"),
     path("orders/<str:order_id>/<str:action>", consumer.order_action, name="web-order-action"),
     path("events/orders/<str:order_id>", consumer.order_events, name="web-order-events"),
+    path("me/addresses", consumer_address.addresses, name="web-addresses"),
+    path("me/addresses/new", consumer_address.address_new, name="web-address-new"),
+    path("me/addresses/<str:address_id>", consumer_address.address_edit, name="web-address-edit"),
+    path("me/addresses/<str:address_id>/delete", consumer_address.address_delete,
+         name="web-address-delete"),
+    path("me/addresses/<str:address_id>/default", consumer_address.address_default,
+         name="web-address-default"),
     # merchant console
     path("m/", merchant.console, name="web-merchant"),
     path("m/login", merchant.login_view, name="web-merchant-login"),
     path("m/logout", merchant.logout_view, name="web-merchant-logout"),
     path("m/orders/<str:order_id>/<str:action>", merchant.order_action, name="web-merchant-action"),
+    path("m/menu", merchant_menu.menu_page, name="web-merchant-menu"),
+    path("m/menu/products", merchant_menu.product_add, name="web-merchant-product-add"),
+    path("m/menu/categories", merchant_menu.category_add, name="web-merchant-category-add"),
+    path("m/menu/products/<str:product_id>", merchant_menu.product_edit, name="web-merchant-product"),
+    path("m/menu/products/<str:product_id>/sold-out", merchant_menu.product_sold_out,
+         name="web-merchant-sold-out"),
+    path("m/store", merchant_store.store_page, name="web-merchant-store"),
+    path("m/store/save", merchant_store.store_save, name="web-merchant-store-save"),
+    path("m/store/pause", merchant_store.store_pause, name="web-merchant-pause"),
+    path("m/store/resume", merchant_store.store_resume, name="web-merchant-resume"),
+    path("m/staff", merchant_staff.staff_page, name="web-merchant-staff"),
+    path("m/staff/add", merchant_staff.member_add, name="web-merchant-staff-add"),
+    path("m/staff/<str:user_id>/role", merchant_staff.member_role, name="web-merchant-staff-role"),
+    path("m/staff/<str:user_id>/remove", merchant_staff.member_remove,
+         name="web-merchant-staff-remove"),
     path("events/stores/<str:store_id>", merchant.store_events, name="web-store-events"),
     # rider app
     path("r/", rider.dashboard, name="web-rider"),

@@ -1,30 +1,58 @@
-"""Consumer H5 pages (`/`): nearby, search, store and cart, checkout, pay, orders.
+"""Consumer H5 pages (`/`): home feed and nearby, search, store (menu, variant/option
+picker, reviews tab) and cart, checkout with the address book, pay, orders.
+The address book pages are in views_consumer_address.py.
 
 Views parse the form, call one service or selector, and render; a DomainError is shown
 in the page with its code and message."""
 
 from __future__ import annotations
 
+import math
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from linli.accounts.gazetteer import gazetteer
+from linli.accounts.geocode import haversine_m
+from linli.accounts.models import Address
+from linli.accounts.selectors import address_get, address_list
 from linli.accounts.services import auth_login_sms, sms_code_send
 from linli.core.errors import DomainError, InvalidInput
+from linli.delivery.selectors import delivery_code_for_consumer
+from linli.discovery.home import home_feed
 from linli.discovery.search import store_search
 from linli.discovery.selectors import store_list_nearby
-from linli.merchants.models import Store
+from linli.merchants.models import MenuCategory, Product, Store, StorePhoto
 from linli.merchants.selectors import store_get, store_is_open, store_menu
-from linli.orders.errors import OrderNotFound
+from linli.orders.errors import BelowMinimumOrder, EmptyCart, OrderNotFound
 from linli.orders.models import Order
-from linli.orders.pricing import CartLine, FeeRules, PricingError, price_cart
+from linli.orders.pricing import (
+    CartLine,
+    Choice,
+    FeeRules,
+    GroupOffer,
+    PricingError,
+    ProductOffer,
+    price_cart,
+)
 from linli.orders.selectors import order_get_visible, order_list_for_consumer
-from linli.orders.services import AddressInput, LineInput, order_act, order_place
+from linli.orders.services import (
+    AddressInput,
+    LineInput,
+    delivery_quote,
+    line_choices,
+    order_act,
+    order_place,
+)
 from linli.payments.services import payment_create
 
 from .common import consumer_required, error_context, safe_next, session_login, status_of
@@ -33,6 +61,12 @@ from .events import order_channel, sse_response
 PEOPLES_SQUARE = (31.2304, 121.4737)
 NEARBY_RADIUS_M = 3000
 CART_MAX_QUANTITY = 99
+# The ETA on a store card: its preparation time plus the ride at an e-bike's effective
+# city speed over the straight-line distance (the delivery app's deadlines assume the same).
+RIDER_M_PER_MIN = 250
+CATEGORY_ICONS = {"food": "🍜", "drinks": "🧋", "supermarket": "🛒", "fruit": "🍉",
+                  "pharmacy": "💊", "beauty": "💇", "flowers": "💐", "fitness": "🏋️"}
+DEFAULT_ICON = "🏪"
 
 
 # --- the chosen point ----------------------------------------------------------------------
@@ -52,43 +86,129 @@ def _point(request: HttpRequest) -> tuple[float, float]:
     return (saved[0], saved[1]) if saved else PEOPLES_SQUARE
 
 
-# --- the cart: {store id: {product id: quantity}} in the session ---------------------------
+# --- the cart in the session: {store id: {line key: {"p", "v", "o", "q"}}} -----------------
+# A line is a product with its chosen variant ("v", a public id or "") and options ("o",
+# sorted public ids); "q" is the quantity. Choices are checked when a line is added, by
+# the same rule the order applies (`orders.services.line_choices`), and again at checkout.
 
-def _cart(request: HttpRequest, store_id: str) -> dict[str, int]:
-    return dict(request.session.get("web_carts", {}).get(store_id, {}))
+@dataclass(frozen=True)
+class CartItem:
+    key: str
+    product_id: str
+    variant: str
+    options: tuple[str, ...]
+    quantity: int
 
 
-def _cart_save(request: HttpRequest, store_id: str, cart: dict[str, int]) -> None:
+def _line_key(product_id: str, variant: str, options: tuple[str, ...]) -> str:
+    return "|".join((product_id, variant, ",".join(sorted(options))))
+
+
+def _cart(request: HttpRequest, store_id: str) -> list[CartItem]:
+    items = []
+    for key, raw in request.session.get("web_carts", {}).get(store_id, {}).items():
+        if isinstance(raw, int):  # a cart saved before lines had choices: {product id: quantity}
+            raw = {"p": key, "v": "", "o": [], "q": raw}
+            key = _line_key(key, "", ())
+        items.append(CartItem(key, raw["p"], raw.get("v", ""), tuple(raw.get("o", ())), int(raw["q"])))
+    return items
+
+
+def _cart_save(request: HttpRequest, store_id: str, cart: list[CartItem]) -> None:
     carts = dict(request.session.get("web_carts", {}))
     if cart:
-        carts[store_id] = cart
+        carts[store_id] = {i.key: {"p": i.product_id, "v": i.variant, "o": list(i.options),
+                                   "q": i.quantity} for i in cart}
     else:
         carts.pop(store_id, None)
     request.session["web_carts"] = carts
 
 
-def _cart_view(store: Store, menu: list[Any], cart: dict[str, int], *, delivery: bool) -> dict[str, Any]:
+def _offer(product: Product) -> ProductOffer:
+    """What a menu product lets the buyer choose, from the menu's prefetched parts (the
+    menu lists only available variants and options, as `product_offers` does)."""
+    return ProductOffer(
+        ref=product.public_id,
+        variants=tuple(Choice(v.public_id, v.name, v.price_delta_fen) for v in product.variants.all()),
+        groups=tuple(GroupOffer(ref=g.public_id, name=g.name, min_choices=g.min_choices,
+                                max_choices=g.max_choices,
+                                options=tuple(Choice(o.public_id, o.name, o.price_delta_fen, g.name)
+                                              for o in g.options.all()))
+                     for g in product.option_groups.all()),
+    )
+
+
+def _menu_products(menu: list[MenuCategory]) -> dict[str, Product]:
+    return {p.public_id: p for section in menu for p in section.products.all()}
+
+
+def _cart_lines(menu: list[MenuCategory], cart: list[CartItem]) -> tuple[list[tuple[CartItem, CartLine]], int]:
+    """The priced lines of the cart and how many saved lines no longer fit the menu
+    (product gone, or its variants/options changed since)."""
+    products = _menu_products(menu)
+    out, stale = [], 0
+    for item in cart:
+        product = products.get(item.product_id)
+        if product is None:
+            stale += 1
+            continue
+        try:
+            variant, options = line_choices(_offer(product), item.variant or None, item.options)
+        except DomainError:
+            stale += 1
+            continue
+        out.append((item, CartLine(product_ref=product.public_id, name=product.name,
+                                   unit_price_fen=product.price_fen, quantity=item.quantity,
+                                   variant=variant, options=options)))
+    return out, stale
+
+
+def _cart_view(store: Store, menu: list[MenuCategory], cart: list[CartItem], *, delivery: bool,
+               delivery_fee_fen: int | None = None) -> dict[str, Any]:
     """The cart's lines and an estimate priced by the same pure function as the order."""
-    products = {p.public_id: p for section in menu for p in section.products.all()}
-    lines = [CartLine(product_ref=pid, name=products[pid].name,
-                      unit_price_fen=products[pid].price_fen, quantity=qty)
-             for pid, qty in cart.items() if pid in products]
-    view: dict[str, Any] = {"lines": lines, "count": sum(line.quantity for line in lines),
+    pairs, stale = _cart_lines(menu, cart)
+    lines = [line for _, line in pairs]
+    view: dict[str, Any] = {"items": pairs, "lines": lines, "stale": stale,
+                            "count": sum(line.quantity for line in lines),
                             "breakdown": None, "error": None}
     if lines:
+        fee = store.delivery_fee_fen if delivery_fee_fen is None else delivery_fee_fen
         rules = FeeRules(packaging_fee_fen=store.packaging_fee_fen,
-                         delivery_fee_fen=store.delivery_fee_fen, min_order_fen=store.min_order_fen)
+                         delivery_fee_fen=fee, min_order_fen=store.min_order_fen)
         try:
             view["breakdown"] = price_cart(lines, rules, delivery=delivery)
         except PricingError as exc:
-            view["error"] = {"code": exc.code, "message": str(exc)}
+            known = {"below_minimum_order": BelowMinimumOrder, "empty_cart": EmptyCart}
+            message = known[exc.code].message if exc.code in known else exc.code
+            view["error"] = {"code": exc.code, "message": str(message), "details": exc.details}
     return view
 
 
 # --- pages ---------------------------------------------------------------------------------
 
+def eta_minutes(prep_minutes: int, distance_m: int) -> int:
+    """Preparation plus the ride, rounded up to 5 minutes: "about 35 min"."""
+    total = prep_minutes + math.ceil(distance_m / RIDER_M_PER_MIN)
+    return max(5, math.ceil(total / 5) * 5)
+
+
+def _store_cards(store_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Status and first photo of the listed stores: two queries for the whole page."""
+    cards: dict[str, dict[str, Any]] = {
+        row["public_id"]: {"status": row["status"], "photo": None}
+        for row in Store.objects.filter(public_id__in=store_ids).values("public_id", "status")}
+    for photo in StorePhoto.objects.filter(store__public_id__in=store_ids).select_related(
+            "store").order_by("store_id", "sort", "id"):
+        card = cards.get(photo.store.public_id)
+        if card is not None and card["photo"] is None:
+            card["photo"] = photo.image.url
+    return cards
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The city's feed (banners, category grid, hot stores: `discovery.home.home_feed`) and
+    the stores around the chosen point, optionally of one category."""
     error = None
     if "lat" in request.GET or "lng" in request.GET:
         try:
@@ -97,9 +217,23 @@ def home(request: HttpRequest) -> HttpResponse:
         except InvalidInput as exc:
             error = error_context(exc)
     lat, lng = _point(request)
-    stores, _next = store_list_nearby(lat=lat, lng=lng, radius_m=NEARBY_RADIUS_M, limit=30)
-    return render(request, "web/consumer/home.html",
-                  {"stores": stores, "lat": lat, "lng": lng, "error": error})
+    city = gazetteer().nearest_city(lat, lng) or ("", "")
+    feed = home_feed(city_code=city[0], lat=lat, lng=lng)
+    category = request.GET.get("category", "")
+    if category not in {c.slug for c in feed.categories}:
+        category = ""
+    stores, _next = store_list_nearby(lat=lat, lng=lng, radius_m=NEARBY_RADIUS_M, limit=30,
+                                      category=category or None)
+    cards = _store_cards([s.id for s in stores] + [h.id for h in feed.hot_stores])
+    nearby = [{"store": s, "eta": eta_minutes(s.prep_minutes, s.distance_m),
+               **cards.get(s.id, {"status": "open", "photo": None})} for s in stores]
+    hot = [{"store": h, **cards.get(h.id, {"status": "open", "photo": None})} for h in feed.hot_stores]
+    categories = [{"slug": c.slug, "name_zh": c.name_zh, "name_en": c.name_en,
+                   "icon": CATEGORY_ICONS.get(c.slug, DEFAULT_ICON)} for c in feed.categories]
+    return render(request, "web/consumer/home.html", {
+        "nearby": nearby, "lat": lat, "lng": lng, "error": error, "city_name": city[1],
+        "banners": feed.banners, "categories": categories, "hot": hot, "category": category,
+    })
 
 
 @require_GET
@@ -121,54 +255,139 @@ def _store_or_404(store_id: str) -> Store:
         raise Http404 from exc
 
 
+def hours_today(store: Store, now: datetime | None = None) -> list[tuple[str, str]] | None:
+    """Today's opening periods in the store's time zone (a special date's own, if any);
+    [] when closed all day."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(store.timezone))
+    periods = (store.special_hours or {}).get(local.date().isoformat())
+    if periods is None:
+        periods = store.opening_hours[local.weekday()] if store.opening_hours else []
+    return [(start, end) for start, end in periods]
+
+
+def _store_context(request: HttpRequest, store: Store, menu: list[MenuCategory],
+                   cart: list[CartItem]) -> dict[str, Any]:
+    tab = "reviews" if request.GET.get("tab") == "reviews" else "menu"
+    for section in menu:
+        for product in section.products.all():
+            product.has_choices = bool(product.variants.all() or product.option_groups.all())  # type: ignore[attr-defined]
+    return {
+        "store": store, "menu": menu, "is_open": store_is_open(store=store), "tab": tab,
+        "photos": [photo.image.url for photo in store.photos.all()],
+        "hours_today": hours_today(store), "cart_view": _cart_view(store, menu, cart, delivery=True),
+        "error": None,
+    }
+
+
 @require_GET
 def store_page(request: HttpRequest, store_id: str) -> HttpResponse:
     store = _store_or_404(store_id)
     menu = store_menu(store=store)
     cart = _cart(request, store.public_id)
-    return render(request, "web/consumer/store.html", {
-        "store": store, "menu": menu, "is_open": store_is_open(store=store), "cart": cart,
-        "cart_view": _cart_view(store, menu, cart, delivery=True),
-    })
+    return render(request, "web/consumer/store.html", _store_context(request, store, menu, cart))
 
 
 @require_POST
 def cart_change(request: HttpRequest, store_id: str) -> HttpResponse:
+    """Add a product (with its variant and options, checked here as the order will check
+    them), or step an existing cart line (`line`) up or down."""
     store = _store_or_404(store_id)
-    product_id = request.POST.get("product_id", "")
     try:
         delta = int(request.POST.get("delta", "1"))
     except ValueError:
         delta = 0
-    menu_ids = {p.public_id for section in store_menu(store=store) for p in section.products.all()}
+    menu = store_menu(store=store)
     cart = _cart(request, store.public_id)
-    if product_id in menu_ids and delta in (-1, 1):
-        quantity = min(cart.get(product_id, 0) + delta, CART_MAX_QUANTITY)
+    line_key = request.POST.get("line", "")
+    product_id = request.POST.get("product_id", "")
+    products = _menu_products(menu)
+    if line_key:
+        target = next((item for item in cart if item.key == line_key), None)
+    elif product_id in products and delta in (-1, 1):
+        variant = request.POST.get("variant", "").strip()
+        options = tuple(sorted(o for o in request.POST.getlist("options") if o))
+        if delta == 1:
+            try:
+                line_choices(_offer(products[product_id]), variant or None, options)
+            except DomainError as exc:
+                context = _store_context(request, store, menu, cart)
+                context["error"] = error_context(exc)
+                context["picker_error_for"] = product_id
+                return render(request, "web/consumer/store.html", context, status=exc.status)
+        key = _line_key(product_id, variant, options)
+        target = next((item for item in cart if item.key == key), None) or CartItem(
+            key, product_id, variant, options, 0)
+        if target not in cart:
+            cart.append(target)
+    else:
+        target = None
+    if target is not None and delta in (-1, 1):
+        quantity = min(target.quantity + delta, CART_MAX_QUANTITY)
+        index = cart.index(target)
         if quantity > 0:
-            cart[product_id] = quantity
+            cart[index] = CartItem(target.key, target.product_id, target.variant, target.options,
+                                   quantity)
         else:
-            cart.pop(product_id, None)
+            cart.pop(index)
         _cart_save(request, store.public_id, cart)
     return redirect(f"/stores/{store.public_id}#cart")
 
 
 def _checkout_form(request: HttpRequest) -> dict[str, str]:
-    fields = ("fulfilment", "address_text", "lat", "lng", "contact_name", "contact_phone", "note",
-              "idempotency_key")
+    fields = ("fulfilment", "address_id", "address_text", "lat", "lng", "contact_name",
+              "contact_phone", "note", "idempotency_key")
     return {f: request.POST.get(f, "").strip() for f in fields}
 
 
-def _place(request: HttpRequest, store: Store, cart: dict[str, int], form: dict[str, str]) -> Order:
+@dataclass(frozen=True)
+class AddressChoice:
+    """A saved address as the checkout offers it: distance and fee from this store, or why not."""
+
+    address: Address
+    distance_m: int
+    fee_fen: int | None  # None: outside the store's delivery area
+    total_fen: int | None
+
+
+def _address_choices(request: HttpRequest, store: Store, menu: list[MenuCategory],
+                     cart: list[CartItem]) -> list[AddressChoice]:
+    choices = []
+    for address in address_list(user=request.user):  # type: ignore[arg-type]
+        try:
+            distance_m, fee = delivery_quote(store, address.lat, address.lng)
+        except DomainError:
+            distance_m, fee = round(_distance(store, address)), None
+        total = None
+        if fee is not None:
+            breakdown = _cart_view(store, menu, cart, delivery=True, delivery_fee_fen=fee)["breakdown"]
+            total = breakdown.total_fen if breakdown else None
+        choices.append(AddressChoice(address, distance_m, fee, total))
+    return choices
+
+
+def _distance(store: Store, address: Address) -> float:
+    return haversine_m(store.lat, store.lng, address.lat, address.lng)
+
+
+def _place(request: HttpRequest, store: Store, cart: list[CartItem], form: dict[str, str]) -> Order:
     address = None
     if form["fulfilment"] == Order.Fulfilment.DELIVERY:
-        lat, lng = _parse_point(form["lat"], form["lng"])
-        address = AddressInput(text=form["address_text"], lat=lat, lng=lng,
-                               contact_name=form["contact_name"], contact_phone=form["contact_phone"])
+        if form["address_id"] and form["address_id"] != "new":
+            saved = address_get(user=request.user, address_id=form["address_id"])  # type: ignore[arg-type]
+            text = f"{saved.text} {saved.detail}".strip()
+            address = AddressInput(text=text, lat=saved.lat, lng=saved.lng,
+                                   contact_name=saved.contact_name, contact_phone=saved.contact_phone)
+        else:
+            lat, lng = _parse_point(form["lat"], form["lng"])
+            address = AddressInput(text=form["address_text"], lat=lat, lng=lng,
+                                   contact_name=form["contact_name"],
+                                   contact_phone=form["contact_phone"])
     elif form["fulfilment"] != Order.Fulfilment.PICKUP:
         raise InvalidInput(fulfilment=form["fulfilment"])
     placed = order_place(
         consumer=request.user, store_id=store.public_id,  # type: ignore[arg-type]
-        lines=[LineInput(product_id=pid, quantity=qty) for pid, qty in sorted(cart.items())],
+        lines=[LineInput(product_id=i.product_id, quantity=i.quantity, variant=i.variant or None,
+                         options=i.options) for i in sorted(cart, key=lambda i: i.key)],
         fulfilment=form["fulfilment"], address=address, note=form["note"][:200],
         idempotency_key=form["idempotency_key"],
     )
@@ -186,9 +405,13 @@ def _pay_redirect(request: HttpRequest, order: Order) -> HttpResponse:
 @consumer_required
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
+    """Delivery to a saved address (the default preselected), to a new one typed here, or
+    pickup in store (到店自取). Each saved address shows its distance and delivery fee."""
     store = _store_or_404(store_id)
     cart = _cart(request, store.public_id)
+    menu = store_menu(store=store)
     lat, lng = _point(request)
+    choices = _address_choices(request, store, menu, cart)
     error = None
     if request.method == "POST":
         form = _checkout_form(request)
@@ -197,16 +420,27 @@ def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
         except DomainError as exc:
             error = error_context(exc)
         else:
-            _cart_save(request, store.public_id, {})
+            _cart_save(request, store.public_id, [])
             return _pay_redirect(request, order)
     else:
-        form = {"fulfilment": "delivery", "address_text": "", "lat": f"{lat:.6f}", "lng": f"{lng:.6f}",
+        preselected = next((c for c in choices if c.address.is_default and c.fee_fen is not None),
+                           next((c for c in choices if c.fee_fen is not None), None))
+        form = {"fulfilment": "delivery",
+                "address_id": preselected.address.public_id if preselected else "new",
+                "address_text": "", "lat": f"{lat:.6f}", "lng": f"{lng:.6f}",
                 "contact_name": "", "contact_phone": request.user.phone or "",  # type: ignore[union-attr]
                 "note": "", "idempotency_key": secrets.token_urlsafe(18)}
-    menu = store_menu(store=store)
+    if request.method == "POST" and not form["address_id"]:
+        form["address_id"] = "new"  # a form without the address book (older page, API-like post)
+    selected = next((c for c in choices if c.address.public_id == form["address_id"]), None)
+    delivery = form["fulfilment"] != "pickup"
+    fee = selected.fee_fen if selected and selected.fee_fen is not None else None
+    tiers = store.delivery_fee_tiers or []
     return render(request, "web/consumer/checkout.html", {
-        "store": store, "form": form, "error": error,
-        "cart_view": _cart_view(store, menu, cart, delivery=form["fulfilment"] != "pickup"),
+        "store": store, "form": form, "error": error, "choices": choices, "selected": selected,
+        "cart_view": _cart_view(store, menu, cart, delivery=delivery, delivery_fee_fen=fee),
+        "pickup_view": _cart_view(store, menu, cart, delivery=False),
+        "tiers": tiers,
     }, status=status_of(error))
 
 
@@ -234,7 +468,14 @@ def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     order = _own_order(request, order_id)
     template = "web/consumer/_order_status.html" if request.GET.get("part") == "status" \
         else "web/consumer/order.html"
-    return render(request, template, {"order": order, "error": None})
+    return render(request, template, _order_context(request, order, None))
+
+
+def _order_context(request: HttpRequest, order: Any, error: dict[str, Any] | None) -> dict[str, Any]:
+    """The order page's context: the order, the consumer's delivery code while a rider is
+    on the way (to give at the door), and an error if an action failed."""
+    return {"order": order, "error": error,
+            "delivery_code": delivery_code_for_consumer(order=order, user=request.user)}
 
 
 @consumer_required
@@ -254,7 +495,7 @@ def order_action(request: HttpRequest, order_id: str, action: str) -> HttpRespon
                   note=request.POST.get("note", "")[:200])
     except DomainError as exc:
         return render(request, "web/consumer/order.html",
-                      {"order": _own_order(request, order_id), "error": error_context(exc)},
+                      _order_context(request, _own_order(request, order_id), error_context(exc)),
                       status=exc.status)
     return redirect(f"/orders/{order.public_id}")
 

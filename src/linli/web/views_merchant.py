@@ -1,4 +1,7 @@
-"""Merchant console (`/m/`): live order queue, order actions, today's numbers."""
+"""Merchant console (`/m/`): live order queue, order actions, today's numbers; the frame
+every console page shares (store switcher, the member's role, what the header links to).
+Menu, store and staff pages: `views_merchant_menu`, `views_merchant_store`,
+`views_merchant_staff`."""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.core.errors import DomainError, InvalidInput
+from linli.merchants import roles
 from linli.merchants.models import Store
-from linli.merchants.selectors import StoreNotFound, stores_for_member
+from linli.merchants.selectors import StoreNotFound, merchant_role_for_store, stores_for_member
 from linli.orders.models import Order
 from linli.orders.selectors import order_queue_for_merchant
 from linli.orders.services import order_act
@@ -43,6 +47,40 @@ def _current_store(request: HttpRequest, stores: list[Store]) -> Store:
     return store
 
 
+def can_flags(role: str) -> dict[str, bool]:
+    """What the member's role may use, for showing links and buttons only: the services
+    check the same table (`merchants.roles`) again on every write."""
+    allowed = roles.permissions_of(role)
+    flags = {
+        "orders": roles.ORDERS_ACT in allowed, "sold_out": roles.MENU_SOLD_OUT in allowed,
+        "menu_edit": roles.MENU_EDIT in allowed, "stock": roles.STOCK_SET in allowed,
+        "store_edit": roles.STORE_EDIT in allowed, "pause": roles.STORE_PAUSE in allowed,
+        "staff": roles.STAFF_MANAGE in allowed,
+    }
+    flags["store"] = flags["store_edit"] or flags["pause"]
+    return flags
+
+
+def console_frame(request: HttpRequest, section: str) -> dict[str, Any]:
+    """The stores the user works for, the current one, the user's role there and the
+    header's links. StoreNotFound when the merchant has no store yet."""
+    stores = _stores(request)
+    if not stores:  # a merchant whose first store is not set up yet
+        raise StoreNotFound()
+    store = _current_store(request, stores)
+    role = merchant_role_for_store(user=request.user, store=store)  # type: ignore[arg-type]
+    return {"stores": stores, "store": store, "role": roles.canonical(role) or role,
+            "can": can_flags(role), "section": section}
+
+
+def field_errors(exc: DomainError, by_field: dict[str, str],
+                 by_code: dict[str, str] | None = None) -> dict[str, str]:
+    """{form field: message} for an error that names one of the form's fields (the
+    service's `details.field`, or the error code for errors about one field)."""
+    name = by_field.get(str(exc.details.get("field", ""))) or (by_code or {}).get(exc.code)
+    return {name: str(exc.message)} if name else {}
+
+
 def _queue(request: HttpRequest, store: Store) -> list[Order]:
     return [o for o in order_queue_for_merchant(user=request.user, limit=200)  # type: ignore[arg-type]
             if o.store_id == store.pk]
@@ -62,12 +100,10 @@ def hour_bars(per_hour: list[int], *, width: int = 480, height: int = 120) -> di
 
 
 def _console_context(request: HttpRequest, error: dict[str, Any] | None = None) -> dict[str, Any]:
-    stores = _stores(request)
-    if not stores:  # a merchant whose first store is not set up yet
-        raise StoreNotFound()
-    store = _current_store(request, stores)
+    frame = console_frame(request, "orders")
+    store = frame["store"]
     today = store_today(store=store)
-    return {"stores": stores, "store": store, "orders": _queue(request, store), "today": today,
+    return {**frame, "orders": _queue(request, store), "today": today,
             "chart": hour_bars(today.per_hour), "error": error}
 
 

@@ -1,19 +1,30 @@
-"""Rider app (`/r/`): go online with a location, assigned tasks, pick up and deliver."""
+"""Rider app (`/r/`): go online with a location, assigned tasks with their deadlines,
+arrive / pick up / deliver (against the consumer's code), and today's earnings."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.core.errors import DomainError
-from linli.delivery.models import Rider
-from linli.delivery.selectors import NotARider, rider_for_user, tasks_for_rider
+from linli.delivery.deadlines import seconds_left
+from linli.delivery.models import DeliveryTask, Rider
+from linli.delivery.selectors import (
+    NotARider,
+    rider_earnings_today,
+    rider_for_user,
+    tasks_for_rider,
+)
 from linli.delivery.services import (
+    CODE_MAX_ATTEMPTS,
     InvalidLocation,
+    delivery_arrive,
     delivery_complete,
     delivery_pickup,
     rider_shift_set,
@@ -21,20 +32,51 @@ from linli.delivery.services import (
 
 from .common import error_context, password_login, rider_required, status_of
 from .events import rider_channel, sse_response
-from .selectors import rider_delivered_today
 
 
 def _is_rider(user: Any) -> bool:
     return Rider.objects.filter(user=user).exists()
 
 
-def _dashboard(request: HttpRequest, error: dict[str, Any] | None = None) -> HttpResponse:
+def _clock(seconds: int) -> str:
+    """1234 -> "20:34"; 4000 -> "1:06:40" (the sign is shown by the label, not here)."""
+    seconds = abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _countdown(deadline: Any, now: Any) -> dict[str, Any] | None:
+    left = seconds_left(deadline, now)
+    if left is None:
+        return None
+    return {"at": deadline, "iso": deadline.isoformat(), "late": left < 0, "text": _clock(left)}
+
+
+def _card(task: DeliveryTask, now: Any) -> dict[str, Any]:
+    """What one task card shows; countdowns are rendered here and kept ticking by the page's JS."""
+    return {
+        "task": task, "order": task.order, "store": task.order.store,
+        "pickup": _countdown(task.pickup_deadline, now),
+        "deliver": _countdown(task.deliver_deadline, now),
+        "attempts_left": max(0, CODE_MAX_ATTEMPTS - task.code_attempts),
+        "locked": task.code_locked_at is not None,
+    }
+
+
+def _dashboard(request: HttpRequest, error: dict[str, Any] | None = None,
+               error_task: str | None = None) -> HttpResponse:
     rider = rider_for_user(request.user)  # type: ignore[arg-type]
     template = "web/rider/_tasks.html" if request.GET.get("part") == "tasks" \
         else "web/rider/dashboard.html"
+    now = timezone.now()
+    earnings = rider_earnings_today(rider=rider, now=now)
+    cards = [_card(t, now) for t in tasks_for_rider(user=request.user)]  # type: ignore[arg-type]
+    # An error about a task still on the list is shown on its card, next to its buttons.
+    inline = bool(error and error_task and any(c["task"].public_id == error_task for c in cards))
     return render(request, template, {
-        "rider": rider, "tasks": tasks_for_rider(user=request.user),  # type: ignore[arg-type]
-        "delivered_today": rider_delivered_today(rider=rider), "error": error,
+        "rider": rider, "cards": cards, "earnings": earnings, "delivered_today": earnings.count,
+        "error": error, "error_task": error_task if inline else None, "now": now,
+        "city_tz": settings.LINLI_DEFAULT_CITY_TZ,
     }, status=status_of(error))
 
 
@@ -75,13 +117,19 @@ def shift(request: HttpRequest) -> HttpResponse:
 @rider_required
 @require_POST
 def task_action(request: HttpRequest, task_id: str, action: str) -> HttpResponse:
-    services = {"pickup": delivery_pickup, "deliver": delivery_complete}
+    user = request.user
+    services = {
+        "arrive": lambda: delivery_arrive(user=user, task_id=task_id),  # type: ignore[arg-type]
+        "pickup": lambda: delivery_pickup(user=user, task_id=task_id),  # type: ignore[arg-type]
+        "deliver": lambda: delivery_complete(user=user, task_id=task_id,  # type: ignore[arg-type]
+                                             code=request.POST.get("code", "")[:12]),
+    }
     if action not in services:
         raise Http404
     try:
-        services[action](user=request.user, task_id=task_id)  # type: ignore[arg-type]
+        services[action]()
     except DomainError as exc:
-        return _dashboard(request, error_context(exc))
+        return _dashboard(request, error_context(exc), error_task=task_id)
     return redirect("/r/")
 
 

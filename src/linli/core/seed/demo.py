@@ -19,6 +19,7 @@ from linli.delivery.models import Rider
 from linli.delivery.services import rider_register
 from linli.discovery.geo import haversine_m
 from linli.inventory.services import stock_set
+from linli.merchants import roles
 from linli.merchants.hours import every_day
 from linli.merchants.models import (
     MenuCategory,
@@ -144,8 +145,13 @@ def demo_accounts_ensure(*, city: City, categories: dict[str, StoreCategory]) ->
     owner = _account("demo-merchant", password=DEMO_PASSWORD, phone=OWNER_PHONE,
                      display_name="示范店主")
     staff = _account("demo-staff", password=DEMO_PASSWORD, display_name="示范店员")
+    manager = _account("demo-manager", password=DEMO_PASSWORD, display_name="示范店长")
+    cashier = _account("demo-cashier", password=DEMO_PASSWORD, display_name="示范收银员")
     merchant = _demo_merchant(owner, city)
-    merchant_member_add(merchant=merchant, user=staff, role=MerchantMember.Role.STAFF)
+    # `staff` is the legacy name of a cashier (merchants.roles); kept for old demo notes.
+    merchant_member_add(merchant=merchant, user=staff, role=roles.STAFF)
+    merchant_member_add(merchant=merchant, user=manager, role=MerchantMember.Role.MANAGER)
+    merchant_member_add(merchant=merchant, user=cashier, role=MerchantMember.Role.CASHIER)
     store = _demo_store(merchant, city, categories["food"])
     rider_user = _account("demo-rider", password=DEMO_PASSWORD, phone=RIDER_PHONE,
                           display_name="示范骑手")
@@ -155,7 +161,12 @@ def demo_accounts_ensure(*, city: City, categories: dict[str, StoreCategory]) ->
         DemoAccount("consumer", CONSUMER_PHONE, "", "SMS code login; code in the server log"),
         DemoAccount("merchant owner", "demo-merchant", DEMO_PASSWORD,
                     f"or {OWNER_PHONE}; store {store.name} {store.public_id}"),
-        DemoAccount("merchant staff", "demo-staff", DEMO_PASSWORD, f"staff of {merchant.name}"),
+        DemoAccount("merchant manager", "demo-manager", DEMO_PASSWORD,
+                    "orders, menu, stock, store profile, hours, pause"),
+        DemoAccount("merchant cashier", "demo-cashier", DEMO_PASSWORD,
+                    "order queue and sold-out switch"),
+        DemoAccount("merchant staff", "demo-staff", DEMO_PASSWORD,
+                    f"legacy role `staff` = cashier, {merchant.name}"),
         DemoAccount("rider", RIDER_PHONE, DEMO_PASSWORD, "online 500 m from the demo store"),
         DemoAccount("operator", "admin", ADMIN_PASSWORD, "/ops/ and the Django admin"),
     ]

@@ -34,6 +34,7 @@ _STATUS_LABELS = {
     "completed": _("Completed"),
     "cancelled": _("Cancelled"),
     "assigned": _("Assigned"),
+    "arrived": _("At the store"),
     "picked_up": _("Picked up"),
     "unassigned": _("Waiting for a rider"),
 }

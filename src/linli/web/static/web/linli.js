@@ -101,3 +101,89 @@
     });
   });
 })();
+
+/* == consumer H5: variant/option picker, checkout address choice ==
+   - [data-open=dialogId] opens that <dialog> (a bottom sheet); [data-close] closes it;
+     dialog[data-open-now] opens on load (the server refused a choice: show why there).
+   - dialog[data-picker]: live price (data-base + data-delta of every checked input) and,
+     on submit, each fieldset[data-min][data-max] is counted; too few or too many stops
+     the submit and shows the fieldset's data-msg. The server checks the same again.
+   - checkout: [data-when=delivery|pickup] blocks follow the fulfilment radio;
+     [data-when-address=new] follows the address radio; a saved address's data-fee and
+     data-total update the delivery fee and total shown. */
+(function () {
+  "use strict";
+  function yuan(fen) { return (fen / 100).toFixed(2); }
+
+  document.addEventListener("click", function (e) {
+    var opener = e.target.closest("[data-open]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-open"));
+      if (dialog && dialog.showModal) { dialog.showModal(); reprice(dialog); }
+      return;
+    }
+    var closer = e.target.closest("[data-close]");
+    if (closer) { var d = closer.closest("dialog"); if (d) d.close(); }
+  });
+  document.querySelectorAll("dialog[data-open-now]").forEach(function (d) { if (d.showModal) d.showModal(); });
+
+  function reprice(dialog) {
+    var total = parseInt(dialog.getAttribute("data-base"), 10) || 0;
+    dialog.querySelectorAll("input[data-delta]:checked").forEach(function (input) {
+      total += parseInt(input.getAttribute("data-delta"), 10) || 0;
+    });
+    var out = dialog.querySelector("[data-price]");
+    if (out) out.textContent = yuan(total);
+  }
+  function checkGroups(dialog) {
+    var groups = dialog.querySelectorAll("fieldset[data-min]");
+    for (var i = 0; i < groups.length; i++) {
+      var g = groups[i], n = g.querySelectorAll("input:checked").length;
+      if (n < +g.getAttribute("data-min") || n > +g.getAttribute("data-max")) return g;
+    }
+    return null;
+  }
+  document.addEventListener("change", function (e) {
+    var dialog = e.target.closest && e.target.closest("dialog[data-picker]");
+    if (dialog) {
+      var group = e.target.closest("fieldset[data-max]");
+      // A group that allows one choice behaves like radio buttons.
+      if (group && e.target.type === "checkbox" && e.target.checked && group.getAttribute("data-max") === "1") {
+        group.querySelectorAll("input:checked").forEach(function (other) { if (other !== e.target) other.checked = false; });
+      }
+      var error = dialog.querySelector("[data-picker-error]");
+      if (error && !checkGroups(dialog)) error.hidden = true;
+      reprice(dialog);
+    }
+    if (e.target.name === "fulfilment" || e.target.name === "address_id") checkoutSync(e.target.form);
+  });
+  document.addEventListener("submit", function (e) {
+    var dialog = e.target.closest && e.target.closest("dialog[data-picker]");
+    if (!dialog) return;
+    var bad = checkGroups(dialog);
+    if (bad) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      var error = dialog.querySelector("[data-picker-error]");
+      error.textContent = bad.getAttribute("data-msg");
+      error.hidden = false;
+    }
+  }, true);
+
+  function checkoutSync(form) {
+    if (!form || form.id !== "checkout") return;
+    var pickup = form.querySelector("input[name=fulfilment][value=pickup]");
+    var mode = pickup && pickup.checked ? "pickup" : "delivery";
+    form.querySelectorAll("[data-when]").forEach(function (block) { block.hidden = block.getAttribute("data-when") !== mode; });
+    var chosen = form.querySelector("input[name=address_id]:checked");
+    var isNew = !chosen || chosen.value === "new";
+    form.querySelectorAll("[data-when-address=new]").forEach(function (block) { block.hidden = !isNew; });
+    if (chosen && !isNew && chosen.getAttribute("data-fee")) {
+      var fee = form.querySelector("[data-when=delivery] [data-testid=delivery-fee]");
+      var total = form.querySelector("[data-when=delivery] [data-testid=total]");
+      if (fee) fee.textContent = "¥" + yuan(+chosen.getAttribute("data-fee"));
+      if (total) total.textContent = "¥" + yuan(+chosen.getAttribute("data-total"));
+    }
+  }
+  checkoutSync(document.getElementById("checkout"));
+})();
