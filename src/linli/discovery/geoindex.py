@@ -127,12 +127,14 @@ class GeoIndex:
         self._free: list[int] = []
         self._dirty = True
         self._cells = np.empty(0, dtype=np.int64)
+        self.version = 0  # bumped on every change: caches derived from the arrays key on it
 
     def __len__(self) -> int:
         return len(self._pos)
 
     # --- writes ---------------------------------------------------------------------
     def upsert(self, stores: Iterable[IndexedStore]) -> None:
+        self.version += 1
         for store in stores:
             at = self._pos.get(store.pk)
             if at is None:
@@ -148,6 +150,7 @@ class GeoIndex:
                 self._dirty = True
 
     def remove(self, pks: Iterable[int]) -> None:
+        self.version += 1
         for pk in pks:
             at = self._pos.pop(pk, None)
             if at is not None:

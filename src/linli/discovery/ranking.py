@@ -39,11 +39,20 @@ def bayes_rating(rating: np.ndarray, count: np.ndarray) -> np.ndarray:
 def smart_scores(distance_m: np.ndarray, rating: np.ndarray, rating_count: np.ndarray,
                  sales_30d: np.ndarray, is_open: np.ndarray) -> np.ndarray:
     """Vectorised score for many stores at once."""
-    proximity = np.exp(-distance_m / DISTANCE_SCALE_M)
+    return smart_scores_from(distance_m, static_scores(rating, rating_count, sales_30d), is_open)
+
+
+def static_scores(rating: np.ndarray, rating_count: np.ndarray, sales_30d: np.ndarray) -> np.ndarray:
+    """The part of the score that depends on the store alone (quality and popularity):
+    an index can compute it once per change of its stores instead of once per query."""
     quality = np.clip((bayes_rating(rating, rating_count) - 3.0) / 2.0, 0.0, 1.0)
     popularity = np.minimum(np.log1p(sales_30d) / math.log1p(SALES_SATURATION), 1.0)
-    return (W_PROXIMITY * proximity + W_QUALITY * quality + W_POPULARITY * popularity
-            + W_OPEN * is_open.astype(np.float64))
+    return W_QUALITY * quality + W_POPULARITY * popularity
+
+
+def smart_scores_from(distance_m: np.ndarray, static: np.ndarray, is_open: np.ndarray) -> np.ndarray:
+    """The score from the per-query parts (distance, open state) and `static_scores`."""
+    return W_PROXIMITY * np.exp(-distance_m / DISTANCE_SCALE_M) + static + W_OPEN * is_open.astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,6 @@ def explain(*, distance_m: float, rating: float, rating_count: int, sales_30d: i
     quality = min(max((bayes - 3.0) / 2.0, 0.0), 1.0)
     popularity = min(math.log1p(sales_30d) / math.log1p(SALES_SATURATION), 1.0)
     open_now = 1.0 if is_open else 0.0
-    score = (W_PROXIMITY * proximity + W_QUALITY * quality + W_POPULARITY * popularity
-             + W_OPEN * open_now)
+    score = W_PROXIMITY * proximity + (W_QUALITY * quality + W_POPULARITY * popularity) + W_OPEN * open_now
     return Explanation(score=score, proximity=proximity, quality=quality, bayes_rating=bayes,
                        popularity=popularity, open_now=open_now)

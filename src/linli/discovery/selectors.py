@@ -33,7 +33,7 @@ from linli.merchants.zones import point_in_polygon
 
 from .geo import haversine_m
 from .geoindex import GeoIndex, IndexedStore
-from .ranking import Explanation, explain, smart_scores
+from .ranking import Explanation, explain, smart_scores_from, static_scores
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class _Holder:
         self.public_to_pk: dict[str, int] = {}
         self.open_cache: tuple[int, np.ndarray] = (-1, np.empty(0, dtype=np.int8))
         self.category_slugs: dict[int, str] = {}
+        self.static_cache: tuple[int, np.ndarray] = (-1, np.empty(0))
 
     def _hours_key(self, opening: Any, special: Any, tz: str) -> int:
         text = json.dumps([opening, special or {}, tz], sort_keys=True, separators=(",", ":"))
@@ -199,6 +200,17 @@ class _Holder:
         self.index.upsert(upserts)
         if any(u.category_id not in self.category_slugs for u in upserts):
             self.category_slugs = dict(StoreCategory.objects.values_list("pk", "slug"))
+
+    def static_scores(self) -> np.ndarray:
+        """`ranking.static_scores` of every indexed row, recomputed when the index changed."""
+        index = self.index
+        if index._dirty:
+            index._build()
+        version, scores = self.static_cache
+        if version != index.version or len(scores) != len(index.pk):
+            scores = static_scores(index.rating, index.rating_count, index.sales)
+            self.static_cache = (index.version, scores)
+        return scores
 
     def open_by_key(self, keys: np.ndarray, at: datetime) -> np.ndarray:
         """Open state per hours key at this minute, vectorised: a per-minute array indexed
@@ -319,8 +331,7 @@ def store_list_nearby(
         elif sort == "sales":
             primary, secondary = -index.sales[cand].astype(np.float64), dist
         else:
-            scores = smart_scores(dist, index.rating[cand], index.rating_count[cand],
-                                  index.sales[cand], is_open)
+            scores = smart_scores_from(dist, _holder.static_scores()[cand], is_open)
             primary, secondary = -scores, dist
         pks = index.pk[cand]
         if after is not None:
