@@ -7,6 +7,7 @@ Production: set DATABASE_URL, REDIS_URL, CELERY_BROKER_URL and LINLI_SECRET_KEY.
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -103,7 +104,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Keep connections across requests (opening one per request costs more than most queries).
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("LINLI_CONN_MAX_AGE", "60"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LINLI_TEST_DATABASE_NAME")}
+_test_name = os.environ.get("LINLI_TEST_DATABASE_NAME")
+if not _test_name and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not Django's in-memory default: with an in-memory database the live server
+    # used by browser tests shares ONE connection between its request threads, and two
+    # concurrent requests then collide ("cannot start a transaction within a transaction").
+    # One file per test process, so parallel runs never share it; Django deletes it after.
+    _test_name = str(Path(tempfile.gettempdir()) / f"linli-test-{os.getpid()}.sqlite3")
+DATABASES["default"]["TEST"] = {"NAME": _test_name}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, locks and rate limits -----------------------------------------------
