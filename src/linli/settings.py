@@ -137,7 +137,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "orders-cancel-unpaid": {"task": "linli.orders.tasks.cancel_unpaid_orders", "schedule": 60.0},
     "orders-auto-complete": {"task": "linli.orders.tasks.auto_complete_delivered", "schedule": 300.0},
+    "orders-accept-timeout": {"task": "linli.orders.tasks.accept_timeout_orders", "schedule": 30.0},
     "delivery-dispatch-pending": {"task": "linli.delivery.tasks.dispatch_pending", "schedule": 15.0},
+    # made-to-order daily counts: each item resets within a minute of its store's local midnight
+    "inventory-daily-reset": {"task": "linli.inventory.tasks.reset_daily_stock", "schedule": 60.0},
     "discovery-search-index-refresh": {"task": "linli.discovery.tasks.search_index_refresh_task",
                                        "schedule": 30.0},
 }
@@ -170,6 +173,9 @@ LINLI_NEARBY_REFRESH_SECONDS = float(os.environ.get("LINLI_NEARBY_REFRESH_SECOND
 # --- orders and payments ----------------------------------------------------------
 LINLI_UNPAID_ORDER_TTL = timedelta(minutes=15)
 LINLI_AUTO_COMPLETE_AFTER = timedelta(hours=24)
+# Paid orders not accepted within this are rejected and refunded (or accepted, for stores
+# with StoreOrderSettings.auto_accept); a store may set its own minutes.
+LINLI_ACCEPT_TIMEOUT = timedelta(minutes=int(os.environ.get("LINLI_ACCEPT_TIMEOUT_MINUTES", "5")))
 LINLI_SANDBOX_SECRET = os.environ.get("LINLI_SANDBOX_SECRET", SECRET_KEY + ":sandbox")
 # Where the sandbox gateway POSTs its signed notifications. Empty: delivered in-process
 # through the same verifying handler the HTTP callback uses.

@@ -89,7 +89,7 @@ def test_cancelling_after_acceptance_cancels_the_delivery(settings):
 
     operator = User.objects.create_user(username="ops", password="x" * 12, platform_role=PlatformRole.OPERATOR)
     answer = token_api(operator).post(f"/orders/{order['id']}/cancel", {"note": "商家缺货"})
-    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    assert answer.status_code == 200 and answer.json()["status"] == "refunded"  # paid: refunded
     assert DeliveryTask.objects.get(order__public_id=order["id"]).status == "cancelled"
 
 

@@ -63,7 +63,7 @@ def test_the_list_filters_and_searches_by_public_ids_and_phone(orders):
     accepted, refunded, unpaid = orders["accepted"], orders["refunded"], orders["unpaid"]
     everything = sorted(o.public_id for o in (accepted, refunded, unpaid))
     assert _listed(client) == everything
-    assert _listed(client, status__exact="cancelled") == [refunded.public_id]
+    assert _listed(client, status__exact="refunded") == [refunded.public_id]  # paid, then cancelled
     assert _listed(client, store=orders["store"].public_id) == sorted([accepted.public_id, unpaid.public_id])
     assert _listed(client, fulfilment__exact="pickup") == everything
     assert _listed(client, fulfilment__exact="delivery") == []
@@ -97,7 +97,7 @@ def test_the_detail_page_shows_the_history_payments_and_refunds(orders):
     refunded = orders["refunded"]
     refund = Refund.objects.get(payment__order=refunded)
     html = client.get(f"{ORDERS}{refunded.public_id}/change/").content.decode()
-    assert refund.public_id in html and "paid → cancelled" in html and "¥37.00" in html
+    assert refund.public_id in html and "paid → refunding" in html and "refunding → refunded" in html and "¥37.00" in html
 
 
 def test_orders_cannot_be_changed_added_or_deleted_here(orders):

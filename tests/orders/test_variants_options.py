@@ -4,6 +4,8 @@ and kept on the order item as a snapshot that receipts and the merchant queue sh
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +20,7 @@ from tests.fixtures import delivery_address, make_product, make_staff, next_phon
 from tests.web.helpers import web_password_login
 
 pytestmark = pytest.mark.django_db
+NOON = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai: no night surcharge
 
 
 @pytest.fixture
@@ -215,7 +218,7 @@ def _lines(draw):
        delivery_fee=st.integers(min_value=0, max_value=3000), delivery=st.booleans())
 def test_total_is_the_sum_of_lines_and_never_negative(lines, packaging, delivery_fee, delivery):
     breakdown = price_cart(lines, FeeRules(packaging_fee_fen=packaging, delivery_fee_fen=delivery_fee),
-                           delivery=delivery)
+                           delivery=delivery, at=NOON)
     assert breakdown.total_fen == sum(line.amount_fen for line in breakdown.lines)
     assert breakdown.total_fen >= 0 and all(line.amount_fen >= 0 for line in breakdown.lines)
     items = [line for line in breakdown.lines if line.kind == "item"]

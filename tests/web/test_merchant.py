@@ -78,7 +78,7 @@ def test_reject_needs_a_reason(product):
     assert order.status == "paid"
     assert client.post(f"/m/orders/{order.public_id}/reject", {"reason": "售罄"}).status_code == 302
     order.refresh_from_db()
-    assert order.status == "cancelled" and order.cancel_reason == "售罄"
+    assert order.status == "refunded" and order.cancel_reason == "售罄"  # paid: refunding -> refunded
 
 
 def test_collect_checks_the_pickup_code(product):

@@ -54,6 +54,11 @@ class StorePatchIn(Schema):
         "[] = flat delivery_fee_fen")
     packaging_fee_fen: int | None = Field(None, ge=0, le=100_000)
     prep_minutes: int | None = Field(None, ge=1, le=180)
+    night_surcharge_fen: int | None = Field(  # pricing (issue 5)
+        None, description="0 to 100 000; added to delivery orders placed in the night window, 0 = none")
+    night_start: str | None = Field(None, max_length=5, description='"HH:MM" store-local, e.g. "22:00"')
+    night_end: str | None = Field(None, max_length=5, description='"HH:MM"; an end not after the start '
+                                  'runs past midnight ("06:00"); start and end must differ')
 
 
 class PhotoOut(Schema):
@@ -86,6 +91,9 @@ class ConsoleStoreOut(Schema):
     delivery_fee_tiers: list[dict[str, int]]
     packaging_fee_fen: int
     prep_minutes: int
+    night_surcharge_fen: int
+    night_start: str
+    night_end: str
     rating: float
     rating_count: int
     sales_30d: int
@@ -107,6 +115,8 @@ def store_out(store: Store, role: str) -> dict[str, Any]:
         "delivery_zone": store.delivery_zone, "min_order_fen": store.min_order_fen,
         "delivery_fee_fen": store.delivery_fee_fen, "delivery_fee_tiers": store.delivery_fee_tiers,
         "packaging_fee_fen": store.packaging_fee_fen, "prep_minutes": store.prep_minutes,
+        "night_surcharge_fen": store.night_surcharge_fen, "night_start": store.night_start,
+        "night_end": store.night_end,
         "rating": float(store.rating), "rating_count": store.rating_count,
         "sales_30d": store.sales_30d,
         "photos": [photo_out(p) for p in store.photos.all()],

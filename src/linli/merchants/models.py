@@ -100,6 +100,11 @@ class Store(TimeStamped):
     delivery_zone = models.JSONField(null=True, blank=True)
     # Fee by distance, ascending: [{"max_m": 1000, "fee_fen": 300}, ...]; empty = flat fee.
     delivery_fee_tiers = models.JSONField(default=list, blank=True)
+    # Night surcharge (夜间配送费) on delivery orders placed within [night_start, night_end)
+    # store-local; a window whose end is not after its start runs past midnight. 0 = none.
+    night_surcharge_fen = models.PositiveIntegerField(default=0)
+    night_start = models.CharField(max_length=5, default="22:00")  # "HH:MM"
+    night_end = models.CharField(max_length=5, default="06:00")
 
     class Meta:
         db_table = "merchants_store"
@@ -149,6 +154,7 @@ class Product(TimeStamped):
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=500, blank=True)
     price_fen = models.PositiveIntegerField()
+    packaging_fee_fen = models.PositiveIntegerField(default=0)  # per unit, on top of the store's per order
     is_available = models.BooleanField(default=True)  # listed at all
     is_sold_out = models.BooleanField(default=False)  # listed, "已售罄" for now
     image = models.ImageField(upload_to="products/%Y/%m/", blank=True)

@@ -25,7 +25,7 @@ from linli.accounts.phone import phone_normalise
 from linli.core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 
 from . import roles
-from .hours import HoursError, hours_validate, special_hours_validate
+from .hours import HoursError, _checked_minutes, hours_validate, special_hours_validate
 from .models import MerchantMember, Store, StorePhoto
 from .selectors import StoreNotFound, merchant_role_for_store, role_require
 from .services import h3_cell_for
@@ -41,12 +41,13 @@ INT_RANGES = {  # field -> (min, max)
     "delivery_fee_fen": (0, 100_000),
     "packaging_fee_fen": (0, 100_000),
     "prep_minutes": (1, 180),
+    "night_surcharge_fen": (0, 100_000),  # pricing: the night surcharge, 0 = none
 }
 TEXT_LIMITS = {"name": 100, "address": 255}
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")  # no line breaks in names; PostgreSQL refuses NUL
 EDITABLE_FIELDS = frozenset({
     *INT_RANGES, *TEXT_LIMITS, "phone", "lat", "lng", "tags", "opening_hours", "special_hours",
-    "delivery_zone", "delivery_fee_tiers",
+    "delivery_zone", "delivery_fee_tiers", "night_start", "night_end",
 })
 
 
@@ -63,6 +64,11 @@ class InvalidDeliveryZone(InvalidInput):
 class InvalidFeeTiers(InvalidInput):
     code = "invalid_fee_tiers"
     message = _("Delivery fee tiers must ascend by distance and have fees of 0 or more.")
+
+
+class InvalidNightWindow(InvalidInput):
+    code = "invalid_night_window"
+    message = _("The night surcharge window needs a start and an end as HH:MM, and they must differ.")
 
 
 class InvalidTags(InvalidInput):
@@ -184,6 +190,23 @@ def _apply_profile(store: Store, changes: Mapping[str, Any]) -> None:
             store.delivery_fee_tiers = fee_tiers_validate(changes["delivery_fee_tiers"] or [])
         except FeeTierError as exc:
             raise InvalidFeeTiers(**exc.details) from exc
+    if "night_start" in changes or "night_end" in changes:
+        _night_window_apply(store, changes)
+
+
+def _night_window_apply(store: Store, changes: Mapping[str, Any]) -> None:
+    """The night surcharge window [start, end), store-local "HH:MM" (00:00 to 24:00); an end
+    not after the start runs past midnight (22:00-06:00). Start and end must differ."""
+    start, end = changes.get("night_start", store.night_start), changes.get("night_end", store.night_end)
+    minutes = []
+    for field, value in (("night_start", start), ("night_end", end)):
+        try:
+            minutes.append(_checked_minutes(value))
+        except HoursError:
+            raise InvalidNightWindow(field=field, value=str(value)) from None
+    if minutes[0] % (24 * 60) == minutes[1] % (24 * 60):
+        raise InvalidNightWindow(field="night_end", reason="empty_window", night_start=start, night_end=end)
+    store.night_start, store.night_end = start, end
 
 
 # --- writes --------------------------------------------------------------------------------

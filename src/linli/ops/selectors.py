@@ -28,6 +28,7 @@ from linli.accounts.models import User
 from linli.delivery.models import Rider
 from linli.merchants.models import MerchantApplication
 from linli.orders.models import Order
+from linli.orders.states import S
 
 CHART_DAYS = 7
 
@@ -83,7 +84,7 @@ def orders_placed(start: datetime, end: datetime) -> QuerySet[Order]:
 def orders_paid(start: datetime, end: datetime) -> QuerySet[Order]:
     """Paid within [start, end) and not cancelled since: what GMV counts."""
     return Order.objects.filter(paid_at__gte=start, paid_at__lt=end).exclude(
-        status=Order.Status.CANCELLED)
+        status__in=S.CANCELLED_ALL)  # cancelled, refunding, refunded
 
 
 def per_hour(day: date, *, tz: str | None = None) -> list[HourPoint]:

@@ -75,3 +75,127 @@ class IdempotencyKeyMissing(InvalidInput):
     code = "idempotency_key_missing"
     status = 400
     message = _("Send an Idempotency-Key header (1 to 100 characters) with every new order.")
+
+
+# --- lifecycle (issue 5): cancellation rules, cancel requests, order extras -----------------
+
+class CancelTooLate(Conflict):
+    code = "cancel_too_late"
+    message = _("The order is ready or on its way: it can no longer be cancelled. Contact support.")
+
+
+class CancelRequestRequired(Conflict):
+    code = "cancel_request_required"
+    message = _("The store has accepted this order: ask the store to cancel it instead.")
+
+
+class CancelRequestPending(Conflict):
+    code = "cancel_request_pending"
+    message = _("A cancellation request is waiting for the store's answer.")
+
+
+class CancelRequestAlreadyMade(Conflict):
+    code = "cancel_request_already_made"
+    message = _("This order's cancellation was already requested once and declined. Contact support.")
+
+
+class NoCancelRequest(Conflict):
+    code = "no_cancel_request"
+    message = _("There is no cancellation request waiting on this order.")
+
+
+class ReasonRequired(InvalidInput):
+    code = "reason_required"
+    message = _("Give a reason (1 to 200 characters).")
+
+
+class UtensilsInvalid(InvalidInput):
+    code = "utensils_invalid"
+    message = _("Utensils must be a number of sets from 0 (no utensils) to 20.")
+
+
+class InvoiceTitleRequired(InvalidInput):
+    code = "invoice_title_required"
+    message = _("An invoice needs a title (the company or person it is made out to).")
+
+
+class InvoiceTaxNoInvalid(InvalidInput):
+    code = "invoice_tax_no_invalid"
+    message = _("The tax number must be a 15, 18 or 20 character taxpayer id (digits and capital letters).")
+
+
+class InvoiceEmailInvalid(InvalidInput):
+    code = "invoice_email_invalid"
+    message = _("Enter a valid email address for the invoice.")
+
+
+# --- pricing (issue 5) -------------------------------------------------------------------------
+
+class PriceChanged(Conflict):
+    """The client sent the total it showed (`expected_total_fen`) and the fresh price differs:
+    details carry {expected_total_fen, total_fen, lines}; nothing was written."""
+
+    code = "price_changed"
+    message = _("The price has changed since your cart was built. Check the new total and order again.")
+
+
+class InvalidPrice(InvalidInput):
+    code = "invalid_price"
+    message = _("A product in the order has an invalid price.")
+
+
+# --- fulfilment modes (issue 5): dine-in tables, table tabs, scheduled orders ---------------
+
+class TableNotFound(NotFound):
+    code = "table_not_found"
+    message = _("The table does not exist.")
+
+
+class TableNotInStore(InvalidInput):
+    code = "table_not_in_store"
+    message = _("The table belongs to another store.")
+
+
+class TableInactive(Conflict):
+    code = "table_inactive"
+    message = _("This table is not taking orders right now.")
+
+
+class TableRequired(InvalidInput):
+    code = "table_required"
+    message = _("Dine-in orders need the table they are ordered at (scan its QR code).")
+
+
+class TableLabelInvalid(InvalidInput):
+    code = "table_label_invalid"
+    message = _("A table label is 1 to 20 letters, digits, spaces or dashes.")
+
+
+class TableLabelTaken(Conflict):
+    code = "table_label_taken"
+    message = _("The store already has a table with this label.")
+
+
+class TabNotFound(NotFound):
+    code = "tab_not_found"
+    message = _("The table tab does not exist.")
+
+
+class TabNotPayable(Conflict):
+    code = "tab_not_payable"
+    message = _("This table tab has nothing left to pay.")
+
+
+class ScheduledInPast(InvalidInput):
+    code = "scheduled_in_past"
+    message = _("The chosen time has already passed.")
+
+
+class ScheduledOutsideHours(InvalidInput):
+    code = "scheduled_outside_hours"
+    message = _("The store is closed at the chosen time.")
+
+
+class InvalidSlot(InvalidInput):
+    code = "invalid_slot"
+    message = _("The chosen time is not one of the offered time slots.")

@@ -22,10 +22,13 @@ class Order(models.Model):
         DELIVERED = S.DELIVERED
         COMPLETED = S.COMPLETED
         CANCELLED = S.CANCELLED
+        REFUNDING = S.REFUNDING
+        REFUNDED = S.REFUNDED
 
     class Fulfilment(models.TextChoices):
         DELIVERY = "delivery"
         PICKUP = "pickup"
+        DINE_IN = "dine_in"  # 扫码点餐: ordered from a table's QR code
 
     public_id = PublicIdField(prefix="ord")
     consumer = models.ForeignKey(
@@ -52,6 +55,31 @@ class Order(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # --- lifecycle (issue 5): see docs/orders.md -------------------------------------
+    # Merchant must accept by this time (set when paid), else the timeout job rejects or
+    # auto-accepts (StoreOrderSettings).
+    accept_deadline = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    # After accept the consumer may only ask to cancel; the merchant approves or declines.
+    cancel_request = models.CharField(max_length=16, blank=True)  # "", pending, approved, declined
+    cancel_request_reason = models.CharField(max_length=200, blank=True)
+    cancel_request_at = models.DateTimeField(null=True, blank=True)
+    cancel_decline_reason = models.CharField(max_length=200, blank=True)
+    # Utensils: number of sets; 0 = no utensils (the eco choice); None = not said.
+    utensils = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Invoice request (发票): empty title = no invoice wanted.
+    invoice_title = models.CharField(max_length=100, blank=True)
+    invoice_tax_no = models.CharField(max_length=20, blank=True)
+    invoice_email = models.EmailField(max_length=254, blank=True)
+    # --- fulfilment modes (issue 5): see docs/orders.md "Fulfilment modes" ----------------
+    # Dine-in: the table it was ordered at, and the table's tab it is paid with.
+    table = models.ForeignKey("orders.Table", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="orders")
+    tab = models.ForeignKey("orders.TableTab", null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="orders")
+    # Scheduled (预约): the chosen slot (UTC); null = as soon as possible.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,6 +92,7 @@ class Order(models.Model):
             models.Index(fields=["store", "status", "created_at"], name="order_store_queue"),
             models.Index(fields=["consumer", "created_at"], name="order_consumer_list"),
             models.Index(fields=["status", "pay_deadline"], name="order_unpaid_timeout"),
+            models.Index(fields=["status", "accept_deadline"], name="order_accept_timeout"),
         ]
 
     def __str__(self) -> str:
@@ -112,3 +141,75 @@ class OrderEvent(models.Model):
     class Meta:
         db_table = "orders_order_event"
         ordering = ["id"]
+
+
+class StoreOrderSettings(models.Model):
+    """How a store takes orders, owned by the orders app: whether paid orders are accepted
+    automatically, and how long the merchant has to accept (None: the platform default,
+    settings.LINLI_ACCEPT_TIMEOUT)."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="order_settings")
+    auto_accept = models.BooleanField(default=False)
+    accept_timeout_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "orders_store_settings"
+
+    def __str__(self) -> str:
+        return f"order settings of {self.store_id}"
+
+
+# --- fulfilment modes (issue 5): tables and their tabs -------------------------------------
+
+class Table(models.Model):
+    """A table of a store with a QR code that opens the menu in dine-in mode (`/t/<id>`)."""
+
+    public_id = PublicIdField(prefix="tbl")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="tables")
+    label = models.CharField(max_length=20)  # "A12"
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "orders_table"
+        ordering = ["label", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "label"], name="table_label_per_store"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TableTab(models.Model):
+    """一桌多单: the orders placed at one table during one sitting, paid once at the end.
+    At most one open tab per table; paying it moves every unpaid order on it to `paid`."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"  # diners are adding orders
+        PAYING = "paying"  # the bill was asked for: its payment is open, new orders open a new tab
+        PAID = "paid"  # one payment settled every order on it
+        CLOSED = "closed"  # ended unpaid (its time ran out; the unpaid-order job cancels its orders)
+
+    public_id = PublicIdField(prefix="tab")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="table_tabs")
+    table = models.ForeignKey(Table, on_delete=models.PROTECT, related_name="tabs")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    # The payment (payments.Payment public id) that pays the whole tab, once opened.
+    payment_id = models.CharField(max_length=40, blank=True, db_index=True)
+    amount_fen = models.PositiveIntegerField(default=0)  # what that payment is for
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closes_at = models.DateTimeField()  # the tab's orders must be paid by then
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "orders_table_tab"
+        constraints = [
+            models.UniqueConstraint(fields=["table"], condition=models.Q(status="open"),
+                                    name="one_open_tab_per_table"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id

@@ -9,10 +9,11 @@ from linli.merchants.selectors import stores_for_member
 
 from .errors import OrderNotFound
 from .models import Order
+from .states import S
 
 
 def _with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
-    return qs.select_related("store", "delivery__rider").prefetch_related("events")
+    return qs.select_related("store", "delivery__rider", "table", "tab").prefetch_related("events")
 
 
 def order_get_visible(*, actor: User, order_id: str) -> Order:
@@ -44,5 +45,5 @@ def order_queue_for_merchant(*, user: User, status: str | None = None, limit: in
         qs = qs.filter(status=status)
     else:
         qs = qs.exclude(status__in=[Order.Status.COMPLETED, Order.Status.CANCELLED,
-                                    Order.Status.PENDING_PAYMENT])
+                                    Order.Status.PENDING_PAYMENT, *S.CANCELLED_ALL])
     return list(qs.order_by("created_at")[:limit])

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +29,7 @@ from linli.core.errors import (
     PermissionDenied,
 )
 from linli.discovery.geo import haversine_m
-from linli.inventory.services import stock_release, stock_take
+from linli.inventory.services import stock_check, stock_commit, stock_release, stock_reserve
 from linli.merchants import roles as merchant_roles
 from linli.merchants.hours import every_day, is_open_at
 from linli.merchants.models import (
@@ -41,7 +45,8 @@ from linli.merchants.zones import BeyondLastTier, delivery_fee_for, point_in_pol
 
 from . import errors
 from .events import order_changed_on_commit
-from .models import Order, OrderEvent, OrderItem
+from .fulfilment import fulfilment_check, tab_join
+from .models import Order, OrderEvent, OrderItem, StoreOrderSettings
 from .pricing import (
     CartLine,
     Choice,
@@ -53,6 +58,8 @@ from .pricing import (
     price_cart,
 )
 from .states import ACTION_FULFILMENT, ORDER_MACHINE, S
+
+logger = logging.getLogger("linli.orders")
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
@@ -221,7 +228,26 @@ _PRICING_ERRORS = {
     "empty_cart": errors.EmptyCart,
     "invalid_quantity": errors.InvalidQuantity,
     "below_minimum_order": errors.BelowMinimumOrder,
+    "address_out_of_range": errors.AddressOutOfRange,
+    "invalid_price": errors.InvalidPrice,
 }
+
+
+def fee_rules_for(store: Store) -> FeeRules:
+    """The store's fees as `pricing.price_cart` reads them: one place, so the cart drawer,
+    the checkout and the order are priced by the same rules."""
+    return FeeRules(
+        packaging_fee_fen=store.packaging_fee_fen, delivery_fee_fen=store.delivery_fee_fen,
+        min_order_fen=store.min_order_fen,
+        delivery_fee_tiers=tuple((t["max_m"], t["fee_fen"]) for t in store.delivery_fee_tiers or ()),
+        night_surcharge_fen=store.night_surcharge_fen, night_start=store.night_start,
+        night_end=store.night_end, timezone=store.timezone,
+    )
+
+
+def price_error(exc: PricingError) -> DomainError:
+    """A pricing refusal as the API's error."""
+    return _PRICING_ERRORS[exc.code](**exc.details)
 
 
 def order_place(
@@ -234,15 +260,23 @@ def order_place(
     note: str = "",
     idempotency_key: str,
     now: datetime | None = None,
+    expected_total_fen: int | None = None,  # pricing: the total the client showed
+    extras: OrderExtras | None = None,
+    table_id: str | None = None,  # fulfilment modes: dine-in at this table (tbl_...)
+    scheduled_for: datetime | None = None,  # fulfilment modes: a slot (orders.slots)
 ) -> OrderPlaced:
     """Place an order and take its stock, all or nothing. A retry with the same
     idempotency key returns the first order; the same key with a different body is refused."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
         raise errors.IdempotencyKeyMissing()
+    extras = order_extras_clean(extras)  # utensils and invoice (lifecycle): 422 before anything
     request_hash = _request_hash({
         "store": store_id, "lines": [line.as_request() for line in lines], "fulfilment": fulfilment,
         "address": asdict(address) if address else None, "note": note,
+        **({"extras": asdict(extras)} if extras != OrderExtras() else {}),
+        **({"table": table_id} if table_id else {}),
+        **({"scheduled_for": scheduled_for.isoformat()} if scheduled_for else {}),
     })
     existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
     if existing is not None:
@@ -251,7 +285,7 @@ def order_place(
     merged, quantities = _merge_lines(lines)
     store = store_get(public_id=store_id)
     now = now or timezone.now()
-    if not store_is_open(store=store, at=now):
+    if scheduled_for is None and not store_is_open(store=store, at=now):  # scheduled: at its slot
         raise errors.StoreClosed(store_id=store.public_id)
     local_now = now.astimezone(ZoneInfo(store.timezone))
     products = {p.public_id: p for p in Product.objects.filter(public_id__in=list(quantities))}
@@ -267,17 +301,22 @@ def order_place(
             raise errors.ProductSoldOut(product_id=product_id)
         if product.availability and not is_open_at(every_day(*product.availability), local_now):
             raise errors.ProductNotAvailableNow(product_id=product_id, windows=product.availability)
+    # inventory: refuse what the stock clearly cannot cover (one read, nothing written; a
+    # sold-out flash sale answers here). stock_reserve re-checks it atomically below.
+    stock_lines = [(products[pid], qty) for pid, qty in quantities.items()]
+    stock_seen = stock_check(store_id=store.pk, lines=stock_lines)
 
     delivery = fulfilment == Order.Fulfilment.DELIVERY
     distance_m = None
-    delivery_fee_fen = store.delivery_fee_fen
     if delivery:
         if address is None:
             raise errors.AddressRequired()
         address = replace(address, contact_phone=phone_normalise(
             address.contact_phone, region=settings.LINLI_DEFAULT_REGION))
         distance_m = round(haversine_m(store.lat, store.lng, address.lat, address.lng))
-        delivery_fee_fen = _delivery_fee(store, address, distance_m)
+        _delivery_fee(store, address, distance_m)  # the area check; the fee is priced below
+    plan = fulfilment_check(store=store, fulfilment=fulfilment, table_id=table_id,
+                            scheduled_for=scheduled_for, distance_m=distance_m, now=now)
 
     offers = product_offers(list(products.values()))
     cart = []
@@ -285,16 +324,23 @@ def order_place(
         variant, options = line_choices(offers[pid], variant_ref or None, option_refs)
         cart.append(CartLine(product_ref=pid, name=products[pid].name,
                              unit_price_fen=products[pid].price_fen, quantity=qty,
-                             variant=variant, options=options))
-    rules = FeeRules(packaging_fee_fen=store.packaging_fee_fen,
-                     delivery_fee_fen=delivery_fee_fen, min_order_fen=store.min_order_fen)
+                             variant=variant, options=options,
+                             packaging_fee_fen=products[pid].packaging_fee_fen))
     try:
-        breakdown = price_cart(cart, rules, delivery=delivery)
+        # discounts=(): promotions and coupons plug in here (marketing issue; docs/orders.md)
+        breakdown = price_cart(cart, fee_rules_for(store), delivery=delivery, at=now,
+                               distance_m=distance_m, discounts=())
     except PricingError as exc:
-        raise _PRICING_ERRORS[exc.code](**exc.details) from exc
+        raise price_error(exc) from exc
+    if expected_total_fen is not None and expected_total_fen != breakdown.total_fen:
+        # The client showed another total: answer the new price, write nothing (pricing).
+        raise errors.PriceChanged(expected_total_fen=expected_total_fen,
+                                  total_fen=breakdown.total_fen,
+                                  lines=[asdict(line) for line in breakdown.lines])
 
     try:
         with transaction.atomic():
+            tab = tab_join(plan=plan, now=now)  # dine-in: the table's open tab
             order = Order.objects.create(
                 consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
                 items_fen=breakdown.items_fen, packaging_fee_fen=breakdown.packaging_fen,
@@ -304,12 +350,9 @@ def order_place(
                 distance_m=distance_m,
                 pickup_code="" if delivery else f"{secrets.randbelow(10**6):06d}",
                 note=note, idempotency_key=key, request_hash=request_hash,
-                pay_deadline=now + settings.LINLI_UNPAID_ORDER_TTL,
-            )
-            stock_take(
-                store_id=store.pk,
-                lines=[(products[pid], qty) for pid, qty in quantities.items()],
-                reference=order.public_id, actor=consumer,
+                pay_deadline=tab.closes_at if tab else now + settings.LINLI_UNPAID_ORDER_TTL,
+                table=plan.table, tab=tab, scheduled_for=plan.scheduled_for,
+                **asdict(extras),
             )
             OrderItem.objects.bulk_create([
                 OrderItem(order=order, product=products[line.product_ref], name=line.name,
@@ -321,6 +364,9 @@ def order_place(
             ])
             OrderEvent.objects.create(order=order, action="place", from_status="",
                                       to_status=order.status, actor=consumer, actor_role="consumer")
+            # inventory: reserve last, so the stock row is locked only until the commit
+            stock_reserve(store_id=store.pk, lines=stock_lines, reference=order.public_id,
+                          actor=consumer, seen=stock_seen)
             order_changed_on_commit(order)
     except IntegrityError:
         # The same key raced in from a retry on another connection: answer its order.
@@ -353,6 +399,7 @@ def _lock(order_id: str) -> Order:
 
 def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], note: str = "") -> Order:
     """Check the table and record one transition. The order row is locked by the caller."""
+    _lifecycle_check(order, action=action, roles=roles, note=note)
     transition = ORDER_MACHINE.find(action=action, source=order.status)
     needed_mode = ACTION_FULFILMENT.get(action)
     if transition is None or (needed_mode and order.fulfilment != needed_mode):
@@ -364,26 +411,32 @@ def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], no
     order.status = transition.target
     if transition.target == S.PAID:
         order.paid_at = now
+        stock_commit(reference=order.public_id, actor=actor)  # inventory: held units are sold
+        order.accept_deadline = now + _accept_timeout(order.store_id)
     elif transition.target == S.COMPLETED:
         order.completed_at = now
-    elif transition.target == S.CANCELLED:
+    elif transition.target == S.DELIVERED:
+        order.delivered_at = now
+    elif transition.target == S.REFUNDED:
+        order.refunded_at = now
+    elif transition.target in (S.CANCELLED, S.REFUNDING):
         order.cancelled_at = now
         order.cancel_reason = note
-        stock_release(
-            store_id=order.store_id,
-            lines=list(order.items.values_list("product_id", "quantity")),
-            reference=order.public_id, actor=actor,
-        )
-        if source != S.PENDING_PAYMENT:
-            from linli.delivery.services import delivery_cancel_for_order
-            from linli.payments.services import payment_refund_order
-
-            payment_refund_order(order=order, actor=actor, reason=note or action)
-            delivery_cancel_for_order(order=order, actor=actor)
+        stock_release(reference=order.public_id, actor=actor)  # inventory: held or sold units back
+    _lifecycle_record(order, action=action, note=note, now=now)
     order.save()
     OrderEvent.objects.create(order=order, action=action, from_status=source,
                               to_status=order.status, actor=actor,
                               actor_role=sorted(allowed)[0], note=note)
+    if transition.target == S.REFUNDING:
+        from linli.delivery.services import delivery_cancel_for_order
+        from linli.payments.services import payment_refund_order
+
+        # Payments refunds every successful payment and, once nothing is pending, moves the
+        # order on to `refunded` (order_refund_settled) in this same transaction.
+        payment_refund_order(order=order, actor=actor, reason=note or action)
+        delivery_cancel_for_order(order=order, actor=actor)
+        order.refresh_from_db()
     order_changed_on_commit(order)
     if action == "accept" and order.fulfilment == Order.Fulfilment.DELIVERY:
         from linli.delivery.services import delivery_open_for_order
@@ -419,29 +472,319 @@ def order_transition_as(*, order: Order, action: str, actor: User | None, role: 
 
 
 def orders_cancel_unpaid(*, now: datetime | None = None) -> int:
-    """Cancel orders whose payment window has passed and give their stock back."""
+    """Cancel orders whose payment window has passed and give their stock back. Each order
+    is re-checked on its locked row: a payment notification that got the lock first wins
+    (the order is paid and skipped); one arriving after finds it cancelled and is refunded."""
     now = now or timezone.now()
-    due = Order.objects.filter(status=S.PENDING_PAYMENT, pay_deadline__lte=now)
-    cancelled = 0
-    for order_id in due.values_list("public_id", flat=True)[:1000]:
-        with transaction.atomic():
-            order = _lock(order_id)
-            if order.status == S.PENDING_PAYMENT and order.pay_deadline <= now:
-                _apply(order, action="cancel", actor=None, roles={"system"}, note="payment timeout")
-                cancelled += 1
-    return cancelled
+    due = (Order.objects.filter(status=S.PENDING_PAYMENT, pay_deadline__lte=now)
+           .order_by("pay_deadline").values_list("public_id", flat=True)[:1000])
+
+    def step(order: Order) -> bool:
+        if order.status != S.PENDING_PAYMENT or order.pay_deadline > now:
+            return False
+        _apply(order, action="cancel", actor=None, roles={"system"}, note="payment timeout")
+        return True
+
+    return _timeout_each(list(due), step, "unpaid-timeout")
 
 
 def orders_auto_complete(*, now: datetime | None = None) -> int:
-    """Complete delivered orders the consumer did not confirm within a day."""
+    """Complete delivered orders the consumer did not confirm within
+    LINLI_AUTO_COMPLETE_AFTER of delivery (`delivered_at`; rows from before it existed
+    fall back to their last change)."""
     now = now or timezone.now()
     cutoff = now - settings.LINLI_AUTO_COMPLETE_AFTER
-    due = Order.objects.filter(status=S.DELIVERED, updated_at__lte=cutoff)
+    due = (Order.objects.filter(status=S.DELIVERED)
+           .filter(Q(delivered_at__lte=cutoff) | Q(delivered_at__isnull=True, updated_at__lte=cutoff))
+           .order_by("id").values_list("public_id", flat=True)[:1000])
+
+    def step(order: Order) -> bool:
+        if order.status != S.DELIVERED or (order.delivered_at or order.updated_at) > cutoff:
+            return False
+        _apply(order, action="confirm", actor=None, roles={"system"}, note="auto")
+        return True
+
+    return _timeout_each(list(due), step, "auto-complete")
+
+
+# --- lifecycle (issue 5): cancellation rules, cancel requests, timeouts, extras, re-order -----
+# Rules by state (docs/orders.md): the consumer cancels freely until the merchant accepts;
+# after that they may only ask (`request_cancel`, one request per order) and the merchant
+# approves (refund) or declines with a reason; from `ready` on it is `cancel_too_late`.
+# Every cancellation of a paid order goes `refunding` -> `refunded` through payments.
+
+CANCEL_REQUEST_PENDING = "pending"
+CANCEL_REQUEST_APPROVED = "approved"
+CANCEL_REQUEST_DECLINED = "declined"
+_REASON_REQUIRED = ("reject", "request_cancel", "decline_cancel")
+MAX_UTENSILS = 20
+
+
+def _lifecycle_check(order: Order, *, action: str, roles: set[str], note: str) -> None:
+    """The cancellation rules the table alone cannot say, checked before the table so the
+    consumer learns *why* (not a bare 403/409)."""
+    consumer_only = "consumer" in roles and not roles & {"operator", "system"}
+    if consumer_only and action in ("cancel", "request_cancel"):
+        if order.status in S.TOO_LATE_TO_CANCEL:
+            raise errors.CancelTooLate(status=order.status)
+        if action == "cancel" and order.status in (S.ACCEPTED, S.PREPARING):
+            raise errors.CancelRequestRequired(status=order.status)
+    if ORDER_MACHINE.find(action=action, source=order.status) is None:
+        return  # the table refuses it (illegal_transition)
+    if action in _REASON_REQUIRED and not note.strip():
+        raise errors.ReasonRequired(action=action)
+    if action == "request_cancel" and order.cancel_request == CANCEL_REQUEST_PENDING:
+        raise errors.CancelRequestPending()
+    if action == "request_cancel" and order.cancel_request:
+        raise errors.CancelRequestAlreadyMade(cancel_request=order.cancel_request)
+    if action in ("approve_cancel", "decline_cancel") and order.cancel_request != CANCEL_REQUEST_PENDING:
+        raise errors.NoCancelRequest()
+    if action == "ready" and order.cancel_request == CANCEL_REQUEST_PENDING:
+        raise errors.CancelRequestPending()  # answer the consumer before the food is handed on
+
+
+def _lifecycle_record(order: Order, *, action: str, note: str, now: datetime) -> None:
+    """What a cancel-request step leaves on the order (the event row is written by _apply)."""
+    if action == "request_cancel":
+        order.cancel_request = CANCEL_REQUEST_PENDING
+        order.cancel_request_reason = note.strip()
+        order.cancel_request_at = now
+    elif action == "approve_cancel":
+        order.cancel_request = CANCEL_REQUEST_APPROVED
+        order.cancel_reason = note.strip() or order.cancel_request_reason
+    elif action == "decline_cancel":
+        order.cancel_request = CANCEL_REQUEST_DECLINED
+        order.cancel_decline_reason = note.strip()
+
+
+def _accept_timeout(store_id: int) -> timedelta:
+    minutes = (StoreOrderSettings.objects.filter(store_id=store_id)
+               .values_list("accept_timeout_minutes", flat=True).first())
+    return timedelta(minutes=minutes) if minutes else settings.LINLI_ACCEPT_TIMEOUT
+
+
+def order_refund_settled(*, order: Order) -> Order:
+    """The payments app says every refund of this order has completed: `refunding` ->
+    `refunded`. Anything else is left alone (e.g. a late payment refunded on a `cancelled`
+    order). Call inside the caller's transaction."""
+    locked = _lock(order.public_id)
+    if locked.status != S.REFUNDING:
+        return locked
+    return _apply(locked, action="refund_complete", actor=None, roles={"system"},
+                  note="refund completed")
+
+
+def _timeout_each(order_ids: list[str], step: Callable[[Order], bool], job: str) -> int:
+    """Run one timeout step per order, each in its own transaction on the locked row, so a
+    payment or a merchant acting at the same moment is either seen (and the step skipped)
+    or waits for us. One bad order is logged and does not stop the others."""
     done = 0
-    for order_id in due.values_list("public_id", flat=True)[:1000]:
-        with transaction.atomic():
-            order = _lock(order_id)
-            if order.status == S.DELIVERED:
-                _apply(order, action="confirm", actor=None, roles={"system"}, note="auto")
-                done += 1
+    for order_id in order_ids:
+        try:
+            with transaction.atomic():
+                if step(_lock(order_id)):
+                    done += 1
+        except DomainError as exc:
+            logger.error("%s: order %s refused: %s %s", job, order_id, exc.code, exc.details)
     return done
+
+
+def orders_accept_timeout(*, now: datetime | None = None) -> int:
+    """Paid orders the merchant did not accept by their deadline: accepted for stores that
+    opted in (StoreOrderSettings.auto_accept), else rejected and refunded."""
+    now = now or timezone.now()
+    due = (Order.objects.filter(status=S.PAID, accept_deadline__lte=now)
+           .order_by("accept_deadline").values_list("public_id", flat=True)[:1000])
+
+    def step(order: Order) -> bool:
+        if order.status != S.PAID or order.accept_deadline is None or order.accept_deadline > now:
+            return False  # accepted, rejected or cancelled meanwhile: nothing to do
+        auto = StoreOrderSettings.objects.filter(store_id=order.store_id, auto_accept=True).exists()
+        if auto:
+            _apply(order, action="accept", actor=None, roles={"system"}, note="auto-accepted")
+        else:
+            _apply(order, action="reject", actor=None, roles={"system"}, note="not accepted in time")
+        return True
+
+    return _timeout_each(list(due), step, "accept-timeout")
+
+
+# --- order extras: utensils and invoice request ------------------------------------------
+
+@dataclass(frozen=True)
+class OrderExtras:
+    utensils: int | None = None  # sets of utensils; 0 = none (the eco choice); None = not said
+    invoice_title: str = ""
+    invoice_tax_no: str = ""
+    invoice_email: str = ""
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def tax_no_valid(tax_no: str) -> bool:
+    """A taxpayer id: the 18-character unified social credit code (GB 32100-2015) with its
+    check character, or an older 15/20-character tax registration number."""
+    if len(tax_no) in (15, 20):
+        return tax_no.isascii() and tax_no.isalnum() and tax_no == tax_no.upper()
+    if len(tax_no) != 18 or any(c not in _USCC_CHARS for c in tax_no):
+        return False
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(tax_no[:17], _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31] == tax_no[17]
+
+
+def order_extras_clean(extras: OrderExtras | None) -> OrderExtras:
+    """Normalise and check utensils and the invoice request (422 with the field's code)."""
+    if extras is None:
+        return OrderExtras()
+    utensils = extras.utensils
+    if utensils is not None and (isinstance(utensils, bool) or not isinstance(utensils, int)
+                                 or not 0 <= utensils <= MAX_UTENSILS):
+        raise errors.UtensilsInvalid(field="utensils", max=MAX_UTENSILS)
+    title = (extras.invoice_title or "").strip()
+    tax_no = (extras.invoice_tax_no or "").strip().upper().replace(" ", "")
+    email = (extras.invoice_email or "").strip()
+    if (tax_no or email) and not title:
+        raise errors.InvoiceTitleRequired(field="invoice_title")
+    if len(title) > 100:
+        raise InvalidInput(field="invoice_title", max_length=100)
+    if tax_no and not tax_no_valid(tax_no):
+        raise errors.InvoiceTaxNoInvalid(field="invoice_tax_no")
+    if title:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise errors.InvoiceEmailInvalid(field="invoice_email") from exc
+    return OrderExtras(utensils=utensils, invoice_title=title, invoice_tax_no=tax_no,
+                       invoice_email=email)
+
+
+# --- store order settings (auto-accept, accept timeout) ----------------------------------
+
+MAX_ACCEPT_TIMEOUT_MINUTES = 60
+
+
+def store_order_settings_get(*, store_id: str, actor: User) -> tuple[Store, StoreOrderSettings]:
+    store = store_get(public_id=store_id)
+    _require_store_role(store, actor, merchant_roles.ORDERS_ACT)
+    found = StoreOrderSettings.objects.filter(store=store).first()
+    return store, found or StoreOrderSettings(store=store)
+
+
+@transaction.atomic
+def store_order_settings_set(*, store_id: str, actor: User, auto_accept: bool,
+                             accept_timeout_minutes: int | None) -> StoreOrderSettings:
+    """Owner or manager sets how the store takes orders (applies to orders paid from now)."""
+    store = store_get(public_id=store_id)
+    _require_store_role(store, actor, merchant_roles.STORE_EDIT)
+    if accept_timeout_minutes is not None and not 1 <= accept_timeout_minutes <= MAX_ACCEPT_TIMEOUT_MINUTES:
+        raise InvalidInput(field="accept_timeout_minutes", min=1, max=MAX_ACCEPT_TIMEOUT_MINUTES)
+    found, _ = StoreOrderSettings.objects.update_or_create(
+        store=store, defaults={"auto_accept": auto_accept,
+                               "accept_timeout_minutes": accept_timeout_minutes})
+    return found
+
+
+def _require_store_role(store: Store, actor: User, permission: str) -> None:
+    role = (MerchantMember.objects.filter(user=actor, merchant_id=store.merchant_id)
+            .values_list("role", flat=True).first())
+    if role is None:
+        from linli.merchants.selectors import StoreNotFound
+
+        raise StoreNotFound(store_id=store.public_id)  # not theirs: do not reveal it
+    if not merchant_roles.allows(role, permission):
+        raise PermissionDenied(permission=permission)
+
+
+# --- re-order (再来一单): the old order's lines as a new cart at today's prices ------------
+
+@dataclass(frozen=True)
+class ReorderLine:
+    product_id: str
+    name: str
+    quantity: int
+    variant: str | None
+    options: tuple[str, ...]
+    choices_label: str
+    was_unit_price_fen: int
+    unit_price_fen: int | None  # today's price with today's deltas; None when it cannot be had
+    # ok | price_changed (can be ordered at the new price) | unavailable | sold_out |
+    # not_available_now | stock_low | choices_changed (a variant/option is gone or the rules
+    # changed) | gone (the product left the store)
+    status: str
+
+    @property
+    def orderable(self) -> bool:
+        return self.status in ("ok", "price_changed")
+
+
+@dataclass(frozen=True)
+class ReorderCart:
+    store: Store
+    store_open: bool
+    fulfilment: str
+    note: str
+    utensils: int | None
+    lines: list[ReorderLine]
+
+    @property
+    def items_fen(self) -> int:
+        return sum(line.unit_price_fen * line.quantity for line in self.lines
+                   if line.orderable and line.unit_price_fen is not None)
+
+    @property
+    def changed(self) -> bool:
+        return any(line.status != "ok" for line in self.lines)
+
+
+def order_reorder(*, consumer: User, order_id: str, now: datetime | None = None) -> ReorderCart:
+    """再来一单: a cart (not an order) holding the order's lines at today's prices and
+    availability, every line flagged; the consumer reviews it and places a new order with
+    the orderable lines. Only the order's own consumer may; a few queries whatever the size."""
+    from linli.inventory.models import StockItem
+
+    order = Order.objects.select_related("store").filter(public_id=order_id, consumer=consumer).first()
+    if order is None:
+        raise errors.OrderNotFound(order_id=order_id)
+    now = now or timezone.now()
+    store = order.store
+    local_now = now.astimezone(ZoneInfo(store.timezone))
+    items = list(order.items.select_related("product").order_by("id"))
+    products = [item.product for item in items]
+    offers = product_offers(products)
+    stock = dict(StockItem.objects.filter(product__in=products).values_list("product_id", "quantity"))
+    lines = []
+    for item in items:
+        product = item.product
+        variant_ref = (item.variant or {}).get("ref")
+        option_refs = tuple(option["ref"] for option in item.options or ())
+        unit_price: int | None = None
+        if product.store_id != store.pk:
+            status = "gone"
+        elif not product.is_available:
+            status = "unavailable"
+        elif product.is_sold_out or stock.get(product.pk, 0) <= 0:
+            status = "sold_out"
+        elif product.availability and not is_open_at(every_day(*product.availability), local_now):
+            status = "not_available_now"
+        else:
+            try:
+                variant, options = line_choices(offers[product.public_id], variant_ref, option_refs)
+            except InvalidInput:
+                status = "choices_changed"
+            else:
+                unit_price = CartLine(product_ref=product.public_id, name=product.name,
+                                      unit_price_fen=product.price_fen, quantity=item.quantity,
+                                      variant=variant, options=options).unit_total_fen
+                if stock.get(product.pk, 0) < item.quantity:
+                    status = "stock_low"
+                else:
+                    status = "ok" if unit_price == item.unit_price_fen else "price_changed"
+        lines.append(ReorderLine(
+            product_id=product.public_id, name=product.name, quantity=item.quantity,
+            variant=variant_ref, options=option_refs, choices_label=item.choices_label,
+            was_unit_price_fen=item.unit_price_fen, unit_price_fen=unit_price, status=status))
+    return ReorderCart(store=store, store_open=store_is_open(store=store, at=now),
+                       fulfilment=order.fulfilment, note=order.note, utensils=order.utensils,
+                       lines=lines)

@@ -13,3 +13,9 @@ def cancel_unpaid_orders() -> int:
 @shared_task
 def auto_complete_delivered() -> int:
     return services.orders_auto_complete()
+
+
+@shared_task
+def accept_timeout_orders() -> int:
+    """Paid orders past their accept deadline: auto-reject and refund, or auto-accept."""
+    return services.orders_accept_timeout()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from linli.delivery.models import DeliveryTask, Rider
 from linli.merchants.models import Store
 from linli.orders.models import Order
+from linli.orders.states import S
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def store_today(*, store: Store, now: datetime | None = None) -> StoreToday:
     tz = ZoneInfo(store.timezone)
     start = _local_midnight(store.timezone, now)
     paid = Order.objects.filter(store=store, paid_at__gte=start, paid_at__lt=start + timedelta(days=1)
-                                ).exclude(status=Order.Status.CANCELLED)
+                                ).exclude(status__in=S.CANCELLED_ALL)  # incl. refunding/refunded
     totals = paid.aggregate(n=Count("id"), sales=Sum("total_fen"))
     per_hour = [0] * 24
     for paid_at in paid.values_list("paid_at", flat=True):

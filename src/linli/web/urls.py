@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import views_consumer as consumer
 from . import views_consumer_address as consumer_address
+from . import views_fulfilment as fulfilment
 from . import views_merchant as merchant
 from . import views_merchant_menu as merchant_menu
 from . import views_merchant_staff as merchant_staff
@@ -24,6 +25,11 @@ urlpatterns = [
     path("orders/<str:order_id>/pay", consumer.order_pay, name="web-order-pay"),
     path("orders/<str:order_id>/<str:action>", consumer.order_action, name="web-order-action"),
     path("events/orders/<str:order_id>", consumer.order_events, name="web-order-events"),
+    # dine-in by table QR (fulfilment modes)
+    path("t/leave", fulfilment.table_leave, name="web-table-leave"),
+    path("t/<str:table_id>", fulfilment.table_landing, name="web-table"),
+    path("t/<str:table_id>/tab", fulfilment.tab_page, name="web-table-tab"),
+    path("t/<str:table_id>/tab/pay", fulfilment.tab_pay, name="web-table-tab-pay"),
     path("me/addresses", consumer_address.addresses, name="web-addresses"),
     path("me/addresses/new", consumer_address.address_new, name="web-address-new"),
     path("me/addresses/<str:address_id>", consumer_address.address_edit, name="web-address-edit"),
@@ -35,6 +41,8 @@ urlpatterns = [
     path("m/", merchant.console, name="web-merchant"),
     path("m/login", merchant.login_view, name="web-merchant-login"),
     path("m/logout", merchant.logout_view, name="web-merchant-logout"),
+    path("m/tables", fulfilment.tables_page, name="web-merchant-tables"),
+    path("m/pickup", fulfilment.pickup_search, name="web-merchant-pickup"),
     path("m/orders/<str:order_id>/<str:action>", merchant.order_action, name="web-merchant-action"),
     path("m/menu", merchant_menu.menu_page, name="web-merchant-menu"),
     path("m/menu/products", merchant_menu.product_add, name="web-merchant-product-add"),

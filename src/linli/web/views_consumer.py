@@ -33,12 +33,11 @@ from linli.discovery.search import store_search
 from linli.discovery.selectors import store_list_nearby
 from linli.merchants.models import MenuCategory, Product, Store, StorePhoto
 from linli.merchants.selectors import store_get, store_is_open, store_menu
-from linli.orders.errors import BelowMinimumOrder, EmptyCart, OrderNotFound
+from linli.orders.errors import OrderNotFound
 from linli.orders.models import Order
 from linli.orders.pricing import (
     CartLine,
     Choice,
-    FeeRules,
     GroupOffer,
     PricingError,
     ProductOffer,
@@ -49,12 +48,15 @@ from linli.orders.services import (
     AddressInput,
     LineInput,
     delivery_quote,
+    fee_rules_for,
     line_choices,
     order_act,
     order_place,
+    price_error,
 )
 from linli.payments.services import payment_create
 
+from . import views_fulfilment as fulfilment_web
 from .common import consumer_required, error_context, safe_next, session_login, status_of
 from .events import order_channel, sse_response
 
@@ -159,28 +161,28 @@ def _cart_lines(menu: list[MenuCategory], cart: list[CartItem]) -> tuple[list[tu
             continue
         out.append((item, CartLine(product_ref=product.public_id, name=product.name,
                                    unit_price_fen=product.price_fen, quantity=item.quantity,
-                                   variant=variant, options=options)))
+                                   variant=variant, options=options,
+                                   packaging_fee_fen=product.packaging_fee_fen)))
     return out, stale
 
 
 def _cart_view(store: Store, menu: list[MenuCategory], cart: list[CartItem], *, delivery: bool,
-               delivery_fee_fen: int | None = None) -> dict[str, Any]:
-    """The cart's lines and an estimate priced by the same pure function as the order."""
+               distance_m: int | None = None) -> dict[str, Any]:
+    """The cart's lines and an estimate priced by the same pure function and rules as the
+    order, at this moment (the night surcharge shows when it applies). Without a distance
+    (no address chosen yet) the delivery fee is the nearest tier's."""
     pairs, stale = _cart_lines(menu, cart)
     lines = [line for _, line in pairs]
     view: dict[str, Any] = {"items": pairs, "lines": lines, "stale": stale,
                             "count": sum(line.quantity for line in lines),
                             "breakdown": None, "error": None}
     if lines:
-        fee = store.delivery_fee_fen if delivery_fee_fen is None else delivery_fee_fen
-        rules = FeeRules(packaging_fee_fen=store.packaging_fee_fen,
-                         delivery_fee_fen=fee, min_order_fen=store.min_order_fen)
         try:
-            view["breakdown"] = price_cart(lines, rules, delivery=delivery)
+            view["breakdown"] = price_cart(lines, fee_rules_for(store), delivery=delivery,
+                                           at=timezone.now(), distance_m=distance_m)
         except PricingError as exc:
-            known = {"below_minimum_order": BelowMinimumOrder, "empty_cart": EmptyCart}
-            message = known[exc.code].message if exc.code in known else exc.code
-            view["error"] = {"code": exc.code, "message": str(message), "details": exc.details}
+            view["error"] = {"code": exc.code, "message": str(price_error(exc).message),
+                             "details": exc.details}
     return view
 
 
@@ -275,7 +277,7 @@ def _store_context(request: HttpRequest, store: Store, menu: list[MenuCategory],
         "store": store, "menu": menu, "is_open": store_is_open(store=store), "tab": tab,
         "photos": [photo.image.url for photo in store.photos.all()],
         "hours_today": hours_today(store), "cart_view": _cart_view(store, menu, cart, delivery=True),
-        "error": None,
+        "error": None, "dine_in": fulfilment_web.dine_in_for(request, store),  # table QR
     }
 
 
@@ -335,8 +337,26 @@ def cart_change(request: HttpRequest, store_id: str) -> HttpResponse:
 
 def _checkout_form(request: HttpRequest) -> dict[str, str]:
     fields = ("fulfilment", "address_id", "address_text", "lat", "lng", "contact_name",
-              "contact_phone", "note", "idempotency_key")
+              "contact_phone", "note", "idempotency_key", "shown_totals")
     return {f: request.POST.get(f, "").strip() for f in fields}
+
+
+def _shown_totals(choices: list[AddressChoice], pickup_total_fen: int | None) -> str:
+    """The totals this checkout page shows, "pickup:3350,adr_…:3850": posted back so the
+    order is refused with `price_changed` (not charged silently) if the price moved since."""
+    pairs = [("pickup", pickup_total_fen)] + [(c.address.public_id, c.total_fen) for c in choices]
+    return ",".join(f"{key}:{total}" for key, total in pairs if total is not None)
+
+
+def _expected_total(form: dict[str, str]) -> int | None:
+    """The total the page showed for the chosen way (a saved address, or pickup); None when
+    it showed none (a new address) or the field is missing or malformed: no check."""
+    key = form["address_id"] if form["fulfilment"] == Order.Fulfilment.DELIVERY else form["fulfilment"]
+    for pair in form.get("shown_totals", "").split(","):
+        name, _, total = pair.partition(":")
+        if name == key and total.isdigit() and len(total) <= 10:
+            return int(total)
+    return None
 
 
 @dataclass(frozen=True)
@@ -359,7 +379,7 @@ def _address_choices(request: HttpRequest, store: Store, menu: list[MenuCategory
             distance_m, fee = round(_distance(store, address)), None
         total = None
         if fee is not None:
-            breakdown = _cart_view(store, menu, cart, delivery=True, delivery_fee_fen=fee)["breakdown"]
+            breakdown = _cart_view(store, menu, cart, delivery=True, distance_m=distance_m)["breakdown"]
             total = breakdown.total_fen if breakdown else None
         choices.append(AddressChoice(address, distance_m, fee, total))
     return choices
@@ -382,7 +402,7 @@ def _place(request: HttpRequest, store: Store, cart: list[CartItem], form: dict[
             address = AddressInput(text=form["address_text"], lat=lat, lng=lng,
                                    contact_name=form["contact_name"],
                                    contact_phone=form["contact_phone"])
-    elif form["fulfilment"] != Order.Fulfilment.PICKUP:
+    elif form["fulfilment"] not in (Order.Fulfilment.PICKUP, Order.Fulfilment.DINE_IN):
         raise InvalidInput(fulfilment=form["fulfilment"])
     placed = order_place(
         consumer=request.user, store_id=store.public_id,  # type: ignore[arg-type]
@@ -390,6 +410,11 @@ def _place(request: HttpRequest, store: Store, cart: list[CartItem], form: dict[
                          options=i.options) for i in sorted(cart, key=lambda i: i.key)],
         fulfilment=form["fulfilment"], address=address, note=form["note"][:200],
         idempotency_key=form["idempotency_key"],
+        expected_total_fen=_expected_total(form),  # pricing: the total the page showed
+        # fulfilment modes: the scanned table (dine-in) and the chosen slot (scheduled)
+        table_id=fulfilment_web.checkout_table_id(request, store)
+        if form["fulfilment"] == Order.Fulfilment.DINE_IN else None,
+        scheduled_for=fulfilment_web.checkout_scheduled_for(request, form["fulfilment"]),
     )
     return placed.order
 
@@ -421,11 +446,13 @@ def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
             error = error_context(exc)
         else:
             _cart_save(request, store.public_id, [])
+            if order.fulfilment == Order.Fulfilment.DINE_IN:  # on the table's tab, paid at the end
+                return fulfilment_web.after_dine_in_order(order)
             return _pay_redirect(request, order)
     else:
         preselected = next((c for c in choices if c.address.is_default and c.fee_fen is not None),
                            next((c for c in choices if c.fee_fen is not None), None))
-        form = {"fulfilment": "delivery",
+        form = {"fulfilment": "dine_in" if fulfilment_web.dine_in_for(request, store) else "delivery",
                 "address_id": preselected.address.public_id if preselected else "new",
                 "address_text": "", "lat": f"{lat:.6f}", "lng": f"{lng:.6f}",
                 "contact_name": "", "contact_phone": request.user.phone or "",  # type: ignore[union-attr]
@@ -436,11 +463,20 @@ def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
     delivery = form["fulfilment"] != "pickup"
     fee = selected.fee_fen if selected and selected.fee_fen is not None else None
     tiers = store.delivery_fee_tiers or []
+    pickup_view = _cart_view(store, menu, cart, delivery=False)
     return render(request, "web/consumer/checkout.html", {
         "store": store, "form": form, "error": error, "choices": choices, "selected": selected,
-        "cart_view": _cart_view(store, menu, cart, delivery=delivery, delivery_fee_fen=fee),
-        "pickup_view": _cart_view(store, menu, cart, delivery=False),
+        "cart_view": _cart_view(store, menu, cart, delivery=delivery,
+                                distance_m=selected.distance_m if fee is not None else None),
+        "pickup_view": pickup_view,
+        "shown_totals": _shown_totals(choices, pickup_view["breakdown"].total_fen
+                                      if pickup_view["breakdown"] else None),
         "tiers": tiers,
+        **fulfilment_web.checkout_fulfilment(  # dine-in table, scheduled slots
+            request, store, delivery_distance_m=selected.distance_m if selected else
+            round(haversine_m(store.lat, store.lng, lat, lng))),
+        "scheduled": {"delivery": request.POST.get("scheduled_delivery", ""),
+                      "pickup": request.POST.get("scheduled_pickup", "")},
     }, status=status_of(error))
 
 

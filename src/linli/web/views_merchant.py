@@ -31,8 +31,10 @@ from .common import (
 )
 from .events import sse_response, store_channel
 from .selectors import store_today
+from .views_fulfilment import console_fulfilment
 
-ACTIONS = ("accept", "reject", "prepare", "ready", "collect")
+ACTIONS = ("accept", "reject", "prepare", "ready", "collect", "serve",  # serve: dine-in
+           "approve_cancel", "decline_cancel")  # the consumer asked to cancel after accept
 
 
 def _stores(request: HttpRequest) -> list[Store]:
@@ -103,8 +105,10 @@ def _console_context(request: HttpRequest, error: dict[str, Any] | None = None) 
     frame = console_frame(request, "orders")
     store = frame["store"]
     today = store_today(store=store)
-    return {**frame, "orders": _queue(request, store), "today": today,
-            "chart": hour_bars(today.per_hour), "error": error}
+    queue = _queue(request, store)
+    return {**frame, "orders": queue, "today": today,
+            "chart": hour_bars(today.per_hour), "error": error,
+            **console_fulfilment(store, queue)}  # fulfilment modes: "orders" due now, scheduled, tabs
 
 
 @merchant_required

@@ -27,9 +27,12 @@ from .views_merchant import console_frame, field_errors
 BASE = "web/merchant/base.html"
 TEXT_FIELDS = ("name", "phone", "address")
 MONEY_FIELDS = {"avg_price": "avg_price_fen", "min_order": "min_order_fen",
-                "packaging_fee": "packaging_fee_fen"}
+                "packaging_fee": "packaging_fee_fen",
+                "night_surcharge": "night_surcharge_fen"}  # pricing (issue 5)
+NIGHT_FIELDS = ("night_start", "night_end")  # pricing: the night surcharge window, "HH:MM"
+OPTIONAL_FIELDS = {"night_surcharge", *NIGHT_FIELDS}  # an older form without them changes nothing
 FORM_OF = {"name": "name", "address": "address", "phone": "phone", "prep_minutes": "prep_minutes",
-           **{fen: form for form, fen in MONEY_FIELDS.items()}}
+           **{fen: form for form, fen in MONEY_FIELDS.items()}, **{f: f for f in NIGHT_FIELDS}}
 DAY_NAMES = {
     "monday": gettext_lazy("Monday"), "tuesday": gettext_lazy("Tuesday"),
     "wednesday": gettext_lazy("Wednesday"), "thursday": gettext_lazy("Thursday"),
@@ -64,7 +67,10 @@ def _changes(post: Any) -> dict[str, Any]:
     period; a row with only one end filled is passed on, for the service to refuse."""
     changes: dict[str, Any] = {field: post.get(field, "") for field in TEXT_FIELDS}
     for form_field, fen_field in MONEY_FIELDS.items():
+        if form_field in OPTIONAL_FIELDS and form_field not in post:
+            continue
         changes[fen_field] = _yuan_fen(fen_field, post.get(form_field, ""))
+    changes.update({f: post.get(f, "").strip() for f in NIGHT_FIELDS if f in post})
     prep = post.get("prep_minutes", "").strip()
     if not (prep.isascii() and prep.isdigit()):
         raise InvalidInput(field="prep_minutes", reason="not_a_number", value=prep)
@@ -96,7 +102,9 @@ def _hours_form(weekly: list[list[list[str]]], errors: dict[str, str]) -> list[d
 def _form_of_store(store: Any) -> dict[str, str]:
     return {"name": store.name, "phone": store.phone, "address": store.address,
             "avg_price": fen_to_yuan(store.avg_price_fen), "min_order": fen_to_yuan(store.min_order_fen),
-            "packaging_fee": fen_to_yuan(store.packaging_fee_fen), "prep_minutes": str(store.prep_minutes)}
+            "packaging_fee": fen_to_yuan(store.packaging_fee_fen), "prep_minutes": str(store.prep_minutes),
+            "night_surcharge": fen_to_yuan(store.night_surcharge_fen),
+            "night_start": store.night_start, "night_end": store.night_end}
 
 
 def _store_context(request: HttpRequest, *, error: dict[str, Any] | None = None,
@@ -157,7 +165,8 @@ def store_page(request: HttpRequest) -> HttpResponse:
 @merchant_required
 @require_POST
 def store_save(request: HttpRequest) -> HttpResponse:
-    form = {key: request.POST.get(key, "").strip() for key in (*TEXT_FIELDS, *MONEY_FIELDS, "prep_minutes")}
+    form = {key: request.POST.get(key, "").strip()
+            for key in (*TEXT_FIELDS, *MONEY_FIELDS, *NIGHT_FIELDS, "prep_minutes")}
     weekly = [[list(row) for row in _day_rows(request.POST, day) if row[0] or row[1]] for day in range(7)]
     try:
         frame = console_frame(request, "store")

@@ -33,6 +33,8 @@ _STATUS_LABELS = {
     "delivered": _("Delivered"),
     "completed": _("Completed"),
     "cancelled": _("Cancelled"),
+    "refunding": _("Refunding"),
+    "refunded": _("Refunded"),
     "assigned": _("Assigned"),
     "arrived": _("At the store"),
     "picked_up": _("Picked up"),

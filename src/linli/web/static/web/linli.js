@@ -187,3 +187,46 @@
   }
   checkoutSync(document.getElementById("checkout"));
 })();
+
+/* == fulfilment modes (issue 5): dine-in checkout, "ready for pickup" alert ==
+   - checkout: with a dine-in choice, every [data-when] block follows the checked
+     fulfilment (delivery, pickup or dine_in) and [data-when-not=mode] hides for it
+     (runs after the handlers above, so it has the last word).
+   - [data-ready-alert]: appears in the live order status when a pickup order is ready;
+     the first time it appears on an open page, show the browser notification (if the
+     consumer allowed it with [data-ready-permission]) and beep once. */
+(function () {
+  "use strict";
+  function syncMode(form) {
+    if (!form || form.id !== "checkout" || !form.querySelector("input[name=fulfilment][value=dine_in]")) return;
+    var checked = form.querySelector("input[name=fulfilment]:checked");
+    var mode = checked ? checked.value : "delivery";
+    form.querySelectorAll("[data-when]").forEach(function (block) { block.hidden = block.getAttribute("data-when") !== mode; });
+    form.querySelectorAll("[data-when-not]").forEach(function (block) { block.hidden = block.getAttribute("data-when-not") === mode; });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.name === "fulfilment" || e.target.name === "address_id") syncMode(e.target.form);
+  });
+  syncMode(document.getElementById("checkout"));
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-ready-permission]");
+    if (!button || !window.Notification) return;
+    Notification.requestPermission().then(function (answer) {
+      button.hidden = answer !== "default";
+    });
+  });
+  var box = document.getElementById("order-status");
+  if (!box) return;
+  var seen = !!box.querySelector("[data-ready-alert]");  // already ready when the page opened
+  new MutationObserver(function () {
+    var banner = box.querySelector("[data-ready-alert]");
+    if (!banner || seen) return;
+    seen = true;
+    var text = banner.getAttribute("data-ready-alert");
+    if (window.Notification && Notification.permission === "granted") {
+      try { new Notification(text); } catch (err) { /* some mobile browsers need a service worker */ }
+    }
+    if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+  }).observe(box, { childList: true, subtree: true });
+})();
