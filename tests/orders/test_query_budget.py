@@ -1,0 +1,60 @@
+"""Query budget of placing an order (issue 5): a bounded, small number of SQL statements
+whatever the cart size, so a regression (a query per line, a lazy relation) fails here."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from linli.accounts.models import User
+from linli.merchants.models import Option, OptionGroup, ProductVariant
+from linli.orders.services import AddressInput, LineInput, order_place
+from tests.fixtures import delivery_address, make_product, make_store, next_phone
+
+pytestmark = pytest.mark.django_db
+
+BUDGET = 20
+
+
+def _menu(store, n: int):
+    products = []
+    for i in range(n):
+        product = make_product(store, name=f"菜{i}", price_fen=1000 + i, stock=100)
+        if i % 2:  # half the lines carry a variant and an option: their lookups must not multiply
+            ProductVariant.objects.create(product=product, name="大份", price_delta_fen=300)
+            group = OptionGroup.objects.create(product=product, name="加料", min_choices=0, max_choices=2)
+            Option.objects.create(group=group, name="加蛋", price_delta_fen=200)
+        products.append(product)
+    return products
+
+
+def _lines(products):
+    lines = []
+    for product in products:
+        variant = product.variants.first()
+        option = Option.objects.filter(group__product=product).first()
+        lines.append(LineInput(product_id=product.public_id, quantity=2,
+                               variant=variant.public_id if variant else None,
+                               options=[option.public_id] if option else []))
+    return lines
+
+
+def _count(store, lines, key: str) -> int:
+    consumer = User.objects.create_user(username=next_phone())
+    with CaptureQueriesContext(connection) as queries:
+        placed = order_place(consumer=consumer, store_id=store.public_id, lines=lines,
+                             fulfilment="delivery", address=AddressInput(**delivery_address()),
+                             idempotency_key=key)
+    assert placed.created and placed.order.items.count() == len(lines)
+    return len(queries)
+
+
+def test_placing_an_order_stays_within_the_budget_whatever_the_cart_size():
+    store = make_store()
+    products = _menu(store, 20)
+    lines = _lines(products)
+    one = _count(store, lines[:2], "budget-2")
+    twenty = _count(store, lines, "budget-20")
+    assert one <= BUDGET and twenty <= BUDGET, (one, twenty)
+    assert twenty == one, (one, twenty)  # no statement per line
