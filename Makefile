@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench lint setup migrate seed worker serve-wsgi messages clean
+.PHONY: run test bench bench-lilim lint setup migrate seed worker serve-wsgi messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,14 @@ run: seed
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## Benchmarks that print figures (flash_sale and checkout need PostgreSQL, and skip without it).
 bench: setup
-	@for f in bench/bench_*.py bench/discovery.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in bench/bench_*.py bench/discovery.py bench/flash_sale.py bench/checkout.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+## Li & Lim PDPTW: the route optimiser against OR-Tools (56 instances x 2 solvers x LIMIT s).
+LIMIT ?= 30
+bench-lilim: setup
+	$(BIN)/python bench/lilim.py --time-limit $(LIMIT)
 
 lint: setup
 	$(BIN)/ruff check src tests bench
