@@ -10,63 +10,19 @@ var/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from linli.accounts.models import User
-from linli.accounts.sms import OutboxSmsProvider
 from linli.delivery.models import DeliveryTask, Rider
 from tests.fixtures import PASSWORD, make_product, make_staff, make_store
+from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS, shot, sms_code
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(os.environ.get("LINLI_SCREENSHOTS", "var/screenshots"))
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 800}
 CONSUMER_PHONE = "+8613800138123"
 RIDER_PHONE = "+8613700137123"
-TIMEOUT_MS = 15_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api") if os.environ.get("CI", "").lower() != "true" \
-        else __import__("playwright.sync_api", fromlist=["sync_playwright"])
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # plain synchronous code all the same.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def shot(page, name: str) -> None:
-    """Screenshots of the current page at phone and desktop width."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for label, viewport in (("375", PHONE), ("1280", DESKTOP)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(size)
-
-
-def _sms_code(phone: str) -> str:
-    text = next(t for p, t in reversed(OutboxSmsProvider.outbox) if p == phone)
-    return re.search(r"\d{6}", text).group()
 
 
 def test_order_from_search_to_delivery_live_on_every_surface(live_server, chromium):
@@ -114,7 +70,7 @@ def test_order_from_search_to_delivery_live_on_every_surface(live_server, chromi
     consumer.get_by_test_id("send-code").click()
     consumer.wait_for_selector("[data-testid=sent]")
     shot(consumer, "consumer-login")
-    consumer.get_by_test_id("code").fill(_sms_code(CONSUMER_PHONE))
+    consumer.get_by_test_id("code").fill(sms_code(CONSUMER_PHONE))
     consumer.get_by_test_id("login").click()
     consumer.wait_for_url(f"{url}/")
     shot(consumer, "consumer-home")

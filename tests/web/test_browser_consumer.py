@@ -11,10 +11,8 @@ var/screenshots/consumer-{home,store,picker,address,checkout}-{375,1280}.png.
 from __future__ import annotations
 
 import io
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -22,55 +20,15 @@ from django.utils import timezone
 from PIL import Image
 
 from linli.accounts.models import Address
-from linli.accounts.sms import OutboxSmsProvider
 from linli.discovery.models import Banner, HotStore
 from linli.merchants.models import Option, OptionGroup, ProductVariant, StorePhoto
 from linli.orders.models import Order, OrderItem
 from tests.fixtures import make_product, make_store
+from tests.web.browser import PHONE, TIMEOUT_MS, shot, sms_code
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(os.environ.get("LINLI_SCREENSHOTS", "var/screenshots"))
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 800}
-TIMEOUT_MS = 15_000
 CONSUMER_PHONE = "+8613800138456"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api") if os.environ.get("CI", "").lower() != "true" \
-        else __import__("playwright.sync_api", fromlist=["sync_playwright"])
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def shot(page, name: str) -> None:
-    """Screenshots of the current page at phone and desktop width."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for label, viewport in (("375", PHONE), ("1280", DESKTOP)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(size)
-
-
-def _sms_code(phone: str) -> str:
-    text = next(t for p, t in reversed(OutboxSmsProvider.outbox) if p == phone)
-    return re.search(r"\d{6}", text).group()
 
 
 def _image(colour: tuple[int, int, int], size: tuple[int, int] = (640, 360)) -> ContentFile:
@@ -117,7 +75,7 @@ def test_pick_a_variant_and_options_save_an_address_check_out_and_pay(live_serve
     page.get_by_test_id("phone").fill(CONSUMER_PHONE)
     page.get_by_test_id("send-code").click()
     page.wait_for_selector("[data-testid=sent]")
-    page.get_by_test_id("code").fill(_sms_code(CONSUMER_PHONE))
+    page.get_by_test_id("code").fill(sms_code(CONSUMER_PHONE))
     page.get_by_test_id("login").click()
     page.wait_for_url(f"{url}/")
     page.wait_for_selector("[data-testid=categories]")

@@ -15,11 +15,9 @@ import pytest
 from linli.orders.models import Order, Table, TableTab
 from linli.payments.models import Payment
 from tests.fixtures import PASSWORD, make_product, make_staff, make_store
-from tests.web import test_browser
-from tests.web.test_browser import DESKTOP, PHONE, TIMEOUT_MS, _sms_code, shot
+from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS, shot, sms_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium = test_browser.chromium  # the same fixture: Debian's chromium through Playwright
 
 
 def _login(page, url: str, phone: str, next_path: str) -> None:
@@ -27,7 +25,7 @@ def _login(page, url: str, phone: str, next_path: str) -> None:
     page.get_by_test_id("phone").fill(phone)
     page.get_by_test_id("send-code").click()
     page.wait_for_selector("[data-testid=sent]")
-    page.get_by_test_id("code").fill(_sms_code(phone))
+    page.get_by_test_id("code").fill(sms_code(phone))
     page.get_by_test_id("login").click()
     page.wait_for_url(f"{url}{next_path}")
 

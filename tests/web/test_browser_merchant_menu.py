@@ -12,9 +12,7 @@ import pytest
 
 from tests.fixtures import PASSWORD, make_product, make_staff, make_store
 
-from .test_browser import DESKTOP, PHONE, chromium, shot  # noqa: F401  (chromium is a fixture)
-
-TIMEOUT_MS = 15_000
+from .browser import DESKTOP, PHONE, TIMEOUT_MS, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +25,7 @@ def _login(page, url: str, username: str) -> None:
     page.wait_for_selector("[data-testid=console-nav]")
 
 
-def test_sold_out_and_pause_reach_the_consumer_and_pages_fit_a_phone(live_server, chromium):  # noqa: F811
+def test_sold_out_and_pause_reach_the_consumer_and_pages_fit_a_phone(live_server, chromium):
     store = make_store(name="老王家常菜")
     product = make_product(store, name="宫保鸡丁", price_fen=3200, stock=20)
     make_product(store, name="鱼香肉丝", price_fen=2600, stock=15)

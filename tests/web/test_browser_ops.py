@@ -9,10 +9,8 @@ width go to var/screenshots/ops-*.png.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -30,45 +28,11 @@ from linli.ops.selectors import city_today, day_bounds
 from tests.fixtures import make_product, make_rider, make_store, sms_login
 from tests.merchants.test_onboarding import FULL, image_bytes, upload
 from tests.ops.helpers import order_at
+from tests.web.browser import PHONE, TIMEOUT_MS, shot
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(os.environ.get("LINLI_SCREENSHOTS", "var/screenshots"))
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 800}
-TIMEOUT_MS = 15_000
 ADMIN_PASSWORD = "linli-admin-2026"  # what `linli seed` gives the `admin` operator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api") if os.environ.get("CI", "").lower() != "true" \
-        else __import__("playwright.sync_api", fromlist=["sync_playwright"])
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def shot(page, name: str) -> None:
-    """Screenshots of the current page at phone and desktop width."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for label, viewport in (("375", PHONE), ("1280", DESKTOP)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(size)
 
 
 def _a_busy_morning() -> int:

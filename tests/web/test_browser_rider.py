@@ -9,9 +9,6 @@ against pytest-django's live server.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from django.db import transaction
 
@@ -32,46 +29,12 @@ from tests.fixtures import (
     make_store,
     token_api,
 )
+from tests.web.browser import PHONE, TIMEOUT_MS, shot
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(os.environ.get("LINLI_SCREENSHOTS", "var/screenshots"))
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 800}
 RIDER_PHONE = "+8613700137456"
 CONSUMER_PHONE = "+8613800138456"
-TIMEOUT_MS = 15_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api") if os.environ.get("CI", "").lower() != "true" \
-        else __import__("playwright.sync_api", fromlist=["sync_playwright"])
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar stays on top of a full-page shot
-    for label, viewport in (("375", PHONE), ("1280", DESKTOP)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(size)
 
 
 def _paid_order(product, consumer: User):

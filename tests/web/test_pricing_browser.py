@@ -16,11 +16,10 @@ from linli.orders.models import Order
 from linli.orders.services import AddressInput, LineInput, order_place, order_transition_as
 from tests.fixtures import delivery_address, make_product, make_staff, make_store
 
+from .browser import DESKTOP, PHONE, TIMEOUT_MS, shot
 from .helpers import web_password_login, web_sms_login
-from .test_browser import DESKTOP, PHONE, chromium, shot  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-TIMEOUT_MS = 15_000
 
 
 def _window_around_now() -> tuple[str, str]:
@@ -28,7 +27,7 @@ def _window_around_now() -> tuple[str, str]:
     return ((local - timedelta(hours=1)).strftime("%H:%M"), (local + timedelta(hours=1)).strftime("%H:%M"))
 
 
-def _browser_page(chromium, live_server, client, viewport):  # noqa: F811
+def _browser_page(chromium, live_server, client, viewport):
     context = chromium.new_context(viewport=viewport, locale="zh-CN")
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
                           "url": live_server.url}])
@@ -37,7 +36,7 @@ def _browser_page(chromium, live_server, client, viewport):  # noqa: F811
     return context, page
 
 
-def test_every_surface_shows_the_same_breakdown(live_server, chromium):  # noqa: F811
+def test_every_surface_shows_the_same_breakdown(live_server, chromium):
     start, end = _window_around_now()
     store = make_store(name="夜宵小龙虾", night_surcharge_fen=400, night_start=start, night_end=end,
                        delivery_fee_tiers=[{"max_m": 1000, "fee_fen": 300}, {"max_m": 3000, "fee_fen": 600}])
