@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
@@ -206,8 +207,13 @@ def _apply_deltas(changes: dict[int, tuple[int, int]], *, now: datetime, locked:
         quantity=case(0, "quantity"), reserved=case(1, "reserved"), updated_at=now)
 
 
-def _settle(reference: str, *, source: Iterable[str], actor: User | None,
-            outcome: dict[str, tuple[str, str, int, int]]) -> int:
+# Statuses and reasons are TextChoices members (str at run time; typed loosely here because
+# mypy without the Django plugin reads labelled members as tuples).
+Outcome = tuple[Any, Any, int, int]  # (status, ledger reason, available sign, held sign)
+
+
+def _settle(reference: str, *, source: Iterable[Any], actor: User | None,
+            outcome: dict[Any, Outcome]) -> int:
     """Move the reference's reservations in `source` states on, each to its outcome
     (status, ledger reason, available sign, held sign). The reservation rows are locked
     and re-read under the lock, so two settlers racing each other (a payment and a
