@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from linli.ops.admin_tools import PublicIdAdmin, ReadOnlyInline, admin_link
+from linli.ops.admin_tools import (
+    EventHistoryInline,
+    PublicIdAdmin,
+    ReadOnlyAdminMixin,
+    admin_link,
+)
 
 from .models import DeliveryEvent, DeliveryTask, Rider
 
@@ -20,26 +25,13 @@ class RiderAdmin(PublicIdAdmin):
         return obj.user.phone or "-"
 
 
-class DeliveryEventInline(ReadOnlyInline):
+class DeliveryEventInline(EventHistoryInline):
     model = DeliveryEvent
-    verbose_name_plural = _("history")
     fields = readonly_fields = ("created_at", "transition", "actor_display", "actor_role")
-    classes = ("ops-events",)
-
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description=_("from → to"))
-    def transition(self, obj: DeliveryEvent) -> str:
-        return f"{obj.from_status or '-'} → {obj.to_status}"
-
-    @admin.display(description=_("who"))
-    def actor_display(self, obj: DeliveryEvent) -> str:
-        return admin_link(obj.actor) if obj.actor else "-"
 
 
 @admin.register(DeliveryTask)
-class DeliveryTaskAdmin(PublicIdAdmin):
+class DeliveryTaskAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
     """Read-only: tasks move through the delivery services (dispatch, pickup, deliver)."""
 
     list_display = ("public_id", "order_link", "rider_link", "status", "city_code", "created_at", "delivered_at")
@@ -57,14 +49,6 @@ class DeliveryTaskAdmin(PublicIdAdmin):
     def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return self.get_readonly_fields(request, obj)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
     @admin.display(description=_("order"), ordering="order__created_at")
     def order_link(self, obj: DeliveryTask) -> str:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from linli.ops.admin_tools import StoreFilter, admin_link
+from linli.ops.admin_tools import ReadOnlyAdminMixin, StoreFilter, admin_link
 
 from .models import StockItem, StockMovement, StockReservation
 
@@ -32,7 +32,7 @@ class StockItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger: read-only."""
 
     list_display = ("product_link", "delta", "reserved_delta", "reason", "reference", "actor_link",
@@ -45,14 +45,6 @@ class StockMovementAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [f.name for f in StockMovement._meta.fields if f.name != "id"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
     @admin.display(description=_("product"))
     def product_link(self, obj: StockMovement) -> str:
@@ -64,7 +56,7 @@ class StockMovementAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockReservation)
-class StockReservationAdmin(admin.ModelAdmin):
+class StockReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Units held for orders (by the order's public id): read-only."""
 
     list_display = ("product_link", "reference", "quantity", "status", "created_at", "settled_at")
@@ -75,14 +67,6 @@ class StockReservationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [f.name for f in StockReservation._meta.fields if f.name != "id"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
     @admin.display(description=_("product"))
     def product_link(self, obj: StockReservation) -> str:

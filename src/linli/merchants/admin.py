@@ -27,7 +27,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import DomainError, InvalidInput
-from linli.ops.admin_tools import PublicIdAdmin, ReadOnlyInline, admin_link, change_url, money
+from linli.ops.admin_tools import (
+    EventHistoryInline,
+    PublicIdAdmin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    admin_link,
+    change_url,
+    money,
+)
 
 from . import onboarding
 from .models import (
@@ -123,22 +131,9 @@ class MenuCategoryAdmin(admin.ModelAdmin):
 
 # --- the merchant application queue ------------------------------------------------------------
 
-class ApplicationEventInline(ReadOnlyInline):
+class ApplicationEventInline(EventHistoryInline):
     model = ApplicationEvent
-    verbose_name_plural = _("history")
     fields = readonly_fields = ("created_at", "action", "transition", "actor_display", "actor_role", "note")
-    classes = ("ops-events",)
-
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description=_("from → to"))
-    def transition(self, obj: ApplicationEvent) -> str:
-        return f"{obj.from_status or '-'} → {obj.to_status}"
-
-    @admin.display(description=_("who"))
-    def actor_display(self, obj: ApplicationEvent) -> str:
-        return admin_link(obj.actor) if obj.actor else "-"
 
 
 class ApplicationDocumentInline(ReadOnlyInline):
@@ -163,7 +158,7 @@ DECISIONS = ("approve", "reject", "request_changes")
 
 
 @admin.register(MerchantApplication)
-class MerchantApplicationAdmin(PublicIdAdmin):
+class MerchantApplicationAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
     """The queue: submitted applications first, the longest waiting at the top. Pages are
     read-only (the change form refuses edits); decisions go through `decide_view`."""
 
@@ -220,14 +215,6 @@ class MerchantApplicationAdmin(PublicIdAdmin):
     def store_link(self, obj: MerchantApplication) -> str:
         return admin_link(obj.store)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False  # the form never saves; decisions go through decide_view
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
     def may_decide(self, request: HttpRequest) -> bool:
         """Shown the buttons: staff granted change rights on applications. The services then

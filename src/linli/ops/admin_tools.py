@@ -100,6 +100,21 @@ class PublicIdAdmin(admin.ModelAdmin):
         return super().response_add(request, obj, post_url_continue or change_url(obj, self.admin_site.name))
 
 
+class ReadOnlyAdminMixin:
+    """Model pages that are records, not forms (orders, payments, ledgers, deliveries,
+    applications decided through their own buttons): viewable, never added, edited or
+    deleted by hand."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     """History and uploaded evidence: shown, never added, edited or deleted by hand."""
 
@@ -155,3 +170,23 @@ class StoreFilter(PublicIdInputFilter):
     title = _("store (public id)")
     parameter_name = "store"
     field = "store__public_id"
+
+
+class EventHistoryInline(ReadOnlyInline):
+    """The audit trail of a state machine's event rows (`from_status`, `to_status`,
+    `actor`, `actor_role`, `created_at`): who, in which role, when, from which status to
+    which. Subclasses set `model` and `fields`."""
+
+    verbose_name_plural = _("history")
+    classes = ("ops-events",)
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("from → to"))
+    def transition(self, obj: Any) -> str:
+        return f"{obj.from_status or '-'} → {obj.to_status}"
+
+    @admin.display(description=_("who"))
+    def actor_display(self, obj: Any) -> str:
+        return admin_link(obj.actor) if obj.actor else "-"

@@ -9,7 +9,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from linli.ops.admin_tools import PublicIdAdmin, ReadOnlyInline, StoreFilter, admin_link, money
+from linli.ops.admin_tools import (
+    EventHistoryInline,
+    PublicIdAdmin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    StoreFilter,
+    admin_link,
+    money,
+)
 from linli.payments.models import Payment, Refund
 
 from .models import Order, OrderEvent, OrderItem
@@ -36,24 +44,11 @@ class ItemInline(ReadOnlyInline):
         return money(obj.amount_fen)
 
 
-class EventInline(ReadOnlyInline):
+class EventInline(EventHistoryInline):
     """The audit trail: who, in which role, when, from which status to which."""
 
     model = OrderEvent
-    verbose_name_plural = _("history")
     fields = readonly_fields = ("created_at", "action", "transition", "actor_display", "actor_role", "note")
-    classes = ("ops-events",)
-
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description=_("from → to"))
-    def transition(self, obj: OrderEvent) -> str:
-        return f"{obj.from_status or '-'} → {obj.to_status}"
-
-    @admin.display(description=_("who"))
-    def actor_display(self, obj: OrderEvent) -> str:
-        return admin_link(obj.actor) if obj.actor else "-"
 
 
 class PaymentInline(ReadOnlyInline):
@@ -72,7 +67,7 @@ class PaymentInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(PublicIdAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
     """Operators look; they change orders only through the API's state machine."""
 
     list_display = ("public_id", "store_link", "consumer_phone", "status", "fulfilment", "total",
@@ -97,14 +92,6 @@ class OrderAdmin(PublicIdAdmin):
             "store_link", "consumer_link", "items_amount", "packaging_fee", "delivery_fee", "total_display",
             "refunds"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
     @admin.display(description=_("store"), ordering="store__name")
     def store_link(self, obj: Order) -> str:

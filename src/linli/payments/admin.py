@@ -1,27 +1,21 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from linli.ops.admin_tools import PublicIdAdmin, ReadOnlyInline, admin_link, money
+from linli.ops.admin_tools import (
+    EventHistoryInline,
+    PublicIdAdmin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    admin_link,
+    money,
+)
 
 from .models import GatewayNotification, Payment, PaymentEvent, Refund
 
 
-class PaymentEventInline(ReadOnlyInline):
+class PaymentEventInline(EventHistoryInline):
     model = PaymentEvent
-    verbose_name_plural = _("history")
     fields = readonly_fields = ("created_at", "transition", "actor_display", "actor_role", "note")
-    classes = ("ops-events",)
-
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description=_("from → to"))
-    def transition(self, obj: PaymentEvent) -> str:
-        return f"{obj.from_status or '-'} → {obj.to_status}"
-
-    @admin.display(description=_("who"))
-    def actor_display(self, obj: PaymentEvent) -> str:
-        return admin_link(obj.actor) if obj.actor else "-"
 
 
 class RefundInline(ReadOnlyInline):
@@ -34,20 +28,11 @@ class RefundInline(ReadOnlyInline):
         return money(obj.amount_fen)
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Money records are never edited by hand."""
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [f.name for f in self.model._meta.fields if f.name != "id"]  # ids: public ones only
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Payment)
