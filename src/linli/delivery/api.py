@@ -6,15 +6,18 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from linli.core.auth import jwt_auth
 
 from . import services
 from .deadlines import seconds_left
+from .dispatching import delivery_reject
 from .models import DeliveryTask, Rider
+from .onboarding import mask_id_number, rider_apply, rider_review
 from .selectors import rider_earnings_today, rider_for_user, tasks_for_rider
+from .tracking import order_eta
 
 router = Router(tags=["rider"], auth=jwt_auth)
 
@@ -40,6 +43,40 @@ class RiderOut(Schema):
     online: bool
     lat: float | None
     lng: float | None
+    approval: str = Field(description="applied, approved, rejected or suspended; only approved riders go online")
+    vehicle: str
+    max_concurrent: int
+    plate: str
+    id_number_masked: str = Field(description="The ID number with all but the region and last 4 hidden")
+
+
+class ApplyIn(Schema):
+    city_code: str = Field(min_length=1, max_length=16)
+    name: str = Field(min_length=1, max_length=64)
+    id_number: str = Field(max_length=32)
+    vehicle: str = Field(max_length=16, description="bike, ebike, scooter or car")
+    plate: str = Field("", max_length=32)
+    max_concurrent: int = Field(3, ge=1, le=5)
+
+
+class ReviewIn(Schema):
+    action: str = Field(description="approve, reject or suspend")
+    note: str = Field("", max_length=200)
+
+
+class RejectIn(Schema):
+    reason: str = Field("", max_length=400)
+
+
+class EtaOut(Schema):
+    order_id: str
+    status: str = Field(description="The delivery task's status")
+    eta: str | None = Field(description="When the rider should reach the consumer (UTC)")
+    seconds_left: int | None
+    stops_before: int = Field(description="Stops the rider makes before this drop-off")
+    rider_name: str | None
+    rider_position: dict[str, Any] | None = Field(
+        description="The rider's latest position, only while the order is on its way to the consumer")
 
 
 class TaskOut(Schema):
@@ -91,7 +128,9 @@ def _iso(dt: Any) -> str | None:
 
 def rider_out(rider: Rider) -> dict[str, Any]:
     return {"id": rider.public_id, "name": rider.name, "online": rider.is_online,
-            "lat": rider.lat, "lng": rider.lng}
+            "lat": rider.lat, "lng": rider.lng, "approval": rider.approval, "vehicle": rider.vehicle,
+            "max_concurrent": rider.max_concurrent, "plate": rider.plate,
+            "id_number_masked": mask_id_number(rider.id_number)}
 
 
 def task_out(task: DeliveryTask) -> dict[str, Any]:
@@ -118,7 +157,41 @@ def shift(request: HttpRequest, payload: ShiftIn) -> dict[str, Any]:
                                               lat=payload.lat, lng=payload.lng))
 
 
-@router.post("/rider/location", response=RiderOut, summary="Report the rider's position")
+@router.post("/rider/apply", response={201: RiderOut}, summary="Apply to ride (ID number, vehicle)")
+def apply(request: HttpRequest, payload: ApplyIn) -> Status:
+    return Status(201, rider_out(rider_apply(user=request.auth, **payload.dict())))  # type: ignore[attr-defined]
+
+
+@router.get("/rider/me", response=RiderOut, summary="My rider profile and approval state")
+def me(request: HttpRequest) -> dict[str, Any]:
+    return rider_out(rider_for_user(request.auth))  # type: ignore[attr-defined]
+
+
+@router.post("/ops/riders/{rider_id}/review", response=RiderOut, tags=["ops"],
+             summary="Approve, reject or suspend a rider (operator)")
+def review(request: HttpRequest, rider_id: str, payload: ReviewIn) -> dict[str, Any]:
+    return rider_out(rider_review(actor=request.auth, rider_id=rider_id,  # type: ignore[attr-defined]
+                                  action=payload.action, note=payload.note))
+
+
+@router.post("/rider/tasks/{task_id}/reject", response=TaskOut, summary="Hand an assigned task back",
+             description="Only while `assigned`; the task is never offered to this rider again.")
+def reject(request: HttpRequest, task_id: str, payload: RejectIn) -> dict[str, Any]:
+    return task_out(delivery_reject(user=request.auth, task_id=task_id, reason=payload.reason))  # type: ignore[attr-defined]
+
+
+@router.get("/orders/{order_id}/eta", response=EtaOut, tags=["orders"],
+            summary="When the rider should arrive, and where they are while on the way")
+def eta(request: HttpRequest, order_id: str) -> dict[str, Any]:
+    answer = order_eta(user=request.auth, order_id=order_id)  # type: ignore[attr-defined]
+    return {"order_id": answer.order_id, "status": answer.status, "eta": _iso(answer.eta),
+            "seconds_left": answer.seconds_left, "stops_before": answer.stops_before,
+            "rider_name": answer.rider_name, "rider_position": answer.rider_position}
+
+
+@router.post("/rider/location", response=RiderOut, summary="Report the rider's position",
+             description="At most one report per 3 s (429 `rate_limited`); a jump no vehicle could "
+                         "make is kept as flagged history and not used (422 `location_implausible`).")
 def location(request: HttpRequest, payload: LocationIn) -> dict[str, Any]:
     return rider_out(services.rider_location_update(user=request.auth, lat=payload.lat, lng=payload.lng))  # type: ignore[attr-defined]
 

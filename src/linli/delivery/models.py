@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.fields import PublicIdField
 from linli.orders.models import Order
 
+from .dispatch import VEHICLE_SPEED_MPS
 from .states import DS
 
 
 class Rider(models.Model):
+    class Vehicle(models.TextChoices):
+        BIKE = "bike", _("bicycle")
+        EBIKE = "ebike", _("e-bike")
+        SCOOTER = "scooter", _("motor scooter")
+        CAR = "car", _("car")
+
+    class Approval(models.TextChoices):
+        APPLIED = "applied", _("applied")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        SUSPENDED = "suspended", _("suspended")
+
     public_id = PublicIdField(prefix="rdr")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rider_profile"
@@ -22,6 +36,15 @@ class Rider(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     location_at = models.DateTimeField(null=True, blank=True)
+    vehicle = models.CharField(max_length=8, choices=Vehicle.choices, default=Vehicle.EBIKE)
+    max_concurrent = models.PositiveSmallIntegerField(default=3)
+    # Riders created by operators, the seed and fixtures are approved; the self-service
+    # application (`onboarding.rider_apply`) starts at `applied`. Only approved riders go online.
+    approval = models.CharField(max_length=10, choices=Approval.choices, default=Approval.APPROVED)
+    # Shown masked in every answer (`onboarding.mask_id_number`); encrypted at rest with issue 14.
+    id_number = models.CharField(max_length=18, blank=True)
+    plate = models.CharField(max_length=16, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "delivery_rider"
@@ -29,6 +52,10 @@ class Rider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def speed_mps(self) -> float:
+        return VEHICLE_SPEED_MPS.get(self.vehicle, VEHICLE_SPEED_MPS["ebike"])
 
 
 class DeliveryTask(models.Model):
@@ -90,3 +117,55 @@ class DeliveryEvent(models.Model):
     class Meta:
         db_table = "delivery_event"
         ordering = ["id"]
+
+
+class RiderEvent(models.Model):
+    """Onboarding and review history: apply, approve, reject, suspend (actor and time)."""
+
+    rider = models.ForeignKey(Rider, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=16)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_role = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "delivery_rider_event"
+        ordering = ["id"]
+
+
+class RiderLocation(models.Model):
+    """A day of location reports. `flagged`: an implausible jump, kept but not trusted."""
+
+    rider = models.ForeignKey(Rider, on_delete=models.CASCADE, related_name="locations")
+    lat = models.FloatField()
+    lng = models.FloatField()
+    h3_cell = models.CharField(max_length=16)
+    flagged = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "delivery_rider_location"
+        indexes = [models.Index(fields=["rider", "recorded_at"], name="rider_location_time")]
+
+
+class TaskRejection(models.Model):
+    """A rider dropped this task (rejected it, or went silent): never offered to them again."""
+
+    class Reason(models.TextChoices):
+        REJECTED = "rejected", _("rejected by the rider")
+        SILENT = "silent", _("rider went silent")
+
+    task = models.ForeignKey(DeliveryTask, on_delete=models.CASCADE, related_name="rejections")
+    rider = models.ForeignKey(Rider, on_delete=models.CASCADE, related_name="rejections")
+    kind = models.CharField(max_length=10, choices=Reason.choices)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "delivery_task_rejection"
+        constraints = [models.UniqueConstraint(fields=["task", "rider"], name="rejection_once_per_rider")]

@@ -1,5 +1,6 @@
-"""Delivery use cases. Dispatch for now is the simple rule: the nearest online rider
-with a fresh location within reach of the store (the dispatch engine replaces it).
+"""Delivery use cases. When an order is accepted its task goes at once to the nearest
+online, approved rider with room (within reach of the store); everything still waiting is
+assigned by the batch dispatcher on the next tick (`dispatching.dispatch_tick`).
 
 Every status change goes through `_move`, which checks `states.DELIVERY_MACHINE` and
 writes a `DeliveryEvent` with the action, the actor and their role. Every assignment,
@@ -13,6 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -108,7 +110,11 @@ def rider_register(*, user: User, city_code: str, name: str) -> Rider:
 
 
 def rider_shift_set(*, user: User, online: bool, lat: float | None, lng: float | None) -> Rider:
+    from .onboarding import RiderNotApproved
+
     rider = rider_for_user(user)
+    if online and rider.approval != Rider.Approval.APPROVED:
+        raise RiderNotApproved(approval=rider.approval)
     if online and (lat is None or lng is None):
         raise InvalidLocation()
     with transaction.atomic():
@@ -124,20 +130,20 @@ def rider_shift_set(*, user: User, online: bool, lat: float | None, lng: float |
 
 
 def rider_location_update(*, user: User, lat: float, lng: float) -> Rider:
-    _check_location(lat, lng)
-    rider = rider_for_user(user)
-    Rider.objects.filter(pk=rider.pk).update(lat=lat, lng=lng, location_at=timezone.now())
-    rider.lat, rider.lng = lat, lng
-    return rider
+    """A location report (rate-limited, kept a day, flagged when implausible): tracking.py."""
+    from .tracking import rider_location_report
+
+    return rider_location_report(user=user, lat=lat, lng=lng)
 
 
 def _nearest_rider(task: DeliveryTask) -> Rider | None:
     min_lat, max_lat, min_lng, max_lng = bounding_box(task.pickup_lat, task.pickup_lng, DISPATCH_RADIUS_M)
     candidates = Rider.objects.filter(
-        city_code=task.city_code, is_online=True,
+        city_code=task.city_code, is_online=True, approval=Rider.Approval.APPROVED,
         location_at__gte=timezone.now() - LOCATION_FRESH_FOR,
         lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng),
-    )
+    ).annotate(open_tasks=Count("tasks", filter=Q(tasks__status__in=DS.ACTIVE))).filter(
+        open_tasks__lt=F("max_concurrent"))
     best, best_d = None, float(DISPATCH_RADIUS_M)
     for rider in candidates:
         d = haversine_m(task.pickup_lat, task.pickup_lng, rider.lat, rider.lng)  # type: ignore[arg-type]
@@ -151,8 +157,12 @@ def _try_assign(task: DeliveryTask, *, publish: bool) -> bool:
     order's event after commit so the rider's open task list shows it at once; the accept
     that opens a task already pushes that event itself (orders._apply), by which time
     the task is assigned, so that path passes publish=False to avoid a duplicate."""
-    rider = _nearest_rider(task)
-    if rider is None:
+    nearest = _nearest_rider(task)
+    if nearest is None:
+        return False
+    # Lock the rider and count again: a dispatch tick may be filling the same rider.
+    rider = Rider.objects.select_for_update().get(pk=nearest.pk)
+    if DeliveryTask.objects.filter(rider=rider, status__in=DS.ACTIVE).count() >= rider.max_concurrent:
         return False
     task.rider = rider
     _move(task, "assign", actor=None, role="system", fields=("rider",))
@@ -195,19 +205,12 @@ def delivery_cancel_for_order(*, order: Order, actor: User | None) -> None:
 
 
 def dispatch_pending(*, city_code: str | None = None) -> int:
-    """Assign riders to waiting tasks; returns how many were assigned. Each assignment is
-    pushed to its rider after commit, like the one made when the order was accepted."""
-    assigned = 0
-    waiting = DeliveryTask.objects.filter(status=DeliveryTask.Status.UNASSIGNED)
-    if city_code:
-        waiting = waiting.filter(city_code=city_code)
-    for task_id in waiting.order_by("created_at").values_list("pk", flat=True)[:500]:
-        with transaction.atomic():
-            task = DeliveryTask.objects.select_for_update(skip_locked=True).filter(
-                pk=task_id, status=DeliveryTask.Status.UNASSIGNED).first()
-            if task is not None and _try_assign(task, publish=True):
-                assigned += 1
-    return assigned
+    """One batch dispatch round (the Celery beat task, and whenever a rider comes online);
+    returns how many tasks were assigned. Each assignment is pushed to its rider after
+    commit, like the one made when the order was accepted."""
+    from .dispatching import dispatch_tick
+
+    return dispatch_tick(city_code=city_code)
 
 
 def _task_for_rider(user: User, task_id: str) -> DeliveryTask:

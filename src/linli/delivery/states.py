@@ -3,6 +3,8 @@
     unassigned --assign(system)--> assigned --arrive(rider)--> arrived --pickup(rider)--> picked_up
                                     assigned --pickup(rider)--> picked_up   (Arrived not tapped)
     picked_up --deliver(rider, with the consumer's delivery code)--> delivered
+    assigned --reject(rider, with a reason)--> unassigned      (never offered to that rider again)
+    assigned --reassign(system)--> unassigned                  (the rider went silent)
     unassigned | assigned | arrived | picked_up --cancel(system)--> cancelled   (the order was cancelled)
 
 Pickup straight from `assigned` stays legal so a rider who forgot to tap "Arrived" is not
@@ -34,6 +36,8 @@ DELIVERY_MACHINE = StateMachine([
     T(DS.ASSIGNED,   DS.PICKED_UP, "pickup",  "rider"),
     T(DS.ARRIVED,    DS.PICKED_UP, "pickup",  "rider"),
     T(DS.PICKED_UP,  DS.DELIVERED, "deliver", "rider"),
+    T(DS.ASSIGNED,   DS.UNASSIGNED, "reject",  "rider"),
+    T(DS.ASSIGNED,   DS.UNASSIGNED, "reassign", "system"),
     T(DS.UNASSIGNED, DS.CANCELLED, "cancel",  "system"),
     T(DS.ASSIGNED,   DS.CANCELLED, "cancel",  "system"),
     T(DS.ARRIVED,    DS.CANCELLED, "cancel",  "system"),

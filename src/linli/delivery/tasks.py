@@ -3,8 +3,16 @@
 from celery import shared_task
 
 from .services import dispatch_pending as _dispatch_pending
+from .tracking import rider_locations_cleanup
 
 
 @shared_task
 def dispatch_pending() -> int:
+    """The batch dispatch tick (every 15 s, CELERY_BEAT_SCHEDULE)."""
     return _dispatch_pending()
+
+
+@shared_task
+def cleanup_rider_locations() -> int:
+    """Drop rider location history older than a day."""
+    return rider_locations_cleanup()

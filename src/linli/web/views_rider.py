@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from linli.core.errors import DomainError
 from linli.delivery.deadlines import seconds_left
+from linli.delivery.dispatching import delivery_reject
 from linli.delivery.models import DeliveryTask, Rider
 from linli.delivery.selectors import (
     NotARider,
@@ -123,6 +124,8 @@ def task_action(request: HttpRequest, task_id: str, action: str) -> HttpResponse
         "pickup": lambda: delivery_pickup(user=user, task_id=task_id),  # type: ignore[arg-type]
         "deliver": lambda: delivery_complete(user=user, task_id=task_id,  # type: ignore[arg-type]
                                              code=request.POST.get("code", "")[:12]),
+        "reject": lambda: delivery_reject(user=user, task_id=task_id,  # type: ignore[arg-type]
+                                          reason=request.POST.get("reason", "")[:400]),
     }
     if action not in services:
         raise Http404
