@@ -110,3 +110,41 @@ def sms_outbox(settings):
 @pytest.fixture
 def db_vendor() -> str:
     return connection.vendor
+
+
+@pytest.fixture(autouse=True)
+def _each_request_commits(request):
+    """In production every API request commits when its service returns, and what was
+    registered with `transaction.on_commit` (a refund sent to the gateway, a live push)
+    runs then. Inside a test's wrapping transaction nothing commits, so those callbacks
+    would never run: here the test client's requests run the callbacks they registered
+    when they finish, as production would. Live-server tests commit for real already."""
+    from django.core.signals import request_finished, request_started
+    from django.db import connections
+
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        yield
+        return
+    marks: list[int] = []
+
+    def started(**kwargs):  # type: ignore[no-untyped-def]
+        marks.append(len(connections["default"].run_on_commit))
+
+    def finished(**kwargs):  # type: ignore[no-untyped-def]
+        conn = connections["default"]
+        if not marks or not conn.in_atomic_block:
+            return
+        start = marks.pop()
+        while len(conn.run_on_commit) > start:
+            pending = conn.run_on_commit[start:]
+            del conn.run_on_commit[start:]
+            for _sids, func, _robust in pending:
+                func()
+
+    request_started.connect(started, dispatch_uid="tests-commit-start")
+    request_finished.connect(finished, dispatch_uid="tests-commit-finish")
+    try:
+        yield
+    finally:
+        request_started.disconnect(dispatch_uid="tests-commit-start")
+        request_finished.disconnect(dispatch_uid="tests-commit-finish")

@@ -139,8 +139,10 @@ CELERY_BEAT_SCHEDULE = {
     "orders-auto-complete": {"task": "linli.orders.tasks.auto_complete_delivered", "schedule": 300.0},
     "orders-accept-timeout": {"task": "linli.orders.tasks.accept_timeout_orders", "schedule": 30.0},
     "delivery-dispatch-pending": {"task": "linli.delivery.tasks.dispatch_pending", "schedule": 15.0},
+    "delivery-rider-locations-cleanup": {"task": "linli.delivery.tasks.cleanup_rider_locations", "schedule": 3600.0},
     # made-to-order daily counts: each item resets within a minute of its store's local midnight
     "inventory-daily-reset": {"task": "linli.inventory.tasks.reset_daily_stock", "schedule": 60.0},
+    "payments-sync": {"task": "linli.payments.tasks.payments_sync_task", "schedule": 60.0},
     "discovery-search-index-refresh": {"task": "linli.discovery.tasks.search_index_refresh_task",
                                        "schedule": 30.0},
 }
@@ -180,7 +182,35 @@ LINLI_SANDBOX_SECRET = os.environ.get("LINLI_SANDBOX_SECRET", SECRET_KEY + ":san
 # Where the sandbox gateway POSTs its signed notifications. Empty: delivered in-process
 # through the same verifying handler the HTTP callback uses.
 LINLI_SANDBOX_NOTIFY_URL = os.environ.get("LINLI_SANDBOX_NOTIFY_URL", "")
+# The sandbox's unhappy paths (payments/gateways/sandbox.py): set LINLI_SANDBOX_ENABLED=0 to
+# stop offering it once a real provider is configured.
+LINLI_SANDBOX_ENABLED = os.environ.get("LINLI_SANDBOX_ENABLED", "1") != "0"
+LINLI_SANDBOX_NOTIFY_DELAY_S = float(os.environ.get("LINLI_SANDBOX_NOTIFY_DELAY_S", "0"))
+LINLI_SANDBOX_DROP_NOTIFICATIONS = os.environ.get("LINLI_SANDBOX_DROP_NOTIFICATIONS", "") == "1"
+LINLI_SANDBOX_FAIL_CALLS = tuple(filter(None, os.environ.get("LINLI_SANDBOX_FAIL_CALLS", "").split(",")))
+LINLI_SANDBOX_REFUND_MODE = os.environ.get("LINLI_SANDBOX_REFUND_MODE", "sync")
 LINLI_BASE_URL = os.environ.get("LINLI_BASE_URL", "http://127.0.0.1:8000")
+
+# --- payment providers (issue 6) ---------------------------------------------------------
+# Alipay (python-alipay-sdk) and WeChat Pay v3 (wechatpayv3). A provider is offered only
+# when all its keys are set and load. Keys: PEM text, a path to a PEM file, or the bare
+# base64 body the provider's console shows. See docs/payments.md.
+LINLI_ALIPAY_APP_ID = os.environ.get("LINLI_ALIPAY_APP_ID", "")
+LINLI_ALIPAY_PRIVATE_KEY = os.environ.get("LINLI_ALIPAY_PRIVATE_KEY", "")  # the app's RSA2 key
+LINLI_ALIPAY_PUBLIC_KEY = os.environ.get("LINLI_ALIPAY_PUBLIC_KEY", "")  # Alipay's public key
+LINLI_ALIPAY_SANDBOX = env_bool("LINLI_ALIPAY_SANDBOX", default=False)  # openapi-sandbox endpoint
+LINLI_ALIPAY_NOTIFY_URL = os.environ.get(
+    "LINLI_ALIPAY_NOTIFY_URL", f"{LINLI_BASE_URL}/api/v1/payments/callbacks/alipay")
+LINLI_WECHATPAY_MCHID = os.environ.get("LINLI_WECHATPAY_MCHID", "")
+LINLI_WECHATPAY_APPID = os.environ.get("LINLI_WECHATPAY_APPID", "")
+LINLI_WECHATPAY_PRIVATE_KEY = os.environ.get("LINLI_WECHATPAY_PRIVATE_KEY", "")  # merchant API key
+LINLI_WECHATPAY_CERT_SERIAL_NO = os.environ.get("LINLI_WECHATPAY_CERT_SERIAL_NO", "")
+LINLI_WECHATPAY_APIV3_KEY = os.environ.get("LINLI_WECHATPAY_APIV3_KEY", "")  # 32 characters
+# "WeChat Pay public key" mode: nothing is downloaded at start-up.
+LINLI_WECHATPAY_PUBLIC_KEY = os.environ.get("LINLI_WECHATPAY_PUBLIC_KEY", "")
+LINLI_WECHATPAY_PUBLIC_KEY_ID = os.environ.get("LINLI_WECHATPAY_PUBLIC_KEY_ID", "")  # PUB_KEY_ID_...
+LINLI_WECHATPAY_NOTIFY_URL = os.environ.get(
+    "LINLI_WECHATPAY_NOTIFY_URL", f"{LINLI_BASE_URL}/api/v1/payments/callbacks/wechatpay")
 
 # --- web pages ------------------------------------------------------------------------------
 LOGIN_URL = "/login"

@@ -37,7 +37,7 @@ def pay_notification(api: Api, order_id: str) -> tuple[bytes, dict[str, str]]:
 def notify(body: bytes, headers: dict[str, str]) -> str:
     answer = Client().post(CALLBACK, body, content_type="application/json", headers=headers)
     assert answer.status_code == 200, answer.content
-    return answer.json()["outcome"]
+    return answer["Linli-Outcome"]
 
 
 def pay(api: Api, order_id: str) -> str:

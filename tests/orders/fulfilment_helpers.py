@@ -42,7 +42,7 @@ def gateway_pays(payment_id: str) -> str:
     body, headers = sandbox_notification_build(trade)
     answer = Client().post(CALLBACK, body, content_type="application/json", headers=headers)
     assert answer.status_code == 200, answer.content
-    return answer.json()["outcome"]
+    return answer["Linli-Outcome"]
 
 
 def pay_order(api: Api, order_id: str) -> str:

@@ -51,7 +51,7 @@ def paid_notification(api: Api, order_id: str) -> tuple[bytes, dict[str, str]]:
 
 def notify(body: bytes, headers: dict[str, str]) -> str:
     return Client().post(CALLBACK, body, content_type="application/json",
-                         headers=headers).json()["outcome"]
+                         headers=headers)["Linli-Outcome"]
 
 
 def paid_order(api: Api, store, product, *, key: str, **kwargs: Any) -> dict[str, Any]:

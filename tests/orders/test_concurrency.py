@@ -103,7 +103,7 @@ def test_duplicate_notifications_racing_each_other_pay_the_order_once():
 
     def notify() -> str:
         return Client().post("/api/v1/payments/callbacks/sandbox", body,
-                             content_type="application/json", headers=headers).json()["outcome"]
+                             content_type="application/json", headers=headers)["Linli-Outcome"]
 
     outcomes = Counter(run_concurrently([notify for _ in range(10)]))
     assert outcomes == {"paid": 1, "duplicate": 9}

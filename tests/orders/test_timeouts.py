@@ -76,7 +76,7 @@ def test_the_beat_schedule_runs_every_order_timer():
             "linli.orders.tasks.accept_timeout_orders"} <= tasks
 
 
-def test_paid_orders_not_accepted_in_time_are_rejected_and_refunded():
+def test_paid_orders_not_accepted_in_time_are_rejected_and_refunded(django_capture_on_commit_callbacks):
     store = make_store()
     product = make_product(store, stock=10)
     api = buyer()
@@ -86,7 +86,8 @@ def test_paid_orders_not_accepted_in_time_are_rejected_and_refunded():
     assert orders_accept_timeout(now=saved.accept_deadline - timedelta(seconds=1)) == 0
     assert Order.objects.get(public_id=order["id"]).status == "paid"
     Order.objects.filter(pk=saved.pk).update(accept_deadline=timezone.now() - timedelta(seconds=1))
-    assert accept_timeout_orders.delay().get() == 1  # the Celery task, run eagerly
+    with django_capture_on_commit_callbacks(execute=True):  # the refund leaves after commit
+        assert accept_timeout_orders.delay().get() == 1  # the Celery task, run eagerly
     saved.refresh_from_db()
     assert saved.status == "refunded" and saved.cancel_reason == "not accepted in time"
     assert Refund.objects.get().amount_fen == order["total_fen"]
