@@ -164,12 +164,33 @@ def _check_amount(amount_fen: int, *, maximum: int) -> None:
         raise InvalidAmount(field="amount_fen", maximum=maximum)
 
 
-def _lock_payment(public_id: str) -> Payment:
+# Lock order, always: the order row, then payments, then refunds. Paths that start from a
+# payment or a refund (notifications, queries, refund answers) first find and lock its
+# order, so they never hold a payment while waiting for an order that a cancellation or a
+# refund request (order first) holds while waiting for that payment.
+
+def _lock_order_of(payment_filter: Q) -> None:
+    order_id = Payment.objects.filter(payment_filter).values_list("order_id", flat=True).first()
+    if order_id is not None:
+        list(Order.objects.select_for_update(no_key=True).filter(pk=order_id).values_list("pk"))
+
+
+def _lock_payment(public_id: str, *, provider: str | None = None) -> Payment:
+    which = Q(public_id=public_id) & (Q(provider=provider) if provider else Q())
+    _lock_order_of(which)
     payment = (Payment.objects.select_for_update(of=("self",)).select_related("order")
-               .filter(public_id=public_id).first())
+               .filter(which).first())
     if payment is None:
         raise PaymentNotFound(payment_id=public_id)
     return payment
+
+
+def _lock_refund(public_id: str, *, provider: str | None = None) -> Refund | None:
+    which = Q(refunds__public_id=public_id) & (Q(provider=provider) if provider else Q())
+    _lock_order_of(which)
+    return (Refund.objects.select_for_update().select_related("payment")
+            .filter(public_id=public_id, **({"payment__provider": provider} if provider else {}))
+            .first())
 
 
 # --- wallet balances ------------------------------------------------------------------------
@@ -203,7 +224,7 @@ def payment_create(*, order_id: str, consumer: User, provider: str = "sandbox",
         raise InvalidInput(field="channel", allowed=["web", "h5", "app", "qr"])
     gateway = None if provider == Payment.WALLET else _gateway(provider)
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("store") \
+        order = Order.objects.select_for_update(no_key=True, of=("self",)).select_related("store") \
             .filter(public_id=order_id).first()
         if order is None or order.consumer_id != consumer.pk:
             raise OrderNotFound(order_id=order_id)
@@ -452,10 +473,7 @@ def payment_notification_handle(*, provider: str, body: bytes, headers: dict[str
             if note.kind == "refund":
                 outcome, payment = _refund_notification(provider, note)
             else:
-                payment = (Payment.objects.select_for_update(of=("self",)).select_related("order")
-                           .filter(public_id=note.out_trade_no, provider=provider).first())
-                if payment is None:
-                    raise PaymentNotFound(payment_id=note.out_trade_no)
+                payment = _lock_payment(note.out_trade_no, provider=provider)
                 if note.amount_fen != payment.amount_fen:
                     raise AmountMismatch(expected=payment.amount_fen, notified=note.amount_fen)
                 outcome = _payment_notification_apply(payment, note)
@@ -488,8 +506,7 @@ def _payment_notification_apply(payment: Payment, note: Notification) -> str:
 
 
 def _refund_notification(provider: str, note: Notification) -> tuple[str, Payment]:
-    refund = (Refund.objects.select_for_update().select_related("payment")
-              .filter(public_id=note.out_refund_no, payment__provider=provider).first())
+    refund = _lock_refund(note.out_refund_no, provider=provider)
     if refund is None:
         raise RefundNotFound(refund_id=note.out_refund_no)
     if note.amount_fen != refund.amount_fen:
@@ -570,7 +587,9 @@ def refund_send(*, refund_id: str) -> str:
     """Ask the gateway for a pending refund (again): providers dedupe by our refund id,
     so asking twice never refunds twice."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("payment").get(public_id=refund_id)
+        refund = _lock_refund(refund_id)
+        if refund is None:
+            raise RefundNotFound(refund_id=refund_id)
         if refund.status != Refund.Status.PENDING:
             return refund.status
         payment = refund.payment
@@ -588,7 +607,9 @@ def refund_send(*, refund_id: str) -> str:
 def refund_sync(*, refund_id: str) -> str:
     """Ask the gateway how a pending refund went."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("payment").get(public_id=refund_id)
+        refund = _lock_refund(refund_id)
+        if refund is None:
+            raise RefundNotFound(refund_id=refund_id)
         if refund.status != Refund.Status.PENDING:
             return refund.status
         if not refund.provider_refund_no:  # never reached the gateway: ask for it again
@@ -694,7 +715,7 @@ def refund_create(*, order_id: str, actor: User, role: str, reason: str,
     request_hash = hashlib.sha256(json.dumps(
         [amount_fen, sorted((p.line, p.quantity) for p in items or [])]).encode()).hexdigest()
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(public_id=order_id).first()
+        order = Order.objects.select_for_update(no_key=True).filter(public_id=order_id).first()
         if order is None:
             raise OrderNotFound(order_id=order_id)
         if idempotency_key:
@@ -902,7 +923,8 @@ def payments_close_for_order(*, order_id: str) -> int:
     wallet part back in the wallet) instead of waiting for the periodic job."""
     closed = 0
     with transaction.atomic():
-        for payment in Payment.objects.select_for_update().filter(
+        _lock_order_of(Q(order__public_id=order_id))
+        for payment in Payment.objects.select_for_update(of=("self",)).filter(
                 order__public_id=order_id, status__in=Payment.OPEN_STATES,
                 gateway_part__isnull=True).order_by("id"):
             try:

@@ -12,7 +12,8 @@ Knobs (settings, so tests and a demo can exercise the unhappy paths):
 - LINLI_SANDBOX_FAIL_CALLS: names of calls that fail as if the gateway were down
   ("trade_open", "trade_query", "trade_close", "refund", "refund_query", "statement");
 - LINLI_SANDBOX_REFUND_MODE: "sync" (refunds succeed at once), "async" (processing,
-  then a refund notification), "fail" (refused).
+  then a refund notification from a background task), "hold" (processing until
+  `sandbox_refund_finish` is called: tests and demos of a slow bank), "fail" (refused).
 """
 
 from __future__ import annotations
@@ -139,15 +140,15 @@ class SandboxGateway:
                     or trade.refunded_fen + amount_fen > trade.amount_fen or amount_fen <= 0:
                 return RefundResult(out_refund_no=out_refund_no, refund_no="", state="failed",
                                     amount_fen=amount_fen, raw=_raw(error="REFUND_AMT_INVALID"))
-            status = {"fail": SandboxRefund.Status.FAILED, "async": SandboxRefund.Status.PROCESSING}.get(
-                mode, SandboxRefund.Status.SUCCESS)
+            status = {"fail": SandboxRefund.Status.FAILED, "async": SandboxRefund.Status.PROCESSING,
+                      "hold": SandboxRefund.Status.PROCESSING}.get(mode, SandboxRefund.Status.SUCCESS)
             refund = SandboxRefund.objects.create(
                 refund_no=f"sbr{timezone.now():%Y%m%d}{secrets.token_hex(8)}",
                 out_refund_no=out_refund_no, trade=trade, amount_fen=amount_fen, status=status,
                 finished_at=None if status == SandboxRefund.Status.PROCESSING else timezone.now())
             if status != SandboxRefund.Status.FAILED:
                 SandboxTrade.objects.filter(pk=trade.pk).update(refunded_fen=F("refunded_fen") + amount_fen)
-            if status == SandboxRefund.Status.PROCESSING:
+            if mode == "async":
                 from ..tasks import sandbox_refund_finish
 
                 transaction.on_commit(lambda: sandbox_refund_finish.delay(refund.refund_no))
@@ -293,5 +294,7 @@ def sandbox_refund_finish(*, refund_no: str) -> str:
             refund.status = SandboxRefund.Status.SUCCESS
             refund.finished_at = timezone.now()
             refund.save(update_fields=["status", "finished_at"])
+    if getattr(settings, "LINLI_SANDBOX_DROP_NOTIFICATIONS", False):
+        return "not notified"
     body, headers = sandbox_refund_notification_build(refund)
     return _deliver(refund.trade.notify_url, body, headers)
