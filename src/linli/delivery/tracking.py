@@ -31,6 +31,7 @@ MAX_PLAUSIBLE_MPS = 60.0         # 216 km/h: anything faster is a GPS jump or a 
 GPS_SLACK_M = 1000.0             # plus this much for GPS noise and a missed report
 LOCATION_H3_RES = 9
 _LATEST_TTL_S = 24 * 3600
+ETA_PUSH_EVERY_S = 15            # at most one live refresh of the rider's consumers' pages
 
 
 class LocationImplausible(DomainError):
@@ -85,7 +86,21 @@ def rider_location_report(*, user: User, lat: float, lng: float, now: datetime |
     rider.lat, rider.lng, rider.location_at = lat, lng, now
     cache.set(latest_key(rider.public_id), {"lat": lat, "lng": lng, "at": now.isoformat(), "h3": cell},
               timeout=_LATEST_TTL_S)
+    if cache.add(f"delivery:eta-push:{rider.pk}", 1, timeout=ETA_PUSH_EVERY_S):
+        transaction.on_commit(lambda: _push_to_consumers(rider, now))
     return rider
+
+
+def _push_to_consumers(rider: Rider, now: datetime) -> None:
+    """Tell the order pages of the rider's open tasks that the rider moved: the page
+    re-reads its status part (ETA, and the position once picked up) on any `order` event."""
+    from linli.core.realtime import publish
+    from linli.web.events import order_channel
+
+    for order_id in DeliveryTask.objects.filter(rider=rider, status__in=DS.ACTIVE).values_list(
+            "order__public_id", flat=True):
+        publish(order_channel(order_id), {"type": "order", "order_id": order_id, "reason": "rider_location",
+                                          "at": now.isoformat()})
 
 
 def rider_locations_cleanup(*, now: datetime | None = None) -> int:

@@ -1,0 +1,89 @@
+"""`linli simulate`: run a synthetic city through the real dispatcher and print how it did
+(pure simulation, no database; see `linli.delivery.simulation`)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from linli.core.progress import Progress
+from linli.delivery.simulation import (
+    CITIES,
+    POLICIES,
+    PROFILES,
+    SimConfig,
+    describe,
+    results_table,
+    simulate,
+    tick_count,
+)
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _not_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+class Command(BaseCommand):
+    help = ("Simulate a city's delivery for N minutes through the dispatcher (no database) and "
+            "print on-time rate, delivery times, rider utilisation and backlog.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--minutes", type=_positive, default=60.0, help="simulated minutes of orders")
+        parser.add_argument("--riders", type=_count, default=200)
+        parser.add_argument("--orders-per-minute", type=_not_negative, default=None,
+                            help="flat profile: the rate; lunch profile: the peak (default riders / 12)")
+        parser.add_argument("--profile", choices=PROFILES, default="lunch",
+                            help="lunch: 40%% of the peak rate rising to the peak mid-window and back")
+        parser.add_argument("--seed", type=int, default=0, help="same seed, same city and figures")
+        parser.add_argument("--tick-seconds", type=_positive, default=15.0, help="dispatch every this often")
+        parser.add_argument("--policy", choices=sorted(POLICIES), default="batch")
+        parser.add_argument("--compare", action="store_true",
+                            help="also run the other policy on the same orders and riders")
+        parser.add_argument("--city", choices=sorted(CITIES), default="medium",
+                            help="small 7x7 km, medium 14x14 km, large 24x24 km")
+        parser.add_argument("--drain-minutes", type=_not_negative, default=60.0,
+                            help="after the window, run on without new orders for up to this long")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        cfg = SimConfig(minutes=options["minutes"], riders=options["riders"],
+                        orders_per_minute=options["orders_per_minute"], profile=options["profile"],
+                        seed=options["seed"], tick_s=options["tick_seconds"], policy=options["policy"],
+                        city=options["city"], drain_minutes=options["drain_minutes"])
+        policies = [cfg.policy]
+        if options["compare"]:
+            policies += [p for p in sorted(POLICIES) if p != cfg.policy]
+        self.stdout.write(describe(cfg))
+        results = []
+        for policy in policies:
+            bar = Progress(tick_count(cfg), f"{policy} ticks") if options["verbosity"] > 0 else None
+
+            def progress(done: int, total: int, bar: Progress | None = bar) -> None:
+                if bar is not None:
+                    bar.advance(done - bar.done)
+
+            try:
+                results.append(simulate(replace(cfg, policy=policy), progress=progress))
+            finally:
+                if bar is not None:
+                    bar.close()
+        self.stdout.write(results_table(results))

@@ -1,0 +1,428 @@
+"""The city simulator behind `linli simulate`: a synthetic city (`simcity.py`) run for N
+minutes of simulated time through the real dispatcher (`dispatch.py`). Pure Python, no
+Django, no database: a seed gives the same figures on any machine.
+
+- **Orders** arrive by a Poisson process (flat rate, or a lunch peak that rises from 40 %
+  to the peak rate at the middle of the window and falls back), each at a random store
+  with its own preparation time, to a drop-off within a few kilometres. The store accepts
+  after 15-90 s; from then the order is open for dispatch. The dispatcher sees the store's
+  *declared* preparation time (as the live tick reads `pickup_deadline`); the food is
+  really ready after a noisy draw around it (sd 25 %). The promise to the consumer is
+  the declared ready time + the ride at e-bike speed + 15 min (`simcity.promise_for`).
+- **Riders** start anywhere in the city, all online for the whole run, and ride
+  straight lines at their vehicle's speed (e-bike, scooter or bicycle). At a pickup they
+  wait until the food is really ready, then spend `service_s`; at a drop-off the order
+  counts as delivered on arrival (when the engine measures lateness), then `service_s`.
+- **Dispatch** runs every tick (`tick_s`) with `dispatch_batch` or `dispatch_greedy` on
+  the open orders and every rider with room, with their remaining stops as their route.
+  A rider already at a stop (waiting for the food or handing over) finishes it first.
+- After the window no new orders arrive, and the run goes on for up to `drain_minutes`
+  so that the orders placed late get a delivery time too.
+
+Figures (`SimResult`): on-time rate and delivery time (placed -> delivered) over the
+orders placed in the window and delivered; mean rider wait at the store; rider
+utilisation (share of rider-time carrying at least one order) and idle share (no stop
+ahead) and orders delivered per rider-hour, over the window; the backlog at the end of
+the window.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .dispatch import (
+    PICKUP,
+    VEHICLE_SPEED_MPS,
+    DispatchResult,
+    DispatchSettings,
+    OpenOrder,
+    RiderState,
+    Stop,
+    dispatch_batch,
+    dispatch_greedy,
+)
+from .simcity import City, promise_for
+
+POLICIES: dict[str, Callable[..., DispatchResult]] = {"batch": dispatch_batch, "greedy": dispatch_greedy}
+PROFILES = ("lunch", "flat")
+CITIES = {
+    "small": City(half_size_m=3500.0, clusters=8, stores=120),
+    "medium": City(),                                          # 14 x 14 km, 25 clusters
+    "large": City(half_size_m=12000.0, clusters=60, stores=1500),
+}
+# The live tick's settings (`dispatching.DISPATCH`).
+SIM_DISPATCH = DispatchSettings(radius_m=5000)
+_M_PER_DEG_LAT = 111_195.0
+_VEHICLES = ("ebike", "ebike", "ebike", "scooter", "bike")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    minutes: float = 60.0
+    riders: int = 200
+    orders_per_minute: float | None = None   # flat: the rate; lunch: the peak. None: riders / 12
+    profile: str = "lunch"
+    seed: int = 0
+    tick_s: float = 15.0
+    policy: str = "batch"
+    city: str = "medium"
+    drain_minutes: float = 60.0
+    capacity: int = 3
+    promise_slack_s: float = 15 * 60
+    prep_noise: float = 0.25                 # sd of the real preparation time, as a share
+
+    def __post_init__(self) -> None:
+        if self.minutes <= 0 or self.tick_s <= 0 or self.drain_minutes < 0:
+            raise ValueError("minutes and tick_s must be positive, drain_minutes not negative")
+        if self.riders < 1 or self.capacity < 1:
+            raise ValueError("riders and capacity must be at least 1")
+        if self.orders_per_minute is not None and self.orders_per_minute < 0:
+            raise ValueError("orders_per_minute must not be negative")
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {sorted(POLICIES)}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}")
+        if self.city not in CITIES:
+            raise ValueError(f"city must be one of {sorted(CITIES)}")
+
+    @property
+    def peak_per_minute(self) -> float:
+        return self.riders / 12 if self.orders_per_minute is None else self.orders_per_minute
+
+    def rate_at(self, t: float) -> float:
+        """Orders per second at `t` seconds into the window."""
+        peak = self.peak_per_minute / 60
+        if self.profile == "flat":
+            return peak
+        return peak * (0.4 + 0.6 * math.sin(math.pi * min(1.0, t / (self.minutes * 60))))
+
+
+@dataclass
+class SimOrder:
+    id: str
+    placed_at: float
+    accepted_at: float
+    store: int
+    pickup: tuple[float, float]
+    dropoff: tuple[float, float]
+    ready_declared: float      # what the dispatcher is told
+    ready_actual: float        # when the food really is ready
+    promised_at: float
+    assigned_at: float | None = None
+    picked_up_at: float | None = None
+    delivered_at: float | None = None
+    rider: str | None = None
+    pickup_wait_s: float = 0.0
+
+    def open_order(self) -> OpenOrder:
+        return OpenOrder(self.id, *self.pickup, *self.dropoff, ready_at=self.ready_declared,
+                         promised_at=self.promised_at)
+
+
+@dataclass
+class SimRider:
+    id: str
+    lat: float
+    lng: float
+    speed_mps: float
+    capacity: int
+    route: list[Stop] = field(default_factory=list)
+    busy_until: float | None = None   # at route[0]: waiting for food or handing over until then
+    on_board: int = 0
+    carrying_s: float = 0.0
+    idle_s: float = 0.0
+
+    def state(self) -> RiderState:
+        return RiderState(self.id, self.lat, self.lng, tuple(self.route), self.capacity, self.speed_mps)
+
+    @property
+    def open_orders(self) -> int:
+        return len({s.order_id for s in self.route})
+
+
+@dataclass
+class SimResult:
+    policy: str
+    config: SimConfig
+    placed: int
+    delivered: int                 # of the orders placed, delivered by the end of the run
+    on_time_rate: float            # of those delivered
+    mean_delivery_s: float
+    p90_delivery_s: float
+    p95_delivery_s: float
+    mean_pickup_wait_s: float      # the rider waiting at the store for the food
+    utilisation: float             # share of rider-time (in the window) carrying orders
+    idle_share: float              # share of rider-time (in the window) with no stop ahead
+    orders_per_rider_hour: float   # delivered in the window / rider-hours of the window
+    backlog_unassigned: int        # at the end of the window: open, no rider
+    backlog_in_flight: int         # at the end of the window: with a rider, not delivered
+    left_undelivered: int          # at the end of the run (after draining)
+    ticks: int
+    dispatch_seconds: float        # wall time inside the dispatcher (depends on the machine)
+    states: dict[str, str] = field(default_factory=dict)   # order id -> final state
+    delivered_ids: list[str] = field(default_factory=list)  # in delivery order, once each
+
+
+# --- the city and its order stream -----------------------------------------------------
+
+def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    kx = _M_PER_DEG_LAT * math.cos(math.radians((a[0] + b[0]) / 2))
+    return math.hypot((b[0] - a[0]) * _M_PER_DEG_LAT, (b[1] - a[1]) * kx)
+
+
+def make_orders(cfg: SimConfig) -> list[SimOrder]:
+    """The window's orders, from the seed alone (the same for every policy): a Poisson
+    process by thinning at the peak rate."""
+    rng = random.Random(f"orders-{cfg.seed}")
+    city = CITIES[cfg.city]
+    stores = city.store_points(rng)
+    # Declared preparation minutes per store: most kitchens 8-15 min, some fast, some slow.
+    prep_s = [60.0 * rng.choice((4, 6, 8, 8, 10, 10, 12, 12, 15, 15, 18, 25)) for _ in stores]
+    peak = max((cfg.rate_at(t) for t in (0.0, cfg.minutes * 30, cfg.minutes * 60)), default=0.0)
+    orders: list[SimOrder] = []
+    t, end = 0.0, cfg.minutes * 60
+    while peak > 0:
+        t += rng.expovariate(peak)
+        if t >= end:
+            break
+        if rng.random() * peak > cfg.rate_at(t):
+            continue
+        s = rng.randrange(len(stores))
+        pickup = stores[s]
+        dropoff = city.dropoff_near(rng, *pickup)
+        accepted = t + rng.uniform(15, 90)
+        declared = accepted + prep_s[s]
+        actual = accepted + max(120.0, rng.gauss(prep_s[s], cfg.prep_noise * prep_s[s]))
+        promised = promise_for(declared, _distance_m(pickup, dropoff), slack_s=cfg.promise_slack_s)
+        orders.append(SimOrder(f"o{len(orders)}", t, accepted, s, pickup, dropoff, declared, actual, promised))
+    return orders
+
+
+def make_riders(cfg: SimConfig) -> list[SimRider]:
+    rng = random.Random(f"riders-{cfg.seed}")
+    city = CITIES[cfg.city]
+    riders = []
+    for r in range(cfg.riders):
+        lat, lng = city.random_point(rng)
+        riders.append(SimRider(f"rdr{r}", lat, lng, VEHICLE_SPEED_MPS[rng.choice(_VEHICLES)], cfg.capacity))
+    return riders
+
+
+# --- the loop -------------------------------------------------------------------------
+
+class _World:
+    def __init__(self, cfg: SimConfig) -> None:
+        self.cfg = cfg
+        self.service_s = SIM_DISPATCH.service_s
+        self.orders = {o.id: o for o in make_orders(cfg)}
+        self.arrivals = sorted(self.orders.values(), key=lambda o: o.accepted_at)
+        self.next_arrival = 0
+        self.riders = make_riders(cfg)
+        self.by_id = {r.id: r for r in self.riders}
+        self.open: dict[str, SimOrder] = {}      # accepted, no rider yet
+        self.delivered: list[str] = []
+        self.window_end = cfg.minutes * 60
+
+    def advance(self, rider: SimRider, t0: float, t1: float) -> None:
+        """Ride, wait and serve from t0 to t1."""
+        t = t0
+        while t < t1:
+            if rider.busy_until is not None:
+                until = min(rider.busy_until, t1)
+                self._account(rider, t, until)
+                t = until
+                if rider.busy_until > t1:
+                    return
+                rider.busy_until = None
+                stop = rider.route.pop(0)
+                if stop.kind == PICKUP:
+                    order = self.orders[stop.order_id]
+                    order.picked_up_at = t
+                    rider.on_board += 1
+                continue
+            if not rider.route:
+                self._account(rider, t, t1)
+                return
+            stop = rider.route[0]
+            leg = _distance_m((rider.lat, rider.lng), (stop.lat, stop.lng)) / rider.speed_mps
+            if t + leg > t1:  # still riding at the end of the tick
+                share = (t1 - t) / leg
+                rider.lat += (stop.lat - rider.lat) * share
+                rider.lng += (stop.lng - rider.lng) * share
+                self._account(rider, t, t1)
+                return
+            self._account(rider, t, t + leg)
+            t += leg
+            rider.lat, rider.lng = stop.lat, stop.lng
+            order = self.orders[stop.order_id]
+            if stop.kind == PICKUP:
+                start = max(t, order.ready_actual)
+                order.pickup_wait_s = start - t
+                rider.busy_until = start + self.service_s
+            else:
+                order.delivered_at = t
+                self.delivered.append(order.id)
+                rider.on_board -= 1
+                rider.busy_until = t + self.service_s
+
+    def _account(self, rider: SimRider, a: float, b: float) -> None:
+        b = min(b, self.window_end)
+        if b <= a:
+            return
+        if rider.on_board:
+            rider.carrying_s += b - a
+        if not rider.route:
+            rider.idle_s += b - a
+
+    def dispatch(self, now: float, policy: Callable[..., DispatchResult]) -> float:
+        """One tick; returns the wall seconds the dispatcher took."""
+        while self.next_arrival < len(self.arrivals) and self.arrivals[self.next_arrival].accepted_at <= now:
+            order = self.arrivals[self.next_arrival]
+            self.open[order.id] = order
+            self.next_arrival += 1
+        if not self.open:
+            return 0.0
+        riders = [r for r in self.riders if r.open_orders < r.capacity]
+        if not riders:
+            return 0.0
+        started = time.perf_counter()
+        result = policy([o.open_order() for o in self.open.values()], [r.state() for r in riders],
+                        now=now, cfg=SIM_DISPATCH)
+        took = time.perf_counter() - started
+        for a in result.assignments:
+            order = self.open.pop(a.order_id)
+            order.assigned_at, order.rider = now, a.rider_id
+        for rider_id in {a.rider_id for a in result.assignments}:
+            rider = self.by_id[rider_id]
+            route = list(result.routes[rider_id])
+            if rider.busy_until is not None and route[0] != rider.route[0]:
+                route.remove(rider.route[0])  # the stop under way is finished first
+                route.insert(0, rider.route[0])
+            rider.route = route
+        return took
+
+    def unfinished(self) -> bool:
+        return bool(self.open) or self.next_arrival < len(self.arrivals) or any(r.route for r in self.riders)
+
+    def states(self) -> dict[str, str]:
+        out = {}
+        for o in self.orders.values():
+            if o.delivered_at is not None:
+                out[o.id] = "delivered"
+            elif o.picked_up_at is not None:
+                out[o.id] = "on_board"
+            elif o.rider is not None:
+                out[o.id] = "assigned"
+            elif o.id in self.open:
+                out[o.id] = "unassigned"
+            else:
+                out[o.id] = "not_accepted"
+        return out
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def tick_count(cfg: SimConfig) -> int:
+    """Ticks in the window plus the longest drain (a run may stop earlier)."""
+    return math.ceil(cfg.minutes * 60 / cfg.tick_s) + math.ceil(cfg.drain_minutes * 60 / cfg.tick_s)
+
+
+def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = None) -> SimResult:
+    """Run the city; `progress(done, total)` after every tick (`total` = `tick_count`)."""
+    world = _World(cfg)
+    policy = POLICIES[cfg.policy]
+    window_ticks = math.ceil(cfg.minutes * 60 / cfg.tick_s)
+    total_ticks = tick_count(cfg)
+    dispatch_s = 0.0
+    backlog_unassigned = backlog_in_flight = 0
+    delivered_in_window = 0
+    tick = 0
+    while tick < total_ticks:
+        now = tick * cfg.tick_s
+        dispatch_s += world.dispatch(now, policy)
+        for rider in world.riders:
+            world.advance(rider, now, now + cfg.tick_s)
+        tick += 1
+        if tick == window_ticks:
+            states = world.states()
+            backlog_unassigned = sum(s == "unassigned" for s in states.values())
+            backlog_in_flight = sum(s in ("assigned", "on_board") for s in states.values())
+            delivered_in_window = len(world.delivered)
+        if progress:
+            progress(tick, total_ticks)
+        if tick >= window_ticks and not world.unfinished():
+            break
+    if progress and tick < total_ticks:
+        progress(total_ticks, total_ticks)
+
+    done = [world.orders[i] for i in world.delivered]
+    times = [o.delivered_at - o.placed_at for o in done if o.delivered_at is not None]
+    on_time = sum(1 for o in done if o.delivered_at is not None and o.delivered_at <= o.promised_at)
+    picked = [o for o in world.orders.values() if o.picked_up_at is not None]
+    rider_s = cfg.riders * cfg.minutes * 60
+    states = world.states()
+    return SimResult(
+        policy=cfg.policy, config=cfg, placed=len(world.orders), delivered=len(done),
+        on_time_rate=on_time / len(done) if done else 0.0,
+        mean_delivery_s=sum(times) / len(times) if times else 0.0,
+        p90_delivery_s=_percentile(times, 90), p95_delivery_s=_percentile(times, 95),
+        mean_pickup_wait_s=sum(o.pickup_wait_s for o in picked) / len(picked) if picked else 0.0,
+        utilisation=sum(r.carrying_s for r in world.riders) / rider_s,
+        idle_share=sum(r.idle_s for r in world.riders) / rider_s,
+        orders_per_rider_hour=delivered_in_window / (rider_s / 3600),
+        backlog_unassigned=backlog_unassigned, backlog_in_flight=backlog_in_flight,
+        left_undelivered=sum(s != "delivered" for s in states.values()),
+        ticks=tick, dispatch_seconds=dispatch_s, states=states, delivered_ids=list(world.delivered),
+    )
+
+
+# --- the table ------------------------------------------------------------------------
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+ROWS: tuple[tuple[str, Callable[[SimResult], str]], ...] = (
+    ("orders placed", lambda r: f"{r.placed:,}"),
+    ("delivered", lambda r: f"{r.delivered:,}"),
+    ("on-time rate", lambda r: f"{r.on_time_rate * 100:.1f} %"),
+    ("mean delivery time", lambda r: _minutes(r.mean_delivery_s)),
+    ("p90 delivery time", lambda r: _minutes(r.p90_delivery_s)),
+    ("p95 delivery time", lambda r: _minutes(r.p95_delivery_s)),
+    ("mean pickup wait", lambda r: _minutes(r.mean_pickup_wait_s)),
+    ("rider utilisation", lambda r: f"{r.utilisation * 100:.1f} %"),
+    ("rider idle share", lambda r: f"{r.idle_share * 100:.1f} %"),
+    ("orders per rider-hour", lambda r: f"{r.orders_per_rider_hour:.2f}"),
+    ("unassigned at window end", lambda r: f"{r.backlog_unassigned:,}"),
+    ("in flight at window end", lambda r: f"{r.backlog_in_flight:,}"),
+    ("undelivered after drain", lambda r: f"{r.left_undelivered:,}"),
+    ("dispatch wall time / tick", lambda r: f"{r.dispatch_seconds / max(1, r.ticks) * 1000:.0f} ms"),
+)
+
+
+def results_table(results: Sequence[SimResult]) -> str:
+    """The figures side by side, one column per policy (plain text)."""
+    width = max(len(label) for label, _ in ROWS)
+    cells = [[fmt(r) for r in results] for _, fmt in ROWS]
+    col = max([len(r.policy) for r in results] + [len(c) for row in cells for c in row])
+    lines = [" " * width + "".join(f"  {r.policy:>{col}}" for r in results)]
+    for (label, _), row in zip(ROWS, cells, strict=True):
+        lines.append(f"{label:<{width}}" + "".join(f"  {c:>{col}}" for c in row))
+    return "\n".join(lines)
+
+
+def describe(cfg: SimConfig) -> str:
+    rate = f"{cfg.peak_per_minute:.1f} orders/min" + (" at the peak" if cfg.profile == "lunch" else "")
+    return (f"{cfg.minutes:g} simulated minutes ({cfg.profile} profile, {rate}), {cfg.riders} riders, "
+            f"{cfg.city} city, tick {cfg.tick_s:g} s, seed {cfg.seed}, drain up to {cfg.drain_minutes:g} min")
+
