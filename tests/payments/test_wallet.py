@@ -7,8 +7,13 @@ import pytest
 
 from linli.orders.models import Order
 from linli.payments.ledger import CLEARING, HOLD
-from linli.payments.models import LedgerTransaction, Payment, Posting, TopupBonusRule
-from linli.payments.models import ImmutableError
+from linli.payments.models import (
+    ImmutableError,
+    LedgerTransaction,
+    Payment,
+    Posting,
+    TopupBonusRule,
+)
 from tests.payments.helpers import (
     balance,
     books_hold,
