@@ -39,6 +39,7 @@ class Payment(models.Model):
     class Purpose(models.TextChoices):
         ORDER = "order"
         TOPUP = "topup"
+        COUNTER = "counter"  # a sale at a store's counter (POS), paid by member code
 
     WALLET = "wallet"  # provider name of a wallet payment
 
@@ -48,6 +49,8 @@ class Payment(models.Model):
     payer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.PROTECT, related_name="payments")
     purpose = models.CharField(max_length=8, choices=Purpose.choices, default=Purpose.ORDER)
+    # Counter payments: the sale they pay (the POS's own id, opaque here).
+    reference = models.CharField(max_length=64, blank=True, db_index=True)
     provider = models.CharField(max_length=16)
     channel = models.CharField(max_length=8, default="web")
     amount_fen = models.PositiveIntegerField()

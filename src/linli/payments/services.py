@@ -883,6 +883,55 @@ def wallet_entries(*, user: User, limit: int = 50, before_id: int | None = None)
     return list(rows.values())[:limit]
 
 
+# --- the counter (POS, issue 8): wallet payments by member code -----------------------------
+
+def counter_wallet_charge(*, payer: User, amount_fen: int, reference: str, actor: User,
+                          idempotency_key: str = "") -> Payment:
+    """Take a counter sale's amount from the member's wallet (付款码): the POS has already
+    identified the member by their one-time member code. Principal and bonus in
+    proportion, straight into clearing, like an online wallet payment. Charging the same
+    `reference` again returns the first payment (a POS retrying after a timeout never
+    charges twice). `insufficient_balance` if the wallet cannot cover it."""
+    _check_amount(amount_fen, maximum=MAX_WALLET_FEN)
+    if not reference or len(reference) > 64:
+        raise InvalidInput(field="reference")
+    with transaction.atomic():
+        balance = wallet_balance(payer, for_update=True)
+        existing = Payment.objects.filter(purpose=Payment.Purpose.COUNTER, reference=reference,
+                                          payer=payer).exclude(status=Payment.Status.CLOSED).first()
+        if existing is not None:
+            if existing.amount_fen != amount_fen:
+                raise IdempotencyKeyReused(reference=reference)
+            return existing
+        if balance.total_fen < amount_fen:
+            raise InsufficientBalance(balance_fen=balance.total_fen, needed_fen=amount_fen)
+        payment = _wallet_payment(None, payer, amount_fen, balance, hold=False)
+        payment.purpose = Payment.Purpose.COUNTER
+        payment.reference = reference
+        payment.save(update_fields=["purpose", "reference", "updated_at"])
+        _event(payment, "", actor=actor, role="merchant", note=f"counter sale {reference}")
+    return payment
+
+
+def counter_wallet_refund(*, payment_id: str, amount_fen: int, actor: User, reason: str,
+                          batch: str = "") -> Refund:
+    """A return at the counter: give (part of) a counter wallet payment back to the
+    wallet, principal and bonus in the proportion they were paid. Never above what is left.
+    The same `batch` (the POS's return id) refunds once."""
+    _check_amount(amount_fen, maximum=MAX_WALLET_FEN)
+    with transaction.atomic():
+        payment = _lock_payment(payment_id)
+        if payment.purpose != Payment.Purpose.COUNTER:
+            raise PaymentNotFound(payment_id=payment_id)
+        if batch:
+            done = Refund.objects.filter(payment=payment, batch=batch).first()
+            if done is not None:
+                return done
+        return _refund_payment(payment, amount_fen, batch=batch or new_public_id("rfb"),
+                               source=Refund.Source.CANCEL, reason=reason, actor=actor,
+                               role="merchant")
+
+
 # --- the periodic job ----------------------------------------------------------------------
 
 def payments_sync(*, now=None, older_than_s: int = 60, batch: int = 200) -> dict[str, int]:  # type: ignore[no-untyped-def]
