@@ -27,7 +27,8 @@ def _web_pickup_order(browser, store, product) -> Order:
     browser.post(f"/stores/{store.public_id}/cart", {"product_id": product.public_id, "delta": 1})
     placed = browser.post(f"/stores/{store.public_id}/checkout",
                           {"fulfilment": "pickup", "idempotency_key": "pick-1", "note": ""})
-    assert placed.status_code == 302 and "/pay/sandbox/" in placed["Location"], placed.content
+    assert placed.status_code == 302 and placed["Location"].endswith("/pay"), placed.content  # the cashier
+    assert "/pay/sandbox/" in browser.post(placed["Location"], {"method": "sandbox"})["Location"]
     order = Order.objects.get()
     assert pay_order_web(order) == "paid"
     return order

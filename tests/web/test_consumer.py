@@ -114,13 +114,14 @@ def test_place_order_and_pay_on_the_sandbox_page(store, product, django_capture_
     assert answer.status_code == 302
     order = Order.objects.get()
     assert order.status == "pending_payment" and order.total_fen == 3200 + 100 + 500
-    pay_url = answer["Location"]
-    assert pay_url.startswith("/pay/sandbox/") and f"return_to=%2Forders%2F{order.public_id}" in pay_url
+    assert answer["Location"] == f"/orders/{order.public_id}/pay"  # the cashier (收银台)
+    pay_url = client.post(answer["Location"], {"method": "sandbox"})["Location"]
+    assert pay_url.startswith("/pay/sandbox/") and f"return_to=%2Forders%2F{order.public_id}%2Fpay%2Freturn" in pay_url
     with django_capture_on_commit_callbacks(execute=True):
         paid = client.post(pay_url)
-    assert paid.status_code == 302 and paid["Location"] == f"/orders/{order.public_id}"
+    assert paid.status_code == 302 and paid["Location"] == f"/orders/{order.public_id}/pay/return"
     assert SandboxTrade.objects.get().status == "SUCCESS"
-    page = client.get(paid["Location"])
+    page = client.get(client.get(paid["Location"])["Location"])
     assert 'data-status="paid"' in page.content.decode()
     assert client.session["web_carts"] == {}  # the cart of that store is emptied
 
@@ -154,7 +155,8 @@ def test_pickup_order_shows_its_pickup_code_after_payment(store, product, django
     client = web_sms_login(next_phone())
     _add(client, store, product)
     form = _checkout_form(client, store) | {"fulfilment": "pickup"}
-    pay_url = client.post(f"/stores/{store.public_id}/checkout", form)["Location"]
+    cashier = client.post(f"/stores/{store.public_id}/checkout", form)["Location"]
+    pay_url = client.post(cashier, {"method": "sandbox"})["Location"]
     with django_capture_on_commit_callbacks(execute=True):
         client.post(pay_url)
     order = Order.objects.get()

@@ -10,6 +10,7 @@ from . import views_merchant_menu as merchant_menu
 from . import views_merchant_staff as merchant_staff
 from . import views_merchant_store as merchant_store
 from . import views_rider as rider
+from . import views_wallet as wallet
 
 urlpatterns = [
     # consumer H5
@@ -22,7 +23,8 @@ urlpatterns = [
     path("stores/<str:store_id>/checkout", consumer.checkout, name="web-checkout"),
     path("orders", consumer.order_list, name="web-orders"),
     path("orders/<str:order_id>", consumer.order_detail, name="web-order"),
-    path("orders/<str:order_id>/pay", consumer.order_pay, name="web-order-pay"),
+    path("orders/<str:order_id>/pay", wallet.cashier, name="web-order-pay"),  # the cashier
+    path("orders/<str:order_id>/pay/return", wallet.pay_return, name="web-order-pay-return"),
     path("orders/<str:order_id>/<str:action>", consumer.order_action, name="web-order-action"),
     path("events/orders/<str:order_id>", consumer.order_events, name="web-order-events"),
     # dine-in by table QR (fulfilment modes)
@@ -30,6 +32,9 @@ urlpatterns = [
     path("t/<str:table_id>", fulfilment.table_landing, name="web-table"),
     path("t/<str:table_id>/tab", fulfilment.tab_page, name="web-table-tab"),
     path("t/<str:table_id>/tab/pay", fulfilment.tab_pay, name="web-table-tab-pay"),
+    path("me/wallet", wallet.wallet, name="web-wallet"),
+    path("me/wallet/topup", wallet.wallet_topup, name="web-wallet-topup"),
+    path("me/wallet/withdraw", wallet.wallet_withdraw, name="web-wallet-withdraw"),
     path("me/addresses", consumer_address.addresses, name="web-addresses"),
     path("me/addresses/new", consumer_address.address_new, name="web-address-new"),
     path("me/addresses/<str:address_id>", consumer_address.address_edit, name="web-address-edit"),

@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import logout
@@ -28,6 +27,7 @@ from linli.accounts.selectors import address_get, address_list
 from linli.accounts.services import auth_login_sms, sms_code_send
 from linli.core.errors import DomainError, InvalidInput
 from linli.delivery.selectors import delivery_code_for_consumer
+from linli.delivery.tracking import EtaUnavailable, order_eta
 from linli.discovery.home import home_feed
 from linli.discovery.search import store_search
 from linli.discovery.selectors import store_list_nearby
@@ -54,7 +54,6 @@ from linli.orders.services import (
     order_place,
     price_error,
 )
-from linli.payments.services import payment_create
 
 from . import views_fulfilment as fulfilment_web
 from .common import consumer_required, error_context, safe_next, session_login, status_of
@@ -420,11 +419,8 @@ def _place(request: HttpRequest, store: Store, cart: list[CartItem], form: dict[
 
 
 def _pay_redirect(request: HttpRequest, order: Order) -> HttpResponse:
-    try:
-        payment = payment_create(order_id=order.public_id, consumer=request.user)  # type: ignore[arg-type]
-    except DomainError:
-        return redirect(f"/orders/{order.public_id}")  # the order page says why it cannot be paid
-    return redirect(f"{payment.pay_url}?{urlencode({'return_to': f'/orders/{order.public_id}'})}")
+    """To the cashier (views_wallet.cashier): wallet, Alipay, WeChat Pay or the sandbox."""
+    return redirect(f"/orders/{order.public_id}/pay")
 
 
 @consumer_required
@@ -509,15 +505,32 @@ def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
 
 def _order_context(request: HttpRequest, order: Any, error: dict[str, Any] | None) -> dict[str, Any]:
     """The order page's context: the order, the consumer's delivery code while a rider is
-    on the way (to give at the door), and an error if an action failed."""
+    on the way (to give at the door), the delivery's ETA and rider, and an error if an
+    action failed."""
     return {"order": order, "error": error,
-            "delivery_code": delivery_code_for_consumer(order=order, user=request.user)}
+            "delivery_code": delivery_code_for_consumer(order=order, user=request.user),
+            "live": _delivery_live(request, order)}
 
 
-@consumer_required
-@require_POST
-def order_pay(request: HttpRequest, order_id: str) -> HttpResponse:
-    return _pay_redirect(request, _own_order(request, order_id))
+def _delivery_live(request: HttpRequest, order: Any) -> dict[str, Any] | None:
+    """The ETA of a delivery under way, the rider's name, and (only once the food is
+    picked up, as `order_eta` rules) the rider's last position and distance to the door."""
+    if order.fulfilment != "delivery":
+        return None
+    try:
+        eta = order_eta(user=request.user, order_id=order.public_id)  # type: ignore[arg-type]
+    except EtaUnavailable:
+        return None
+    position = eta.rider_position
+    address = order.address or {}
+    if position is not None:
+        position = {**position, "at": datetime.fromisoformat(position["at"])}
+        if address.get("lat") is not None and address.get("lng") is not None:
+            position["distance_km"] = haversine_m(position["lat"], position["lng"],
+                                                  address["lat"], address["lng"]) / 1000
+    minutes = None if eta.seconds_left is None else max(0, math.ceil(eta.seconds_left / 60))
+    return {"eta": eta.eta, "minutes_left": minutes, "rider_name": eta.rider_name,
+            "status": eta.status, "position": position}
 
 
 @consumer_required
