@@ -207,3 +207,66 @@ def _try_refund(order_id: str, actor: User, amount: int) -> str:
         return "ok"
     except DomainError as exc:
         return exc.code
+
+
+def _concurrent_step(op: tuple[Any, ...], user: User, operator_user: User, store, product,
+                     mine: list[str]) -> str:
+    """One random operation by one client thread, committed for real (autocommit), so
+    refunds go to the gateway after commit exactly as in production."""
+    from linli.orders.services import LineInput, order_place
+
+    kind = op[0]
+    try:
+        if kind == "topup":
+            topup = services.topup_create(user=user, amount_fen=op[2])
+            _gateway_pays(topup.payment.public_id)
+        elif kind == "pay":
+            placed = order_place(consumer=user, store_id=store.public_id,
+                                 lines=[LineInput(product_id=product.public_id, quantity=op[2])],
+                                 fulfilment="delivery", address=_address(), note="",
+                                 idempotency_key=f"k{next_phone()}")
+            mine.append(placed.order.public_id)
+            payment = services.payment_create(
+                order_id=placed.order.public_id, consumer=user,
+                provider="wallet" if op[3] == "wallet" else "sandbox",
+                use_wallet=op[3] == "combined")
+            if payment.status == "pending":
+                _gateway_pays(payment.public_id)
+        elif kind == "cancel" and mine:
+            with transaction.atomic():
+                order = Order.objects.get(public_id=mine[-1])
+                order_transition_as(order=order, action="cancel", actor=user, role="consumer")
+        elif kind == "refund" and mine:
+            services.refund_create(order_id=mine[0], actor=operator_user, role="operator",
+                                   reason="random", amount_fen=op[2])
+        elif kind == "withdraw":
+            services.withdrawal_create(user=user, amount_fen=op[2])
+        return "ok"
+    except DomainError as exc:
+        return exc.code
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@settings(max_examples=3, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(plans=st.lists(st.lists(operation, min_size=3, max_size=6), min_size=4, max_size=4))
+def test_random_sequences_from_four_concurrent_clients_keep_the_books(plans):
+    """Four clients at once, two per wallet, each running its own random sequence: the
+    books hold afterwards, whatever interleaving the database chose."""
+    TopupBonusRule.objects.get_or_create(threshold_fen=100_00, bonus_fen=10_00)
+    store = make_store()
+    product = make_product(store, price_fen=1990, stock=1000)
+    users = [User.objects.create_user(username=p, phone=p) for p in (next_phone(), next_phone())]
+    operator_user = User.objects.create_user(username=f"ops{next_phone()}", platform_role="operator")
+    orders: list[list[str]] = [[], []]
+
+    def client(i: int) -> list[str]:
+        who = i % 2
+        return [_concurrent_step(op, users[who], operator_user, store, product, orders[who])
+                for op in plans[i]]
+
+    outcomes = run_concurrently([lambda i=i: client(i) for i in range(4)])
+    assert all(isinstance(o, list) for o in outcomes), outcomes  # no thread died
+    assert not any("deadlock" in str(code) for o in outcomes for code in o)
+    _check_books(users)

@@ -5,16 +5,18 @@ Accounts (docs/payments.md "Ledger"):
 - `gateway:<provider>` (debit-normal): money the gateway holds for us;
 - `wallet:<user>:cash` / `wallet:<user>:bonus` (credit-normal, never negative): what we
   owe a consumer in stored value, principal and top-up bonus kept apart;
-- `payments:hold` (credit-normal, never negative): wallet money set aside for a payment
-  whose gateway part is not paid yet;
+- `payments:hold` (credit-normal): wallet money set aside for a payment whose gateway
+  part is not paid yet (never negative by construction: a hold is captured or released
+  once, by its key);
 - `clearing:orders` (credit-normal): consumers' money for orders, owed to merchants and
   the platform until settlement (finance, issue 12, moves it on);
 - `expense:topup_bonus` (debit-normal): what top-up bonuses cost the platform.
 
-Accounts that may not go negative keep a materialised balance changed by a conditional
+Wallets, which may not go negative, keep a materialised balance changed by a conditional
 UPDATE in the same transaction as the postings, so two concurrent debits of one wallet
-can never both pass; the other accounts are summed from postings when asked (no hot
-row that every payment would have to lock). `ledger_verify` recomputes everything.
+can never both pass; the platform's accounts (gateways, clearing, the hold, refunds in
+flight) are summed from postings when asked, so no hot row serialises every payment.
+`ledger_verify` recomputes everything.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def _account_shape(code: str) -> tuple[str, bool]:
     """(normal side, non-negative) of an account, from its code."""
     if code.startswith(("gateway:", "expense:")):
         return LedgerAccount.Normal.DEBIT, False
-    if code.startswith("wallet:") or code == HOLD:
+    if code.startswith("wallet:"):
         return LedgerAccount.Normal.CREDIT, True
     return LedgerAccount.Normal.CREDIT, False
 

@@ -49,6 +49,7 @@ from .gateways import (
 from .ledger import CLEARING, HOLD, TOPUP_BONUS_EXPENSE, InsufficientBalance, credit, debit
 from .models import (
     GatewayMessage,
+    LedgerAccount,
     GatewayNotification,
     Payment,
     PaymentEvent,
@@ -206,8 +207,15 @@ class WalletBalance:
 
 
 def wallet_balance(user: User, *, for_update: bool = False) -> WalletBalance:
-    return WalletBalance(ledger.cached_balance(ledger.wallet_cash(user), for_update=for_update),
-                         ledger.cached_balance(ledger.wallet_bonus(user), for_update=for_update))
+    """The wallet's principal and bonus. `for_update` locks both account rows in one
+    statement, in code order — the order `ledger.post` updates them in — so a payment
+    reading the wallet and a top-up crediting it cannot deadlock."""
+    codes = (ledger.wallet_bonus(user), ledger.wallet_cash(user))
+    rows = LedgerAccount.objects.filter(code__in=codes).order_by("code")
+    if for_update:
+        rows = rows.select_for_update()
+    found = dict(rows.values_list("code", "balance_fen"))
+    return WalletBalance(int(found.get(codes[1], 0)), int(found.get(codes[0], 0)))
 
 
 # --- paying an order --------------------------------------------------------------------------
@@ -832,11 +840,12 @@ def withdrawal_create(*, user: User, amount_fen: int) -> WalletWithdrawal:
     of it). Only principal that came from a top-up that can still be refunded leaves."""
     _check_amount(amount_fen, maximum=MAX_WALLET_FEN)
     with transaction.atomic():
+        # Payments before the wallet: the order a top-up's capture takes them in.
+        topups = list(Payment.objects.select_for_update().filter(
+            payer=user, purpose=Payment.Purpose.TOPUP, status__in=Payment.PAID_STATES).order_by("-id"))
         balance = wallet_balance(user, for_update=True)
         if amount_fen > balance.cash_fen:
             raise InsufficientBalance(balance_fen=balance.cash_fen, needed_fen=amount_fen)
-        topups = list(Payment.objects.select_for_update().filter(
-            payer=user, purpose=Payment.Purpose.TOPUP, status__in=Payment.PAID_STATES).order_by("-id"))
         refundable = sum(p.refundable_fen for p in topups)
         if amount_fen > refundable:
             raise RefundExceedsPaid(amount_fen=amount_fen, refundable_fen=refundable)
