@@ -10,7 +10,8 @@ stores and ~1 million products), then:
      BENCH_HTTP_SECONDS (default 15) per scenario: requests/s and latency.
 
 Environment: BENCH_DATABASE_URL (default: a temp SQLite file), BENCH_MERCHANTS,
-BENCH_QUERIES, BENCH_HTTP_SECONDS, BENCH_PORT.
+BENCH_QUERIES, BENCH_HTTP_SECONDS, BENCH_HTTP_POINTS (random points cycled through over
+HTTP, default 2,000), BENCH_HTTP_SERVERS (comma-separated subset of SERVERS), BENCH_PORT.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from _setup import percentiles, setup_django
 
 CENTRE = (31.2304, 121.4737)
-SCENARIOS = {
+SCENARIOS: dict[str, dict[str, Any]] = {
     "nearby 3 km": {"radius_m": 3000},
     "nearby 3 km + filters": {"radius_m": 3000, "open_now": True, "min_rating": 4.0,
                               "price_max_fen": 10000, "category": "food"},
@@ -105,13 +107,17 @@ def search_in_process(rnd: random.Random, queries: int) -> None:
         print("search: not available in this build")
         return
     words = ["宫保鸡丁", "奶茶", "mdl", "maidanglao", "鲜花", "药", "jianshen", "niurou"]
-    samples = []
+    samples: list[float] = []
+    by_word: dict[str, list[float]] = {w: [] for w in words}
     for i in range(queries):
         lat, lng = random_point(rnd)
         t0 = time.perf_counter()
         store_search(q=words[i % len(words)], lat=lat, lng=lng, radius_m=3000, limit=20)
         samples.append((time.perf_counter() - t0) * 1000)
+        by_word[words[i % len(words)]].append(samples[-1])
     print(f"in-process {'search 3 km':<24} {percentiles(samples)}")
+    for word, timings in by_word.items():
+        print(f"in-process   search {word:<16} {percentiles(timings)}")
 
 
 async def _client(host: str, port: int, paths: list[str], deadline: float,
@@ -188,9 +194,15 @@ SERVERS = {
 
 def over_http(rnd: random.Random, seconds: float, env: dict[str, str]) -> None:
     port = int(os.environ.get("BENCH_PORT", "8791"))
+    # Points cycled through: with the default 2,000 each is asked several times in a run
+    # (the per-process page cache answers repeats); a large number measures cold pages.
+    points = int(os.environ.get("BENCH_HTTP_POINTS", "2000"))
     root = Path(__file__).resolve().parent.parent
     load = _wrk_load if shutil.which("wrk") else _python_load
+    only = [s for s in os.environ.get("BENCH_HTTP_SERVERS", "").split(",") if s]
     for server_name, command in SERVERS.items():
+        if only and server_name.split()[0] not in only:
+            continue
         server = subprocess.Popen([str(Path(sys.executable).parent / command[0]), *command[1:], str(port)],
                                   cwd=root, env=env, start_new_session=True)
         try:
@@ -202,7 +214,7 @@ def over_http(rnd: random.Random, seconds: float, env: dict[str, str]) -> None:
                     time.sleep(0.5)
             for name, params in SCENARIOS.items():
                 paths = []
-                for _ in range(2000):
+                for _ in range(points):
                     lat, lng = random_point(rnd)
                     query = "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
                                      for k, v in params.items())

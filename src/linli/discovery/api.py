@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +11,7 @@ from pydantic import Field, model_validator
 from linli.core.auth import require_operator
 from linli.merchants.selectors import store_get, store_is_open
 
-from .selectors import store_list_nearby
+from .selectors import nearby_page_json, store_list_nearby
 
 MAX_RADIUS_M = 20_000
 
@@ -116,9 +115,9 @@ def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> HttpResponse:
         debug=q.debug,
     )
     # The hottest endpoint: answered as JSON directly instead of re-validating 20 items
-    # through the response schema (~40 % of its time); a test holds the answer to NearbyOut.
-    body = {"items": [i.as_dict() for i in items], "next": next_cursor}
-    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
+    # through the response schema (~40 % of its time), joined from each store's card
+    # encoded once; a test holds the answer to NearbyOut.
+    return HttpResponse(nearby_page_json(items, next_cursor), content_type="application/json")
 
 
 @router.get("/stores/{store_id}", response=StoreOut, summary="One store's profile")

@@ -127,15 +127,15 @@ class GeoIndex:
         self._free: list[int] = []
         self._dirty = True
         self._cells = np.empty(0, dtype=np.int64)
-        self.version = 0  # bumped on every change: caches derived from the arrays key on it
+        self.version = 0  # bumped by every row written or removed: caches derived from the index key on it
 
     def __len__(self) -> int:
         return len(self._pos)
 
     # --- writes ---------------------------------------------------------------------
     def upsert(self, stores: Iterable[IndexedStore]) -> None:
-        self.version += 1
         for store in stores:
+            self.version += 1
             at = self._pos.get(store.pk)
             if at is None:
                 at = self._free.pop() if self._free else len(self._rows)
@@ -150,8 +150,8 @@ class GeoIndex:
                 self._dirty = True
 
     def remove(self, pks: Iterable[int]) -> None:
-        self.version += 1
         for pk in pks:
+            self.version += 1
             at = self._pos.pop(pk, None)
             if at is not None:
                 self._free.append(at)

@@ -19,7 +19,9 @@ import bisect
 import itertools
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,8 +46,11 @@ from .search_index import (
     SearchTerm,
     cover,
     hits,
+    index_caught_up,
+    index_generation,
+    index_newest,
     index_session,
-    quadkey,
+    product_hits,
     search_index_refresh,
     vocabulary_since,
 )
@@ -57,6 +62,8 @@ RINGS_M = (300, 800, 1800)  # then the whole radius
 MAX_EXPANSIONS = 16  # indexed words a Latin prefix stands for ("maidang" -> maidanglao, ...)
 EXPANSION_SCAN = 2000
 CATEGORY_CACHE_SECONDS = 60
+PAGE_CACHE_SECONDS = 5.0  # a page asked for again within this is answered from memory ...
+PAGE_CACHE_SIZE = 512  # ... per process (~12 kB each), if nothing was saved meanwhile (see _PageCache)
 
 
 class QueryEmpty(InvalidInput):
@@ -236,6 +243,40 @@ def _alternatives(query: str) -> Iterator[str]:
             yield candidate
 
 
+# --- pages asked for again ------------------------------------------------------------------
+
+class _PageCache:
+    """Answers asked for again (the same text, point, radius, category, limit and cursor)
+    while the data behind them holds still: the key carries the newest `(updated_at, pk)`
+    of stores and products, this process's rebuild count and the minute (open state), and
+    a page is only kept when the index had caught up with those rows. So a store saved
+    (renamed, paused, closed) or a product changed is never answered from here; the few
+    seconds' lifetime bounds what no `updated_at` reveals (a late-committing transaction
+    until the periodic recheck, a rebuild in another process)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pages: OrderedDict[tuple[Any, ...], tuple[float, SearchPage]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> SearchPage | None:
+        with self.lock:
+            found = self.pages.get(key)
+            if found is None or found[0] < time.monotonic():
+                return None
+            self.pages.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[Any, ...], page: SearchPage) -> None:
+        with self.lock:
+            self.pages[key] = (time.monotonic() + PAGE_CACHE_SECONDS, page)
+            self.pages.move_to_end(key)
+            while len(self.pages) > PAGE_CACHE_SIZE:
+                self.pages.popitem(last=False)
+
+
+_pages = _PageCache()
+
+
 # --- cursors -----------------------------------------------------------------------------------
 
 def _cursor_encode(score: float, distance: float, public_id: str) -> str:
@@ -270,6 +311,9 @@ def _category_id(slug: str) -> int:
 
 
 Key = tuple[float, float, int]  # (-score, distance, store pk): ascending = best first
+# The best score a store found through each group can have: name 3.5, tags/category 2.5
+# (a store group read finds name matches too), product 1.5.
+_GROUP_TOP = (("name", 3.5), ("store", 2.5), ("product", 1.5))
 
 
 class _Ranking:
@@ -294,6 +338,7 @@ class _Ranking:
         self.blocks: dict[float, list[str]] = {}
         # Matching products of the stores a ring read (exact first, then product pk).
         self.products: dict[int, set[tuple[bool, int]]] = {}
+        self.seen: set[tuple[int, int | None]] = set()  # documents scored: (store pk, product pk)
 
     def _read(self, fields: str, radius: float) -> None:
         blocks = self.blocks.get(radius)
@@ -302,19 +347,26 @@ class _Ranking:
         rows = hits(fields=fields, blocks=blocks,
                     terms=self.query.alternatives, exact_terms=self.query.exact,
                     box=self.box, category_id=self.category_id)
+        reads_products = FIELD_PRODUCT in fields
+        seen = self.seen
         for store_id, product_id, lat, lng, tokens, exact in rows:
             d = self.distance.get(store_id)
             if d is None:
                 d = self.distance[store_id] = round(haversine_m(self.lat, self.lng, lat, lng), 3)
             if d > self.radius:
                 continue
+            if reads_products:
+                self.products.setdefault(store_id, set())  # read completely: no entry = none match
+            # Inner rings are read again by the outer ones: a document counts once.
+            doc = (store_id, product_id)
+            if doc in seen:
+                continue
+            seen.add(doc)
             if product_id is None:
                 score = self.query.store_score(tokens)
             else:
                 score = 1.5 if exact else 1.0
                 self.products.setdefault(store_id, set()).add((not exact, product_id))
-            if FIELD_PRODUCT in fields:
-                self.products.setdefault(store_id, set())  # read completely: no entry = none match
             if score > self.score.get(store_id, 0.0):
                 self.score[store_id] = score
 
@@ -323,48 +375,73 @@ class _Ranking:
         return [k for k in keys if k > after] if after is not None else keys
 
     def _final(self, keys: list[Key], wanted: int, seen_m: float) -> bool:
+        """Can no store unseen so far (outside the ring read, in a group not read over the
+        whole radius) come before the `wanted`-th key? Such a store lies beyond `seen_m`:
+        it beats a key within the ring only with a higher score, one beyond the ring also
+        with the same score (it may be nearer)."""
         if seen_m >= self.radius:
             return True
         if len(keys) < wanted:
             return False
         score, distance = -keys[wanted - 1][0], keys[wanted - 1][1]
-        needed = {g for g, below in (("name", 3.5), ("store", 2.5), ("product", 1.5)) if score < below}
-        return distance <= seen_m and needed <= self.complete
+        if distance <= seen_m:
+            needed = {g for g, top in _GROUP_TOP if top > score}
+        else:
+            needed = {g for g, top in _GROUP_TOP if top >= score}
+        return needed <= self.complete
 
     def best(self, *, after: Key | None, wanted: int) -> list[Key]:
         rings = [r for r in RINGS_M if r < self.radius] + [self.radius]
-        for ring, following in zip(rings, [*rings[1:], None], strict=True):
+        at = 0
+        while True:
+            ring = rings[at]
             self._read(FIELD_STORE + FIELD_PRODUCT, ring)
             keys = self._keys(after)
             if self._final(keys, wanted, ring):
                 break
+            at = self._next_ring(rings, at, keys, wanted)
+            following = rings[at]
             # Completing the name and store groups pays when it saves reading the radius.
-            if len(keys) >= wanted and following is not None and following < self.radius:
+            if len(keys) >= wanted and following < self.radius:
                 score = -keys[wanted - 1][0]
-                for group, fields, below in (("name", FIELD_NAME, 3.5), ("store", FIELD_STORE, 2.5)):
-                    if score < below and group not in self.complete:
-                        self._read(fields, self.radius)
-                        self.complete.add(group)
+                if score < 2.5 and "store" not in self.complete:
+                    # The store field holds the names too: one read completes both groups.
+                    self._read(FIELD_STORE, self.radius)
+                    self.complete |= {"name", "store"}
+                elif score < 3.5 and "name" not in self.complete:
+                    self._read(FIELD_NAME, self.radius)
+                    self.complete.add("name")
                 keys = self._keys(after)
                 if self._final(keys, wanted, ring):
                     break
         return keys[:wanted]
 
+    def _next_ring(self, rings: Sequence[float], at: int, keys: list[Key], wanted: int) -> int:
+        """The next ring worth reading: skip those that, at the density of matches seen so
+        far, would hold fewer than `wanted` stores (each read costs a full-text query
+        whatever it finds; a sparse area is cheapest read at once). Which rings are read
+        changes the cost only, never the answer."""
+        ring = rings[at]
+        inside = sum(1 for k in keys if k[1] <= ring)
+        at += 1
+        while at < len(rings) - 1 and inside * (rings[at] / ring) ** 2 < wanted:
+            at += 1
+        return at
+
 
 def _matched_products(ranking: _Ranking, stores: dict[int, dict[str, Any]]
                       ) -> dict[int, list[FoundProduct]]:
     """Up to three matching products per store, whole-token matches first: from what the
-    rings read, and one more query for stores only the name or tag pass found."""
+    rings read, and for stores only the name or tag pass found, from their own product
+    documents (only the page's stores: a store ranked by its name never pays for its dishes
+    unless it is shown)."""
     picks = {pk: set(ranking.products[pk]) for pk in stores if pk in ranking.products}
-    unread = {pk: s for pk, s in stores.items() if pk not in ranking.products}
+    unread = [pk for pk in stores if pk not in ranking.products]
     if unread:
         query = ranking.query
-        rows = hits(fields=FIELD_PRODUCT,
-                    blocks=sorted({quadkey(s["lat"], s["lng"]) for s in unread.values()}),
-                    terms=query.alternatives, exact_terms=query.exact)
-        for store_id, product_id, _lat, _lng, _tokens, exact in rows:
-            if store_id in unread and product_id is not None:
-                picks.setdefault(store_id, set()).add((not exact, product_id))
+        for store_id, product_id, exact in product_hits(store_ids=unread, terms=query.alternatives,
+                                                         exact_terms=query.exact):
+            picks.setdefault(store_id, set()).add((not exact, product_id))
     chosen = {pk: sorted(found)[:MAX_PRODUCTS_SHOWN] for pk, found in picks.items()}
     rows = Product.objects.filter(pk__in=[p for found in chosen.values() for _, p in found])
     names = {p["pk"]: p for p in rows.values("pk", "public_id", "name", "price_fen")}
@@ -383,14 +460,18 @@ def _page(ranking: _Ranking, keys: list[Key], *, limit: int, now: datetime
     stores = {s["pk"]: s for s in Store.objects.filter(pk__in=[k[2] for k in page]).values(*_PAGE_FIELDS)}
     products = _matched_products(ranking, stores)
     items = []
+    open_by_hours: dict[str, bool] = {}  # stores with the same hours share the answer
     for neg_score, distance, pk in page:
         s = stores[pk]
-        probe = Store(status=s["status"], opening_hours=s["opening_hours"],
-                      special_hours=s["special_hours"] or {}, timezone=s["timezone"])
+        hours = json.dumps([s["opening_hours"], s["special_hours"] or {}, s["timezone"]])
+        if hours not in open_by_hours:
+            probe = Store(status=Store.Status.OPEN, opening_hours=s["opening_hours"],
+                          special_hours=s["special_hours"] or {}, timezone=s["timezone"])
+            open_by_hours[hours] = store_is_open(store=probe, at=now)
         items.append(SearchResult(
             store=FoundStore(id=s["public_id"], name=s["name"], category=s["category__slug"],
                              distance_m=round(distance), rating=float(s["rating"]),
-                             is_open=store_is_open(store=probe, at=now)),
+                             is_open=s["status"] == Store.Status.OPEN and open_by_hours[hours]),
             matched_products=products.get(pk, []), score=-neg_score,
         ))
     next_cursor = None
@@ -410,8 +491,17 @@ def store_search(*, q: str, lat: float, lng: float, radius_m: int = 5000,
     if len(query_text) > MAX_QUERY_CHARS:
         raise QueryTooLong(max_chars=MAX_QUERY_CHARS, chars=len(query_text))
     category_id = _category_id(category) if category else None
+    newest = index_newest()
+    search_index_refresh(limit=REFRESH_LIMIT, newest=newest)
+    now = now or timezone.now()
+    key = None
+    if index_caught_up(newest):
+        key = (query_text, lat, lng, radius_m, category_id, limit, cursor,
+               tuple(sorted(newest.items())), index_generation(), int(now.timestamp() // 60))
+        cached = _pages.get(key)
+        if cached is not None:
+            return cached
     after = _cursor_decode(cursor) if cursor else None
-    search_index_refresh(limit=REFRESH_LIMIT)
 
     def rank(query: _Query) -> _Ranking:
         return _Ranking(query, lat=lat, lng=lng, radius_m=radius_m, category_id=category_id)
@@ -430,5 +520,8 @@ def store_search(*, q: str, lat: float, lng: float, radius_m: int = 5000,
                 if second.score:
                     ranking, corrected = second, alternative
                     break
-        items, next_cursor = _page(ranking, keys, limit=limit, now=now or timezone.now())
-    return SearchPage(items=items, next=next_cursor, corrected_query=corrected)
+        items, next_cursor = _page(ranking, keys, limit=limit, now=now)
+    page = SearchPage(items=items, next=next_cursor, corrected_query=corrected)
+    if key is not None:
+        _pages.put(key, page)
+    return page

@@ -130,13 +130,18 @@ def quadkey(lat: float, lng: float) -> str:
     return _quadkey(*_cell(lat, lng), QUAD_LEVELS)
 
 
-def _block_reach(lat: float, lng: float, i: int, j: int, shift: int) -> tuple[float, float]:
-    """(nearest, farthest) distance in metres from the point to block (i, j) of that size."""
+def _block_near(lat: float, lng: float, i: int, j: int, shift: int) -> float:
+    """Distance in metres from the point to the nearest point of block (i, j) of that size."""
     size = CELL_DEG * (1 << shift)
     lat0, lng0 = (i << shift) * CELL_DEG - 90.0, (j << shift) * CELL_DEG - 180.0
-    near = haversine_m(lat, lng, min(max(lat, lat0), lat0 + size), min(max(lng, lng0), lng0 + size))
-    far = max(haversine_m(lat, lng, lat0 + di, lng0 + dj) for di in (0, size) for dj in (0, size))
-    return near, far
+    return haversine_m(lat, lng, min(max(lat, lat0), lat0 + size), min(max(lng, lng0), lng0 + size))
+
+
+def _block_far(lat: float, lng: float, i: int, j: int, shift: int) -> float:
+    """Distance in metres from the point to the farthest corner of block (i, j)."""
+    size = CELL_DEG * (1 << shift)
+    lat0, lng0 = (i << shift) * CELL_DEG - 90.0, (j << shift) * CELL_DEG - 180.0
+    return max(haversine_m(lat, lng, lat0 + di, lng0 + dj) for di in (0, size) for dj in (0, size))
 
 
 def cover(lat: float, lng: float, radius_m: float) -> list[str]:
@@ -156,18 +161,17 @@ def cover(lat: float, lng: float, radius_m: float) -> list[str]:
     todo: list[tuple[int, int, int, int]] = []  # (-shift, i, j, shift): biggest first
     for i in range((i0 >> shift), (i1 >> shift) + 1):
         for j in range((j0 >> shift), (j1 >> shift) + 1):
-            near, far = _block_reach(lat, lng, i, j, shift)
-            if near <= reach:
-                (done.append((i, j, shift)) if far <= radius_m or shift == 0
+            if _block_near(lat, lng, i, j, shift) <= reach:
+                (done.append((i, j, shift)) if shift == 0 or _block_far(lat, lng, i, j, shift) <= radius_m
                  else heapq.heappush(todo, (-shift, i, j, shift)))
     while todo:
         _, i, j, size = heapq.heappop(todo)
         children = []
         for ci in (2 * i, 2 * i + 1):
             for cj in (2 * j, 2 * j + 1):
-                near, far = _block_reach(lat, lng, ci, cj, size - 1)
-                if near <= reach:
-                    children.append((ci, cj, size - 1, far <= radius_m or size - 1 == 0))
+                if _block_near(lat, lng, ci, cj, size - 1) <= reach:
+                    children.append((ci, cj, size - 1, size - 1 == 0
+                                     or _block_far(lat, lng, ci, cj, size - 1) <= radius_m))
         if len(done) + len(todo) + len(children) > MAX_BLOCKS:
             done.append((i, j, size))  # the budget is spent: keep it whole
             continue
@@ -351,16 +355,41 @@ def _aware(value: datetime | str) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _is_stale() -> bool:
+Newest = dict[str, tuple[datetime, int]]  # "s" / "p": the newest (updated_at, pk) of each table
+
+
+def index_newest() -> Newest:
+    """The newest (updated_at, pk) of stores ("s") and of products ("p"): one query on the
+    `(updated_at, id)` indexes. Any `save()` of either moves it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEWEST_SQL)
+        return {kind: (_aware(at), pk) for kind, at, pk in cursor.fetchall()}
+
+
+def index_caught_up(newest: Newest) -> bool:
+    """Had this process's index taken in every row up to `newest` (as far as it knows)?"""
+    with _marks_lock:
+        return bool(_marks) and all(mark <= _marks[kind] for kind, mark in newest.items())
+
+
+def index_generation() -> int:
+    """Bumped by every rebuild in this process: a rebuild can change documents without
+    moving any `updated_at` (after bulk `.update()` writes)."""
+    return _rebuilds
+
+
+_rebuilds = 0
+
+
+def _is_stale(newest: Newest | None = None) -> bool:
     """Is any store or product newer than the watermarks (as this process last saw them)?
 
     A copy that another process has since moved past only costs one needless refresh,
     which finds nothing and brings the copy up to date."""
     if not _marks:
         return True
-    with connection.cursor() as cursor:
-        cursor.execute(_NEWEST_SQL)
-        return any((_aware(at), pk) > _marks[kind] for kind, at, pk in cursor.fetchall())
+    newest = index_newest() if newest is None else newest
+    return any(mark > _marks[kind] for kind, mark in newest.items())
 
 
 def _changed(model: type[Store] | type[Product], at: datetime, pk: int,
@@ -413,16 +442,18 @@ def _refresh_kind(state: SearchIndexState, kind: str, *, limit: int, recheck: bo
     return written
 
 
-def search_index_refresh(*, limit: int = 5000, recheck: bool = False) -> int:
+def search_index_refresh(*, limit: int = 5000, recheck: bool = False,
+                         newest: Newest | None = None) -> int:
     """Re-index up to `limit` stores and `limit` products changed since the watermarks;
     returns the documents written.
 
     Cheap when nothing changed (one query on the `updated_at` indexes) and skipped while
     another process holds the lock, so concurrent searches do not all do it. `recheck`
     (the periodic task) also re-reads the minute before the watermarks, for transactions
-    that committed after a refresh had moved past their `updated_at`.
+    that committed after a refresh had moved past their `updated_at`. `newest`: what
+    `index_newest()` just read, if the caller has it (saves the query).
     """
-    if not recheck and not _is_stale():
+    if not recheck and not _is_stale(newest):
         return 0
     token = _lock()
     if token is None:
@@ -478,6 +509,8 @@ def search_index_rebuild(*, city_code: str | None = None,
                 progress(min(start + CHUNK_STORES, len(points)), len(points))
         SearchDoc.objects.filter(store__in=closed).delete()
         _after_bulk_write()
+        global _rebuilds
+        _rebuilds += 1
         if city_code is None:
             state = _state()
             for field, mark in marks.items():
@@ -528,30 +561,23 @@ def match_expression(fields: str, blocks: Sequence[str], terms: Alternatives) ->
 # Static SQL; everything variable is a parameter. `%s = 0 OR` switches the category filter.
 HITS_SQL = {
     "sqlite": """
-        SELECT d.id, d.store_id, d.product_id, d.lat, d.lng,
-               CASE WHEN d.kind = 'store' THEN d.tokens ELSE '' END
+        SELECT d.store_id, d.product_id, d.lat, d.lng, d.tokens
         FROM discovery_search_doc d
         WHERE d.id IN (SELECT rowid FROM discovery_search_fts WHERE discovery_search_fts MATCH %s)
           AND d.lat BETWEEN %s AND %s AND d.lng BETWEEN %s AND %s
           AND (%s = 0 OR d.store_category_id = %s)
     """,
     "postgresql": """
-        SELECT d.id, d.store_id, d.product_id, d.lat, d.lng,
-               CASE WHEN d.kind = 'store' THEN d.tokens ELSE '' END
+        SELECT d.store_id, d.product_id, d.lat, d.lng, d.tokens
         FROM discovery_search_doc d
         WHERE array_to_tsvector(string_to_array(d.match_text, ' ')) @@ %s::tsquery
           AND d.lat BETWEEN %s AND %s AND d.lng BETWEEN %s AND %s
           AND (%s = 0 OR d.store_category_id = %s)
     """,
 }
-IDS_SQL = {
-    "sqlite": "SELECT rowid FROM discovery_search_fts WHERE discovery_search_fts MATCH %s",
-    "postgresql": """SELECT id FROM discovery_search_doc
-                     WHERE array_to_tsvector(string_to_array(match_text, ' ')) @@ %s::tsquery""",
-}
 EVERYWHERE = (-90.0, 90.0, -180.0, 180.0)
 
-# (store pk, product pk or None, lat, lng, store tokens or "", every term matched exactly)
+# (store pk, product pk or None, lat, lng, the document's tokens, every term matched exactly)
 HitRow = tuple[int, int | None, float, float, str, bool]
 
 
@@ -560,19 +586,35 @@ def hits(*, fields: str, blocks: Sequence[str], terms: Alternatives, exact_terms
          category_id: int | None = None) -> list[HitRow]:
     """Documents filed under `fields` in `blocks` (and inside `box`) that hold every term.
 
-    `exact_terms` are the terms without their prefix expansions; when they differ, a
-    second query finds the documents that match those too (the last column). It is a
-    separate statement because PostgreSQL, misjudging both sizes, would not hash it."""
-    vendor = connection.vendor
+    `exact_terms` are the terms without their prefix expansions. Whether a product
+    document holds those too (the last column) is read from its tokens, not asked of the
+    index a second time: every token of a product is filed under its one field, and a
+    document that matched lies in one of the blocks. (For a store document the column
+    says the same of all its fields together; callers score stores from the tokens.)"""
     with connection.cursor() as cursor:
-        cursor.execute(HITS_SQL[vendor], [match_expression(fields, blocks, terms), *box,
-                                          category_id or 0, category_id or 0])
+        cursor.execute(HITS_SQL[connection.vendor], [match_expression(fields, blocks, terms), *box,
+                                                     category_id or 0, category_id or 0])
         rows = cursor.fetchall()
-        if not rows or [list(t) for t in exact_terms] == [list(t) for t in terms]:
-            return [(r[1], r[2], r[3], r[4], r[5], True) for r in rows]
-        cursor.execute(IDS_SQL[vendor], [match_expression(fields, blocks, exact_terms)])
-        exact = {r[0] for r in cursor.fetchall()}
-    return [(r[1], r[2], r[3], r[4], r[5], r[0] in exact) for r in rows]
+    if [list(t) for t in exact_terms] == [list(t) for t in terms]:
+        return [(*r, True) for r in rows]
+    return [(*r, holds_all(r[4], exact_terms)) for r in rows]
+
+
+def holds_all(tokens: str, terms: Alternatives) -> bool:
+    """Does a `tokens` column (space-separated) hold, for every term, one of its tokens?"""
+    padded = f" {tokens} "
+    return all(any(f" {t} " in padded for t in alts) for alts in terms)
+
+
+def product_hits(*, store_ids: Sequence[int], terms: Alternatives, exact_terms: Alternatives
+                 ) -> list[tuple[int, int, bool]]:
+    """(store pk, product pk, every term matched exactly) of these stores' product documents
+    that hold every term: read by store (the foreign-key index) and matched on their
+    tokens, which is what the full-text index would answer for them."""
+    rows = SearchDoc.objects.filter(store_id__in=store_ids, kind=SearchDoc.Kind.PRODUCT)
+    return [(store_id, product_id, holds_all(tokens, exact_terms))
+            for store_id, product_id, tokens in rows.values_list("store_id", "product_id", "tokens")
+            if holds_all(tokens, terms)]
 
 
 # The planner's guesses for these statements are wild (hundreds of thousands of rows for a

@@ -15,8 +15,10 @@ import json
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from json.encoder import encode_basestring
 from typing import Any
 
 import numpy as np
@@ -38,11 +40,13 @@ from .ranking import Explanation, explain, smart_scores_from, static_scores
 log = logging.getLogger(__name__)
 
 REBUILD_SECONDS = 600.0
+PAGE_CACHE_SIZE = 2048  # nearby pages remembered per process (~4 kB each at 20 a page)
+CARD_CACHE_SIZE = 30_000  # stores whose result card is kept encoded (~500 bytes each)
 WATERMARK_OVERLAP = timedelta(seconds=10)
 SORTS = ("distance", "rating", "sales", "smart")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NearbyStore:
     id: str
     name: str
@@ -60,6 +64,8 @@ class NearbyStore:
     delivers_to_me: bool
     tags: list[str]
     debug: Explanation | None = None
+    # The store's fields as JSON, encoded once per version of its row (see `_card`).
+    card: tuple[str, str, str] | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Shallow and fast (dataclasses.asdict deep-copies): this runs 20 times a request."""
@@ -67,8 +73,49 @@ class NearbyStore:
         out["debug"] = asdict(self.debug) if self.debug else None
         return out
 
+    def as_json(self) -> str:
+        """`json.dumps(self.as_dict(), ensure_ascii=False)`, from the pre-encoded card."""
+        if self.card is None:
+            return _dumps(self.as_dict())
+        head, middle, tail = self.card
+        return (f"{head}{self.distance_m}{middle}{_BOOL[self.is_open]}, \"delivers_to_me\": "
+                f"{_BOOL[self.delivers_to_me]}{tail}{_dumps(asdict(self.debug)) if self.debug else 'null'}}}")
 
-_NEARBY_FIELDS = [f for f in NearbyStore.__dataclass_fields__ if f != "debug"]
+
+_NEARBY_FIELDS = [f for f in NearbyStore.__dataclass_fields__ if f not in ("debug", "card")]
+_BOOL = {True: "true", False: "false"}
+
+
+_encoder = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) uses
+_dumps = _encoder.encode
+_string = encode_basestring  # a str as JSON, as the encoder writes it (C, no encoder set-up)
+
+
+def _card(row: IndexedStore, category: str) -> tuple[str, str, str]:
+    """A store's result card as three JSON fragments around the per-request values
+    (distance; open and delivery state; debug), in `NearbyStore` field order. Cached per
+    row object: a changed store is a new row, so its card is encoded afresh."""
+    cached = _holder.cards.get(row.pk)
+    if cached is not None and cached[0] is row and cached[1] == category:
+        return cached[2]
+    head = (f'{{"id": {_string(row.public_id)}, "name": {_string(row.name)}, '
+            f'"category": {_string(category)}, "address": {_string(row.address)}, "distance_m": ')
+    middle = (f', "rating": {float.__repr__(row.rating)}, "rating_count": {row.rating_count}, '
+              f'"sales_30d": {row.sales_30d}, "avg_price_fen": {row.avg_price_fen}, '
+              f'"min_order_fen": {row.min_order_fen}, "delivery_fee_fen": {row.delivery_fee_fen}, '
+              f'"prep_minutes": {row.prep_minutes}, "is_open": ')
+    tail = f', "tags": [{", ".join(_string(t) for t in row.tags)}], "debug": '
+    card = (head, middle, tail)
+    if len(_holder.cards) >= CARD_CACHE_SIZE:
+        _holder.cards.clear()
+    _holder.cards[row.pk] = (row, category, card)
+    return card
+
+
+def nearby_page_json(items: list[NearbyStore], next_cursor: str | None) -> str:
+    """The nearby answer `{"items": [...], "next": ...}` as JSON text, exactly what
+    `json.dumps` of the items' `as_dict()` gives, joined from pre-encoded cards."""
+    return f'{{"items": [{", ".join(i.as_json() for i in items)}], "next": {_dumps(next_cursor)}}}'
 
 
 # --- the index and its freshness ---------------------------------------------------------
@@ -107,6 +154,11 @@ class _Holder:
         self.open_cache: tuple[int, np.ndarray] = (-1, np.empty(0, dtype=np.int8))
         self.category_slugs: dict[int, str] = {}
         self.static_cache: tuple[int, np.ndarray] = (-1, np.empty(0))
+        # Whole pages, keyed by every parameter, the index version and the minute (open
+        # state is worked out per minute): the same question asked again before anything
+        # changed gets the answer it would have got anyway, without the work.
+        self.pages: OrderedDict[tuple[Any, ...], tuple[list[NearbyStore], str | None]] = OrderedDict()
+        self.cards: dict[int, tuple[IndexedStore, str, tuple[str, str, str]]] = {}
 
     def _hours_key(self, opening: Any, special: Any, tz: str) -> int:
         text = json.dumps([opening, special or {}, tz], sort_keys=True, separators=(",", ":"))
@@ -297,6 +349,13 @@ def store_list_nearby(
     with _holder.lock:
         _holder.refresh()
         index = _holder.index
+        key = (lat, lng, radius_m, category_id, cursor, limit, sort, open_now, delivers_to_me,
+               min_rating, price_min_fen, price_max_fen, debug, index.version,
+               int(now.timestamp() // 60))
+        cached = _holder.pages.get(key)
+        if cached is not None:
+            _holder.pages.move_to_end(key)
+            return list(cached[0]), cached[1]
         after = _cursor_decode(cursor) if cursor else None
         cand, dist = index.within(lat, lng, radius_m)
         keep = np.ones(len(cand), dtype=bool)
@@ -370,11 +429,17 @@ def store_list_nearby(
             tags=list(row.tags),
             debug=explain(distance_m=distance, rating=row.rating, rating_count=row.rating_count,
                           sales_30d=row.sales_30d, is_open=open_) if debug else None,
+            card=_card(row, slugs[row.category_id]),
         ))
     next_cursor = None
     if has_more and page:
         last = page[-1]
         next_cursor = _cursor_encode((last[4], last[5]), last[0].public_id)
+    with _holder.lock:
+        if _holder.index is index and index.version == key[-2]:
+            _holder.pages[key] = (list(items), next_cursor)
+            if len(_holder.pages) > PAGE_CACHE_SIZE:
+                _holder.pages.popitem(last=False)
     return items, next_cursor
 
 
