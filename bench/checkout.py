@@ -6,8 +6,10 @@ JWTs, serves the app with granian (WSGI, BENCH_WORKERS processes), then:
      BENCH_SECONDS: the maximum rate;
   2. open loop at 80 % of that rate (requests sent on a schedule, latency measured from
      the scheduled time, so queueing counts): orders/s and p50/p95/p99;
-  3. where the time goes: the SQL statements of one order and an in-process profile of
-     order_place (top functions by own time).
+  3. where the time goes: the SQL statements of one order (over HTTP, authentication
+     included, and of order_place alone), the CPU one order costs the app and its
+     PostgreSQL backend without a profiler (steadier than rates on a shared machine), and
+     an in-process profile of order_place (top functions by own time).
 Every answer must be 201; anything else is counted and printed by status and code.
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/linli_bench_checkout,
@@ -191,8 +193,24 @@ def serve(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
     raise RuntimeError("the server did not start")
 
 
-def where_the_time_goes(stores: list[dict]) -> None:
+def _backend_cpu_seconds(connection) -> float | None:
+    """CPU time used so far by this connection's PostgreSQL backend (same machine only)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def where_the_time_goes(stores: list[dict], tokens: list[str]) -> None:
+    """Statements of one order (over HTTP in-process, and of order_place alone), CPU per
+    order without a profiler (the app's and its PostgreSQL backend's: less noisy than
+    rates on a shared machine), then a profile of order_place."""
     from django.db import connection
+    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from linli.accounts.models import User
@@ -200,6 +218,14 @@ def where_the_time_goes(stores: list[dict]) -> None:
 
     rnd = random.Random(9)
     consumer = User.objects.create_user(username="bench-profile", phone="+8613700000001")
+    client = Client()
+
+    def post(i: int) -> None:
+        answer = client.post("/api/v1/orders", data=json.dumps(order_body(rnd, stores)),
+                             content_type="application/json",
+                             HTTP_AUTHORIZATION=f"Bearer {tokens[i % len(tokens)]}",
+                             HTTP_IDEMPOTENCY_KEY=f"{RUN}-http-{i}")
+        assert answer.status_code == 201, answer.content
 
     def place(i: int) -> None:
         body = order_body(rnd, stores)
@@ -207,11 +233,25 @@ def where_the_time_goes(stores: list[dict]) -> None:
                     lines=[LineInput(product_id=x["product_id"], quantity=x["quantity"]) for x in body["items"]],
                     address=AddressInput(**body["address"]), idempotency_key=f"profile-{i}")
 
+    for i in range(20):  # warm: connection, prepared statements
+        post(i)
+    with CaptureQueriesContext(connection) as queries:
+        post(20)
+    print(f"SQL statements for one POST /api/v1/orders (authentication included): {len(queries)}")
+    n = 300
+    cpu, backend, started = time.process_time(), _backend_cpu_seconds(connection), time.perf_counter()
+    for i in range(21, 21 + n):
+        post(i)
+    backend_after = _backend_cpu_seconds(connection)
+    print(f"CPU per order over HTTP in-process, no profiler: app {(time.process_time() - cpu) / n * 1000:.2f} ms"
+          + (f", PostgreSQL backend {(backend_after - backend) / n * 1000:.2f} ms"
+             if backend is not None and backend_after is not None else "")
+          + f" (wall {(time.perf_counter() - started) / n * 1000:.2f} ms)")
     with CaptureQueriesContext(connection) as queries:
         place(0)
-    print(f"SQL statements for one order: {len(queries)}")
+    print(f"SQL statements for one order_place: {len(queries)}")
     for q in queries.captured_queries:
-        print(f"   {q['time']:>6} s  {q['sql'][:110]}")
+        print(f"   {q['time']:>6} s  {' '.join(q['sql'].split())[:110]}")
     profile = cProfile.Profile()
     profile.enable()
     started = time.perf_counter()
@@ -219,7 +259,8 @@ def where_the_time_goes(stores: list[dict]) -> None:
         place(i)
     elapsed = time.perf_counter() - started
     profile.disable()
-    print(f"in-process order_place: {200 / elapsed:,.0f} orders/s on one core ({elapsed / 200 * 1000:.2f} ms each)")
+    print(f"in-process order_place under the profiler: {200 / elapsed:,.0f} orders/s on one core "
+          f"({elapsed / 200 * 1000:.2f} ms each)")
     pstats.Stats(profile).sort_stats("tottime").print_stats(12)
 
 
@@ -258,7 +299,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    where_the_time_goes(stores)
+    where_the_time_goes(stores, tokens)
 
 
 if __name__ == "__main__":

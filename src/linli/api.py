@@ -38,7 +38,10 @@ def _error(request: HttpRequest, status: int, code: str, message: str,
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return _error(request, exc.status, exc.code, str(exc.message), exc.details)
+    response = _error(request, exc.status, exc.code, str(exc.message), exc.details)
+    if exc.status == 503:  # an upstream (payment provider) is down: say when to retry
+        response["Retry-After"] = "5"
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -77,3 +80,5 @@ api.add_router("", "linli.merchants.api_store.router")
 api.add_router("", orders_router)
 api.add_router("", payments_router)
 api.add_router("", delivery_router)
+api.add_router("", "linli.accounts.api_member_code.router")
+api.add_router("", "linli.pos.api.router")

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "linli.inventory",
     "linli.orders",
     "linli.payments",
+    "linli.pos",
     "linli.delivery",
     "linli.web",
 ]
@@ -101,6 +102,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg 3 with server-side parameter binding: a statement run LINLI_PG_PREPARE_THRESHOLD
+    # times on a connection is prepared (parsed and planned once per connection), which
+    # cuts the server's work per query. Behind PgBouncer in transaction mode set it to "off"
+    # (client-side binding, no prepared statements: Django's default).
+    _prepare = os.environ.get("LINLI_PG_PREPARE_THRESHOLD", "2").strip().lower()
+    if _prepare not in ("", "off", "none"):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": int(_prepare)})
 # Keep connections across requests (opening one per request costs more than most queries).
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("LINLI_CONN_MAX_AGE", "60"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -143,6 +153,7 @@ CELERY_BEAT_SCHEDULE = {
     # made-to-order daily counts: each item resets within a minute of its store's local midnight
     "inventory-daily-reset": {"task": "linli.inventory.tasks.reset_daily_stock", "schedule": 60.0},
     "payments-sync": {"task": "linli.payments.tasks.payments_sync_task", "schedule": 60.0},
+    "pos-points-expire": {"task": "linli.pos.tasks.expire_points", "schedule": 3600.0},
     "discovery-search-index-refresh": {"task": "linli.discovery.tasks.search_index_refresh_task",
                                        "schedule": 30.0},
 }

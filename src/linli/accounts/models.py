@@ -117,3 +117,35 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label or self.text}"
+
+
+class MemberCodeKey(models.Model):
+    """A member's secret for the dynamic member code (`accounts.member_code`). The row's
+    id is the member index the code carries; `generation` moves on at every use, so the
+    code shown after a scan is a new one even within the same 30-second step."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="member_code_key")
+    secret = models.CharField(max_length=64)  # 32 random bytes, hex
+    generation = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "accounts_member_code_key"
+
+
+class MemberCodeUse(models.Model):
+    """A member code that was accepted once. The unique (key, generation) makes a code
+    single-use: two counters presenting it at the same moment insert the same pair and
+    exactly one insert succeeds."""
+
+    public_id = PublicIdField(prefix="mcu")
+    key = models.ForeignKey(MemberCodeKey, on_delete=models.CASCADE, related_name="uses")
+    generation = models.PositiveIntegerField()
+    step = models.BigIntegerField()
+    code = models.CharField(max_length=18, db_index=True)
+    context = models.CharField(max_length=80, blank=True)  # who scanned it: "pos:sto_x:ctr_y"
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "accounts_member_code_use"
+        constraints = [models.UniqueConstraint(fields=["key", "generation"], name="member_code_once")]

@@ -15,7 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,7 @@ def stock_set(*, product: Product, quantity: int, actor: User | None = None,
                 product=product, store_id=product.store_id, delta=delta,
                 reason=R.ADJUST, actor=actor,
             )
+        _hints_clear_on_commit([product.public_id])
     return item
 
 
@@ -84,8 +86,51 @@ def stock_restock(*, product: Product, quantity: int, actor: User | None = None,
                                                     updated_at=timezone.now())
         StockMovement.objects.create(product=product, store_id=product.store_id, delta=quantity,
                                      reason=R.RESTOCK, reference=reference, actor=actor)
+        _hints_clear_on_commit([product.public_id])
     item.refresh_from_db()
     return item
+
+
+# --- the sold-out hint: refused flash-sale attempts skip the database ---------------------
+# When a reservation or the pre-check finds a product at 0, the cache remembers it for a
+# moment (value: the store's public id); `stock_sold_out_hinted` then refuses further
+# attempts without a query. Any change that can bring units back (stocktake, restock,
+# release, cancel, daily reset) deletes the hint once it commits. With REDIS_URL the hint is
+# shared by every app process; with the local-memory cache each process has its own, and
+# the short lifetime bounds how long another process may still refuse after a restock.
+# The hint only ever refuses: taking units is always the conditional UPDATE below.
+
+SOLD_OUT_HINT_SECONDS = 2.0
+
+
+def _hint_key(product_public_id: str) -> str:
+    return f"stock:sold-out:{product_public_id}"
+
+
+def stock_sold_out_hinted(*, store_public_id: str, wanted: dict[str, int]) -> None:
+    """Raise StockInsufficient (available 0) if a product of `wanted` {product public id:
+    quantity} was found sold out in this store in the last SOLD_OUT_HINT_SECONDS."""
+    keys = {_hint_key(pid): pid for pid in wanted}
+    found = cache.get_many(list(keys))
+    for key, pid in keys.items():
+        if found.get(key) == store_public_id:
+            raise StockInsufficient(product_id=pid, requested=wanted[pid], available=0)
+
+
+def _hint_sold_out(product: Product) -> None:
+    if Product.store.is_cached(product):  # type: ignore[attr-defined]
+        cache.set(_hint_key(product.public_id), product.store.public_id, SOLD_OUT_HINT_SECONDS)
+
+
+def _hints_clear_on_commit(product_public_ids: Iterable[str]) -> None:
+    """Units may be back: forget the hints once the change is visible to other buyers."""
+    keys = [_hint_key(pid) for pid in product_public_ids if pid]
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def _public_ids(product_pks: Iterable[int]) -> list[str]:
+    return list(Product.objects.filter(pk__in=list(product_pks)).values_list("public_id", flat=True))
 
 
 # --- reservations: placed -> paid (commit) or cancelled / timed out (release) -------------
@@ -93,6 +138,8 @@ def stock_restock(*, product: Product, quantity: int, actor: User | None = None,
 def _insufficient(product: Product | None, product_id: int, requested: int, available: int) -> StockInsufficient:
     public_id = product.public_id if product is not None else (
         Product.objects.filter(pk=product_id).values_list("public_id", flat=True).first())
+    if product is not None and available <= 0:
+        _hint_sold_out(product)
     return StockInsufficient(product_id=public_id, requested=requested, available=max(available, 0))
 
 
@@ -110,14 +157,17 @@ def _wanted(lines: Iterable[tuple[Product, int]]) -> tuple[dict[int, int], dict[
 StockSeen = dict[int, tuple[int, bool]]  # product id -> (available, unlimited) as read
 
 
-def stock_check(*, store_id: int, lines: Iterable[tuple[Product, int]]) -> StockSeen:
+def stock_check(*, store_id: int, lines: Iterable[tuple[Product, int]],
+                seen: StockSeen | None = None) -> StockSeen:
     """Refuse lines that the stock clearly cannot cover, with one read and no lock or
     write (call it before opening the order's transaction: once a flash sale is sold out,
     every further attempt ends here). What it read can be handed to `stock_reserve`,
-    which re-checks every count atomically anyway."""
+    which re-checks every count atomically anyway. A caller that has just read the
+    store's counts (e.g. joined to its product rows) passes them as `seen`: no query."""
     wanted, products = _wanted(lines)
-    seen: StockSeen = {row[0]: row[1:] for row in StockItem.objects.filter(
-        product_id__in=list(wanted), store_id=store_id).values_list("product_id", "quantity", "unlimited")}
+    if seen is None:
+        seen = {row[0]: row[1:] for row in StockItem.objects.filter(
+            product_id__in=list(wanted), store_id=store_id).values_list("product_id", "quantity", "unlimited")}
     for pid in sorted(wanted):
         quantity, unlimited = seen.get(pid, (0, False))
         if not unlimited and quantity < wanted[pid]:
@@ -136,8 +186,10 @@ def stock_reserve(
     Must run inside the caller's transaction: a failure on any line raises and the
     caller's rollback gives back what earlier lines took. A fixed number of queries
     whatever the cart: one read (`stock_check`, skipped when its answer is passed in as
-    `seen`), one conditional UPDATE (or, for several counted products, a lock in product id order
-    so two orders cannot deadlock, and one UPDATE), and two bulk inserts.
+    `seen`), then on PostgreSQL one statement (lock in product id order, conditional UPDATE,
+    reservations and ledger rows: `_RESERVE_SQL`); elsewhere one conditional UPDATE (or, for
+    several counted products, a lock in product id order so two orders cannot deadlock,
+    and one UPDATE) and two bulk inserts.
     """
     lines = list(lines)
     wanted, products = _wanted(lines)
@@ -148,6 +200,11 @@ def stock_reserve(
     counted = {pid: q for pid, q in sorted(wanted.items()) if not seen[pid][1]}
     if not counted:
         return []  # made to order: nothing is counted, nothing is held
+    if connection.vendor == "postgresql":
+        if connection.in_atomic_block:
+            return _reserve_postgresql(store_id, counted, products, reference, actor)
+        with transaction.atomic():
+            return _reserve_postgresql(store_id, counted, products, reference, actor)
     now = timezone.now()
     if len(counted) == 1:
         (pid, q), = counted.items()
@@ -178,6 +235,65 @@ def stock_reserve(
                       reason=R.ORDER, reference=reference, actor=actor)
         for pid, q in counted.items()])
     return reservations
+
+
+# One statement takes the units, holds them and writes the ledger (PostgreSQL): the rows
+# are locked in product id order (the CTE's ORDER BY ... FOR UPDATE), so two orders for the
+# same products in opposite order cannot deadlock; the UPDATE re-checks `quantity >= q` on
+# the newest committed row (READ COMMITTED), so two buyers never take the same unit; only
+# rows actually taken get a reservation and an `order` ledger row.
+_RESERVE_SQL = """
+WITH locked AS (
+    SELECT id FROM inventory_stock_item
+    WHERE product_id = ANY(%(pids)s::bigint[]) AND store_id = %(store)s AND NOT unlimited
+    ORDER BY product_id FOR UPDATE
+), taken AS (
+    UPDATE inventory_stock_item AS s
+    SET quantity = s.quantity - w.q, reserved = s.reserved + w.q, updated_at = %(now)s
+    FROM locked, unnest(%(pids)s::bigint[], %(qtys)s::integer[]) AS w(pid, q)
+    WHERE s.id = locked.id AND s.product_id = w.pid AND s.quantity >= w.q
+    RETURNING s.product_id, w.q
+), held AS (
+    INSERT INTO inventory_stock_reservation
+        (product_id, store_id, reference, quantity, status, created_at)
+    SELECT product_id, %(store)s, %(ref)s, q, %(held)s, %(now)s FROM taken
+    RETURNING id, product_id, quantity
+), ledger AS (
+    INSERT INTO inventory_stock_movement
+        (product_id, store_id, delta, reserved_delta, reason, reference, actor_id, created_at)
+    SELECT product_id, %(store)s, -q, q, %(reason)s, %(ref)s, %(actor)s, %(now)s FROM taken
+)
+SELECT id, product_id, quantity FROM held
+"""
+
+
+def _reserve_postgresql(store_id: int, counted: dict[int, int], products: dict[int, Product],
+                        reference: str, actor: User | None) -> list[StockReservation]:
+    """`stock_reserve` in one statement; runs inside a transaction, so a refusal (raised
+    after it) takes back whatever the statement wrote."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE_SQL, {
+            "pids": list(counted), "qtys": list(counted.values()), "store": store_id, "now": now,
+            "ref": reference, "held": str(StockReservation.Status.HELD), "reason": str(R.ORDER),
+            "actor": actor.pk if actor is not None else None})
+        rows = cursor.fetchall()
+    missing = set(counted) - {pid for _id, pid, _q in rows}
+    if missing:
+        # Not enough left, or the product just became made to order (then nothing is held
+        # for it, as when the read had seen it so). The rows are ours until the commit.
+        for pid, quantity, unlimited in (StockItem.objects.filter(product_id__in=sorted(missing))
+                                         .order_by("product_id")
+                                         .values_list("product_id", "quantity", "unlimited")):
+            missing.discard(pid)
+            if not unlimited:
+                raise _insufficient(products[pid], pid, counted[pid], quantity)
+        if missing:  # no stock row at all
+            pid = min(missing)
+            raise _insufficient(products[pid], pid, counted[pid], 0)
+    return [StockReservation(id=pk, product_id=pid, store_id=store_id, reference=reference,
+                             quantity=q, status=StockReservation.Status.HELD, created_at=now)
+            for pk, pid, q in rows]
 
 
 # Kept for callers written before reservations: placing an order reserves its stock.
@@ -241,6 +357,9 @@ def _settle(reference: str, *, source: Iterable[Any], actor: User | None,
             StockReservation.objects.filter(pk__in=pks).update(status=status, settled_at=now)
         _apply_deltas(changes, now=now)
         StockMovement.objects.bulk_create(movements.values())
+        back = [pid for pid, (dq, _dr) in changes.items() if dq > 0]
+        if back:  # units are available again: no sold-out hint may refuse them
+            _hints_clear_on_commit(_public_ids(back))
     return len(rows)
 
 
@@ -287,6 +406,7 @@ def _release_legacy(reference: str, *, actor: User | None) -> int:
         StockMovement.objects.bulk_create([
             StockMovement(product_id=pid, store_id=sid, delta=q, reason=R.RELEASE,
                           reference=reference, actor=actor) for (pid, sid), q in taken.items()])
+        _hints_clear_on_commit(_public_ids(pid for pid, _sid in taken))
     return len(taken)
 
 
@@ -341,6 +461,8 @@ def _reset_locked(items: list[StockItem], *, today: date, actor: User | None = N
                                            reference=f"daily:{today.isoformat()}", actor=actor))
     StockItem.objects.bulk_update(changed, ["quantity", "daily_reset_on"])
     StockMovement.objects.bulk_create(movements)
+    if movements:
+        _hints_clear_on_commit(_public_ids(m.product_id for m in movements))
     return len(changed)
 
 

@@ -299,7 +299,7 @@ def order_create(
             invoice_email=payload.invoice.email if payload.invoice else ""),
         expected_total_fen=payload.expected_total_fen,
     )
-    order = selectors.order_get_visible(actor=request.auth, order_id=placed.order.public_id)  # type: ignore[attr-defined]
+    order = selectors.order_placed_view(actor=request.auth, placed=placed)  # type: ignore[attr-defined]
     return Status(201 if placed.created else 200, _consumer_view(request, order))
 
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,12 +29,17 @@ from linli.core.errors import (
     PermissionDenied,
 )
 from linli.discovery.geo import haversine_m
-from linli.inventory.services import stock_check, stock_commit, stock_release, stock_reserve
+from linli.inventory.services import (
+    stock_check,
+    stock_commit,
+    stock_release,
+    stock_reserve,
+    stock_sold_out_hinted,
+)
 from linli.merchants import roles as merchant_roles
 from linli.merchants.hours import every_day, is_open_at
 from linli.merchants.models import (
     MerchantMember,
-    Option,
     OptionGroup,
     Product,
     ProductVariant,
@@ -124,6 +129,9 @@ class LineInput:
 class OrderPlaced:
     order: Order
     created: bool  # False when an idempotent retry answered the first order
+    # A new order's events as written (its `place` event), so the API can answer without
+    # reading the order back (`selectors.order_placed_view`); empty for a retry.
+    events: tuple[OrderEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,19 +181,27 @@ def _merge_lines(lines: list[LineInput]) -> tuple[dict[tuple[str, str, tuple[str
 
 def product_offers(products: list[Product]) -> dict[str, ProductOffer]:
     """What each product lets the buyer choose: its available variants and its option
-    groups with their available options (three queries for any number of products)."""
-    variants = ProductVariant.objects.filter(product__in=products, is_available=True)
-    groups = OptionGroup.objects.filter(product__in=products).prefetch_related(
-        Prefetch("options", queryset=Option.objects.filter(is_available=True)))
+    groups with their available options (two queries for any number of products)."""
     found_variants: dict[int, list[Choice]] = {}
-    for v in variants:
-        found_variants.setdefault(v.product_id, []).append(Choice(v.public_id, v.name, v.price_delta_fen))
+    for product_id, ref, name, delta in (ProductVariant.objects.filter(product__in=products, is_available=True)
+                                         .values_list("product_id", "public_id", "name", "price_delta_fen")):
+        found_variants.setdefault(product_id, []).append(Choice(ref, name, delta))
+    # Groups with their options in one LEFT JOIN (a group with no option still counts: a
+    # required one then cannot be satisfied), in the groups' and the options' own order.
+    rows = (OptionGroup.objects.filter(product__in=products)
+            .order_by("product_id", "sort", "id", "options__sort", "options__id")
+            .values_list("product_id", "id", "public_id", "name", "min_choices", "max_choices",
+                         "options__public_id", "options__name", "options__price_delta_fen",
+                         "options__is_available"))
+    groups: dict[int, tuple[int, str, str, int, int, list[Choice]]] = {}
+    for product_id, group_pk, ref, name, low, high, opt_ref, opt_name, opt_delta, opt_on in rows:
+        group = groups.setdefault(group_pk, (product_id, ref, name, low, high, []))
+        if opt_ref is not None and opt_on:
+            group[5].append(Choice(opt_ref, opt_name, opt_delta, name))
     found_groups: dict[int, list[GroupOffer]] = {}
-    for g in groups:
-        found_groups.setdefault(g.product_id, []).append(GroupOffer(
-            ref=g.public_id, name=g.name, min_choices=g.min_choices, max_choices=g.max_choices,
-            options=tuple(Choice(o.public_id, o.name, o.price_delta_fen, g.name)
-                          for o in g.options.all())))
+    for product_id, ref, name, low, high, options in groups.values():
+        found_groups.setdefault(product_id, []).append(GroupOffer(
+            ref=ref, name=name, min_choices=low, max_choices=high, options=tuple(options)))
     return {p.public_id: ProductOffer(ref=p.public_id,
                                       variants=tuple(found_variants.get(p.pk, ())),
                                       groups=tuple(found_groups.get(p.pk, ())))
@@ -266,7 +282,12 @@ def order_place(
     scheduled_for: datetime | None = None,  # fulfilment modes: a slot (orders.slots)
 ) -> OrderPlaced:
     """Place an order and take its stock, all or nothing. A retry with the same
-    idempotency key returns the first order; the same key with a different body is refused."""
+    idempotency key returns the first order; the same key with a different body is refused.
+
+    The idempotency check rides on the insert: the order's unique (consumer, key) refuses
+    a second order, and only then, or when the request is refused for any other reason
+    (sold out since, price changed...), is the first order looked up, so a retry always
+    gets the first answer while a new order pays no extra query."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
         raise errors.IdempotencyKeyMissing()
@@ -278,17 +299,55 @@ def order_place(
         **({"table": table_id} if table_id else {}),
         **({"scheduled_for": scheduled_for.isoformat()} if scheduled_for else {}),
     })
-    existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
-    if existing is not None:
+    try:
+        order, event = _order_create(
+            consumer=consumer, store_id=store_id, lines=lines, fulfilment=fulfilment,
+            address=address, note=note, key=key, request_hash=request_hash, now=now,
+            expected_total_fen=expected_total_fen, extras=extras, table_id=table_id,
+            scheduled_for=scheduled_for)
+    except (DomainError, IntegrityError):
+        # A retry (the key is taken, possibly by a request that raced in on another
+        # connection): answer its first order; the same key with another body is refused.
+        existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
+        if existing is None:
+            raise
         return OrderPlaced(order=existing, created=False)
+    return OrderPlaced(order=order, created=True, events=(event,))
 
+
+def _catalog_read(store_id: str, product_ids: list[str]) -> tuple[Store, dict[str, Product]]:
+    """The store and the cart's products with their stock rows, fresh, in one query (the
+    store and the stock joined to the products; whether each product has variants or
+    option groups as EXISTS, so the offers are read only for those that do). Errors in the
+    order `store_get` and the product checks give them: unknown or closed store first."""
+    products = {p.public_id: p for p in Product.objects.filter(public_id__in=product_ids)
+                .select_related("store", "stock").order_by()
+                .annotate(has_variants=Exists(ProductVariant.objects.filter(product=OuterRef("pk"),
+                                                                            is_available=True)),
+                          has_groups=Exists(OptionGroup.objects.filter(product=OuterRef("pk"))))}
+    store = next((p.store for p in products.values()
+                  if p.store.public_id == store_id and p.store.status != Store.Status.CLOSED), None)
+    if store is None:
+        store = store_get(public_id=store_id)  # StoreNotFound, or the products are not its own
+    for product in products.values():
+        if product.store_id == store.pk:
+            product.store = store  # one instance for the whole order
+    return store, products
+
+
+def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulfilment: str,
+                  address: AddressInput | None, note: str, key: str, request_hash: str,
+                  now: datetime | None, expected_total_fen: int | None, extras: OrderExtras,
+                  table_id: str | None, scheduled_for: datetime | None) -> tuple[Order, OrderEvent]:
+    """Check, price and write a new order with its stock (`order_place` without the retry)."""
     merged, quantities = _merge_lines(lines)
-    store = store_get(public_id=store_id)
+    # inventory: a product found sold out a moment ago is refused without a query
+    stock_sold_out_hinted(store_public_id=store_id, wanted=quantities)
+    store, products = _catalog_read(store_id, list(quantities))
     now = now or timezone.now()
     if scheduled_for is None and not store_is_open(store=store, at=now):  # scheduled: at its slot
         raise errors.StoreClosed(store_id=store.public_id)
     local_now = now.astimezone(ZoneInfo(store.timezone))
-    products = {p.public_id: p for p in Product.objects.filter(public_id__in=list(quantities))}
     for product_id in quantities:
         product = products.get(product_id)
         if product is None:
@@ -301,10 +360,16 @@ def order_place(
             raise errors.ProductSoldOut(product_id=product_id)
         if product.availability and not is_open_at(every_day(*product.availability), local_now):
             raise errors.ProductNotAvailableNow(product_id=product_id, windows=product.availability)
-    # inventory: refuse what the stock clearly cannot cover (one read, nothing written; a
-    # sold-out flash sale answers here). stock_reserve re-checks it atomically below.
+    # inventory: refuse what the stock clearly cannot cover (the counts came with the
+    # products; nothing written; a sold-out flash sale answers here). stock_reserve
+    # re-checks it atomically below.
     stock_lines = [(products[pid], qty) for pid, qty in quantities.items()]
-    stock_seen = stock_check(store_id=store.pk, lines=stock_lines)
+    stock_seen: dict[int, tuple[int, bool]] = {}
+    for product, _qty in stock_lines:
+        item = getattr(product, "stock", None)
+        if item is not None and item.store_id == store.pk:
+            stock_seen[product.pk] = (item.quantity, item.unlimited)
+    stock_check(store_id=store.pk, lines=stock_lines, seen=stock_seen)
 
     delivery = fulfilment == Order.Fulfilment.DELIVERY
     distance_m = None
@@ -318,10 +383,12 @@ def order_place(
     plan = fulfilment_check(store=store, fulfilment=fulfilment, table_id=table_id,
                             scheduled_for=scheduled_for, distance_m=distance_m, now=now)
 
-    offers = product_offers(list(products.values()))
+    with_choices = [p for p in products.values() if p.has_variants or p.has_groups]
+    offers = product_offers(with_choices) if with_choices else {}
     cart = []
     for (pid, variant_ref, option_refs), qty in merged.items():
-        variant, options = line_choices(offers[pid], variant_ref or None, option_refs)
+        offer = offers.get(pid) or ProductOffer(ref=pid, variants=(), groups=())
+        variant, options = line_choices(offer, variant_ref or None, option_refs)
         cart.append(CartLine(product_ref=pid, name=products[pid].name,
                              unit_price_fen=products[pid].price_fen, quantity=qty,
                              variant=variant, options=options,
@@ -338,43 +405,37 @@ def order_place(
                                   total_fen=breakdown.total_fen,
                                   lines=[asdict(line) for line in breakdown.lines])
 
-    try:
-        with transaction.atomic():
-            tab = tab_join(plan=plan, now=now)  # dine-in: the table's open tab
-            order = Order.objects.create(
-                consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
-                items_fen=breakdown.items_fen, packaging_fee_fen=breakdown.packaging_fen,
-                delivery_fee_fen=breakdown.delivery_fee_fen, total_fen=breakdown.total_fen,
-                price_lines=[asdict(line) for line in breakdown.lines],
-                address=asdict(address) if delivery and address else None,
-                distance_m=distance_m,
-                pickup_code="" if delivery else f"{secrets.randbelow(10**6):06d}",
-                note=note, idempotency_key=key, request_hash=request_hash,
-                pay_deadline=tab.closes_at if tab else now + settings.LINLI_UNPAID_ORDER_TTL,
-                table=plan.table, tab=tab, scheduled_for=plan.scheduled_for,
-                **asdict(extras),
-            )
-            OrderItem.objects.bulk_create([
-                OrderItem(order=order, product=products[line.product_ref], name=line.name,
-                          unit_price_fen=line.unit_total_fen, quantity=line.quantity,
-                          amount_fen=line.unit_total_fen * line.quantity,
-                          variant=asdict(line.variant) if line.variant else None,
-                          options=[asdict(option) for option in line.options])
-                for line in cart
-            ])
-            OrderEvent.objects.create(order=order, action="place", from_status="",
-                                      to_status=order.status, actor=consumer, actor_role="consumer")
-            # inventory: reserve last, so the stock row is locked only until the commit
-            stock_reserve(store_id=store.pk, lines=stock_lines, reference=order.public_id,
-                          actor=consumer, seen=stock_seen)
-            order_changed_on_commit(order)
-    except IntegrityError:
-        # The same key raced in from a retry on another connection: answer its order.
-        existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
-        if existing is None:
-            raise
-        return OrderPlaced(order=existing, created=False)
-    return OrderPlaced(order=order, created=True)
+    with transaction.atomic():
+        tab = tab_join(plan=plan, now=now)  # dine-in: the table's open tab
+        order = Order.objects.create(
+            consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
+            items_fen=breakdown.items_fen, packaging_fee_fen=breakdown.packaging_fen,
+            delivery_fee_fen=breakdown.delivery_fee_fen, total_fen=breakdown.total_fen,
+            price_lines=[asdict(line) for line in breakdown.lines],
+            address=asdict(address) if delivery and address else None,
+            distance_m=distance_m,
+            pickup_code="" if delivery else f"{secrets.randbelow(10**6):06d}",
+            note=note, idempotency_key=key, request_hash=request_hash,
+            pay_deadline=tab.closes_at if tab else now + settings.LINLI_UNPAID_ORDER_TTL,
+            table=plan.table, tab=tab, scheduled_for=plan.scheduled_for,
+            **asdict(extras),
+        )
+        OrderItem.objects.bulk_create([
+            OrderItem(order=order, product=products[line.product_ref], name=line.name,
+                      unit_price_fen=line.unit_total_fen, quantity=line.quantity,
+                      amount_fen=line.unit_total_fen * line.quantity,
+                      variant=asdict(line.variant) if line.variant else None,
+                      options=[asdict(option) for option in line.options])
+            for line in cart
+        ])
+        event = OrderEvent.objects.create(order=order, action="place", from_status="",
+                                          to_status=order.status, actor=consumer,
+                                          actor_role="consumer")
+        # inventory: reserve last, so the stock row is locked only until the commit
+        stock_reserve(store_id=store.pk, lines=stock_lines, reference=order.public_id,
+                      actor=consumer, seen=stock_seen)
+        order_changed_on_commit(order)
+    return order, event
 
 
 def _roles_on(order: Order, actor: User) -> set[str]:
@@ -391,7 +452,11 @@ def _roles_on(order: Order, actor: User) -> set[str]:
 
 
 def _lock(order_id: str) -> Order:
-    order = Order.objects.select_for_update().select_related("store").filter(public_id=order_id).first()
+    # The order row only (`of`): locking its store too would serialise every order of a
+    # store and deadlock with payments that lock the order, then a payment (found by the
+    # concurrent random-sequence test on PostgreSQL).
+    order = (Order.objects.select_for_update(of=("self",)).select_related("store")
+             .filter(public_id=order_id).first())
     if order is None:
         raise errors.OrderNotFound(order_id=order_id)
     return order
