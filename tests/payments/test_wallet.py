@@ -162,3 +162,16 @@ def test_postings_are_immutable():
         posting.save()
     with pytest.raises(ImmutableError):
         posting.delete()
+
+
+def test_a_retried_withdrawal_with_the_same_key_withdraws_once():
+    api, _ = consumer()
+    top_up(api, 50_00)
+    headers = {"Idempotency-Key": "wd-1"}
+    first = api.post("/me/wallet/withdrawals", {"amount_fen": 20_00}, headers=headers)
+    again = api.post("/me/wallet/withdrawals", {"amount_fen": 20_00}, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert wallet(api) == (30_00, 0)
+    other = api.post("/me/wallet/withdrawals", {"amount_fen": 10_00}, headers=headers)
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+    books_hold()

@@ -251,10 +251,13 @@ class WithdrawalOut(Schema):
 
 
 @router.post("/me/wallet/withdrawals", response={201: WithdrawalOut}, auth=jwt_auth,
-             summary="Withdraw principal back along the top-ups' payment paths")
-def withdrawal_create(request: HttpRequest, payload: WithdrawalIn) -> Status[dict[str, Any]]:
-    withdrawal: WalletWithdrawal = services.withdrawal_create(user=request.auth,  # type: ignore[arg-type]
-                                                              amount_fen=payload.amount_fen)
+             summary="Withdraw principal back along the top-ups' payment paths "
+                     "(retry-safe with an Idempotency-Key header)")
+def withdrawal_create(request: HttpRequest, payload: WithdrawalIn,
+                      idempotency_key: str = Header("", alias="Idempotency-Key")) -> Status[dict[str, Any]]:
+    withdrawal: WalletWithdrawal = services.withdrawal_create(
+        user=request.auth, amount_fen=payload.amount_fen,  # type: ignore[arg-type]
+        idempotency_key=idempotency_key)
     refunds = Refund.objects.filter(batch=withdrawal.batch).select_related("payment").order_by("id")
     return Status(201, {"id": withdrawal.public_id, "amount_fen": withdrawal.amount_fen,
                         "bonus_forfeited_fen": withdrawal.bonus_forfeited_fen,

@@ -397,10 +397,13 @@ class WalletWithdrawal(models.Model):
     amount_fen = models.PositiveIntegerField()
     bonus_forfeited_fen = models.PositiveIntegerField(default=0)
     batch = models.CharField(max_length=40)  # the refunds that carry it
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "payments_wallet_withdrawal"
+        constraints = [models.UniqueConstraint(fields=["user", "idempotency_key"],
+                                               name="withdrawal_key_once")]
 
 
 class ReconciliationRun(models.Model):

@@ -49,8 +49,8 @@ from .gateways import (
 from .ledger import CLEARING, HOLD, TOPUP_BONUS_EXPENSE, InsufficientBalance, credit, debit
 from .models import (
     GatewayMessage,
-    LedgerAccount,
     GatewayNotification,
+    LedgerAccount,
     Payment,
     PaymentEvent,
     Refund,
@@ -834,12 +834,19 @@ def _topup_succeeded(payment: Payment) -> str:
     return "topped_up"
 
 
-def withdrawal_create(*, user: User, amount_fen: int) -> WalletWithdrawal:
+def withdrawal_create(*, user: User, amount_fen: int, idempotency_key: str = "") -> WalletWithdrawal:
     """Give principal back: refunds of the user's top-ups (newest first) along their
     gateways; the bonus is forfeited in proportion (withdrawing everything forfeits all
     of it). Only principal that came from a top-up that can still be refunded leaves."""
     _check_amount(amount_fen, maximum=MAX_WALLET_FEN)
+    key = idempotency_key.strip()[:100] or None
     with transaction.atomic():
+        if key is not None:  # a retried withdrawal answers the first one
+            earlier = WalletWithdrawal.objects.filter(user=user, idempotency_key=key).first()
+            if earlier is not None:
+                if earlier.amount_fen != amount_fen:
+                    raise IdempotencyKeyReused()
+                return earlier
         # Payments before the wallet: the order a top-up's capture takes them in.
         topups = list(Payment.objects.select_for_update().filter(
             payer=user, purpose=Payment.Purpose.TOPUP, status__in=Payment.PAID_STATES).order_by("-id"))
@@ -853,7 +860,8 @@ def withdrawal_create(*, user: User, amount_fen: int) -> WalletWithdrawal:
                                            bonus_fen=balance.bonus_fen)
         batch = new_public_id("rfb")
         withdrawal = WalletWithdrawal.objects.create(user=user, amount_fen=amount_fen,
-                                                     bonus_forfeited_fen=forfeit, batch=batch)
+                                                     bonus_forfeited_fen=forfeit, batch=batch,
+                                                     idempotency_key=key)
         if forfeit:
             ledger.post(key=f"forfeit:{withdrawal.public_id}", kind="bonus_forfeit", actor=user,
                         role="consumer", entries=[debit(ledger.wallet_bonus(user), forfeit, user),
