@@ -54,7 +54,7 @@ bench-lilim: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src/linli/orders/pricing.py src/linli/merchants/hours.py src/linli/discovery/geo.py src/linli/core/statemachine.py src/linli/core/ids.py src/linli/core/seed src/linli/*/services.py
+	$(BIN)/mypy src/linli/orders/pricing.py src/linli/merchants/hours.py src/linli/discovery/geo.py src/linli/core/statemachine.py src/linli/core/ids.py src/linli/core/seed src/linli/*/services.py src/linli/payments/money.py src/linli/payments/ledger.py src/linli/payments/reconcile.py src/linli/accounts/member_code.py src/linli/pos/ean.py src/linli/pos/receipt.py
 
 worker: setup
 	$(BIN)/celery -A linli worker -B -l info
