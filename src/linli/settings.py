@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "linli.inventory",
     "linli.orders",
     "linli.payments",
+    "linli.marketing",
     "linli.pos",
     "linli.delivery",
     "linli.web",
@@ -148,6 +149,7 @@ CELERY_BEAT_SCHEDULE = {
     "orders-cancel-unpaid": {"task": "linli.orders.tasks.cancel_unpaid_orders", "schedule": 60.0},
     "orders-auto-complete": {"task": "linli.orders.tasks.auto_complete_delivered", "schedule": 300.0},
     "orders-accept-timeout": {"task": "linli.orders.tasks.accept_timeout_orders", "schedule": 30.0},
+    "orders-cancel-request-timeout": {"task": "linli.orders.tasks.cancel_request_timeout_orders", "schedule": 30.0},
     "delivery-dispatch-pending": {"task": "linli.delivery.tasks.dispatch_pending", "schedule": 15.0},
     "delivery-rider-locations-cleanup": {"task": "linli.delivery.tasks.cleanup_rider_locations", "schedule": 3600.0},
     # made-to-order daily counts: each item resets within a minute of its store's local midnight

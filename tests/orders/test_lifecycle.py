@@ -299,7 +299,8 @@ def test_store_order_settings_by_role(shop):
     cashier, manager = merchant(store, "cashier"), merchant(store, "manager")
     assert cashier.get(path).json() == {"store_id": store.public_id, "auto_accept": False,
                                         "accept_timeout_minutes": None,
-                                        "effective_accept_timeout_minutes": 5}
+                                        "effective_accept_timeout_minutes": 5,
+                                        "cancel_request_timeout_minutes": 10}
     _error(put(cashier, path, {"auto_accept": True}), 403, "permission_denied")
     _error(buyer().get(path), 404, "store_not_found")
     _error(put(manager, path, {"auto_accept": True, "accept_timeout_minutes": 0}), 422, "invalid_input")

@@ -28,6 +28,7 @@ from linli.core.errors import (
     RateLimited,
 )
 
+from .events import phone_verified_on_commit
 from .models import Address, SmsCode, User
 from .phone import phone_normalise
 from .sms import get_sms_provider
@@ -131,15 +132,15 @@ def _sms_code_check(*, phone: str, code: str) -> None:
         raise SmsCodeExpired()
 
 
-def _user_for_phone(phone: str) -> User:
+def _user_for_phone(phone: str) -> tuple[User, bool]:
     user = User.objects.filter(phone=phone).first()
     if user is not None:
-        return user
+        return user, False
     try:
         with transaction.atomic():
-            return User.objects.create_user(username=phone, phone=phone)
+            return User.objects.create_user(username=phone, phone=phone), True
     except IntegrityError:  # created concurrently by another login
-        return User.objects.get(phone=phone)
+        return User.objects.get(phone=phone), False
 
 
 def auth_login_sms(*, phone: str, code: str) -> dict[str, Any]:
@@ -148,9 +149,10 @@ def auth_login_sms(*, phone: str, code: str) -> dict[str, Any]:
     if not (code.isdigit() and len(code) == 6):
         raise SmsCodeInvalid()
     _sms_code_check(phone=phone, code=code)
-    user = _user_for_phone(phone)
+    user, created = _user_for_phone(phone)
     if not user.is_active:
         raise BadCredentials()
+    phone_verified_on_commit(user, created=created)  # e.g. the counter attaches sales made by phone
     return {"user": user, **token_pair_issue(user_public_id=user.public_id, token_version=user.token_version)}
 
 

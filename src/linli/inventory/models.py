@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from linli.merchants.models import Product, Store
+from linli.core.fields import PublicIdField
+from linli.merchants.models import Merchant, Product, Store
 
 
 class StockItem(models.Model):
@@ -53,6 +54,9 @@ class StockMovement(models.Model):
         SALE = "sale", _("sold")  # held -> gone, when the order is paid (or a direct sale)
         RELEASE = "release", _("released")  # held -> available: unpaid order cancelled or timed out
         CANCEL = "cancel", _("returned by a cancelled order")  # sold -> available: paid order cancelled
+        TRANSFER_OUT = "transfer_out", _("sent to another store")  # left the source when shipped
+        TRANSFER_IN = "transfer_in", _("received from another store")  # what was shipped, at the destination
+        TRANSFER_LOSS = "transfer_loss", _("lost in transit")  # shipped but not received (negative)
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements")
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
@@ -95,3 +99,127 @@ class StockReservation(models.Model):
         indexes = [models.Index(fields=["reference"], name="stock_resv_reference_idx")]
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0),
                                               name="stock_reservation_positive")]
+
+
+# --- transfers between the stores of one merchant (inventory.transfers) -------------------
+
+class StockTransfer(models.Model):
+    """Units sent from one store of a merchant to another. State table and ledger rows:
+    `inventory.transfers`; every step is a `StockTransferEvent` (who, when)."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        SHIPPED = "shipped", _("in transit")
+        RECEIVED = "received", _("received")
+        CANCELLED = "cancelled", _("cancelled")
+
+    public_id = PublicIdField(prefix="trf")
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
+    from_store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    to_store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.REQUESTED)
+    note = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=80, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "inventory_stock_transfer"
+        indexes = [models.Index(fields=["merchant", "state", "created_at"], name="stock_transfer_state_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "idempotency_key"], name="stock_transfer_idem",
+                                    condition=~models.Q(idempotency_key="")),
+            models.CheckConstraint(condition=~models.Q(from_store=models.F("to_store")),
+                                   name="stock_transfer_two_stores"),
+        ]
+
+
+class StockTransferLine(models.Model):
+    """One product of a transfer: `from_product` at the source, `to_product` (the same
+    goods, the destination's own product row) at the destination."""
+
+    transfer = models.ForeignKey(StockTransfer, on_delete=models.CASCADE, related_name="lines")
+    from_product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    to_product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()  # requested and shipped
+    received_quantity = models.PositiveIntegerField(null=True, blank=True)
+    loss_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        db_table = "inventory_stock_transfer_line"
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "from_product"], name="stock_transfer_line_uniq"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="stock_transfer_line_positive"),
+        ]
+
+
+class StockTransferEvent(models.Model):
+    transfer = models.ForeignKey(StockTransfer, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=12)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "inventory_stock_transfer_event"
+        ordering = ["id"]
+
+
+# --- a chain's shared product identity (inventory.routing) ---------------------------------
+
+class ChainSku(models.Model):
+    """The goods a product stands for across a chain: products are rows per store, so the
+    same item at two stores shares a merchant-chosen `sku`. `store` is the product's store,
+    kept here so that one store has at most one product per sku."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    sku = models.CharField(max_length=40)
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="chain_sku")
+
+    class Meta:
+        db_table = "inventory_chain_sku"
+        constraints = [models.UniqueConstraint(fields=["merchant", "sku", "store"], name="chain_sku_uniq")]
+
+
+# --- low-stock alerts (inventory.alerts) ----------------------------------------------------
+
+class StockAlertRule(models.Model):
+    """Alert the merchant when the available count of a product falls below `threshold`."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="stock_alert_rule")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    threshold = models.PositiveIntegerField()
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "inventory_stock_alert_rule"
+
+
+class StockAlert(models.Model):
+    """Available fell below the threshold (`opened_at`); `resolved_at` once it is back at or
+    above it. At most one open alert per product (a partial unique constraint), so a second
+    crossing is not alerted until the first is resolved by a restock."""
+
+    public_id = PublicIdField(prefix="sal")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    threshold = models.PositiveIntegerField()
+    available = models.IntegerField()  # the count that crossed below
+    opened_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_available = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "inventory_stock_alert"
+        indexes = [models.Index(fields=["store", "opened_at"], name="stock_alert_store_idx")]
+        constraints = [models.UniqueConstraint(fields=["product"], condition=models.Q(resolved_at__isnull=True),
+                                               name="stock_alert_one_open")]

@@ -25,6 +25,7 @@ from linli.accounts.models import User
 from linli.core.errors import Conflict, InvalidInput
 from linli.merchants.models import Product, Store
 
+from .alerts import stock_alerts_check_on_commit
 from .models import StockItem, StockMovement, StockReservation
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def stock_set(*, product: Product, quantity: int, actor: User | None = None,
                 product=product, store_id=product.store_id, delta=delta,
                 reason=R.ADJUST, actor=actor,
             )
+            stock_alerts_check_on_commit([product.pk], store_pk=product.store_id, learn_now=True)
         _hints_clear_on_commit([product.public_id])
     return item
 
@@ -86,6 +88,7 @@ def stock_restock(*, product: Product, quantity: int, actor: User | None = None,
                                                     updated_at=timezone.now())
         StockMovement.objects.create(product=product, store_id=product.store_id, delta=quantity,
                                      reason=R.RESTOCK, reference=reference, actor=actor)
+        stock_alerts_check_on_commit([product.pk], store_pk=product.store_id, learn_now=True)
         _hints_clear_on_commit([product.public_id])
     item.refresh_from_db()
     return item
@@ -234,6 +237,7 @@ def stock_reserve(
         StockMovement(product_id=pid, store_id=store_id, delta=-q, reserved_delta=q,
                       reason=R.ORDER, reference=reference, actor=actor)
         for pid, q in counted.items()])
+    stock_alerts_check_on_commit(counted, store_pk=store_id)
     return reservations
 
 
@@ -291,6 +295,7 @@ def _reserve_postgresql(store_id: int, counted: dict[int, int], products: dict[i
         if missing:  # no stock row at all
             pid = min(missing)
             raise _insufficient(products[pid], pid, counted[pid], 0)
+    stock_alerts_check_on_commit((pid for _id, pid, _q in rows), store_pk=store_id)
     return [StockReservation(id=pk, product_id=pid, store_id=store_id, reference=reference,
                              quantity=q, status=StockReservation.Status.HELD, created_at=now)
             for pk, pid, q in rows]
@@ -360,6 +365,7 @@ def _settle(reference: str, *, source: Iterable[Any], actor: User | None,
         back = [pid for pid, (dq, _dr) in changes.items() if dq > 0]
         if back:  # units are available again: no sold-out hint may refuse them
             _hints_clear_on_commit(_public_ids(back))
+            stock_alerts_check_on_commit(back)
     return len(rows)
 
 
@@ -407,6 +413,7 @@ def _release_legacy(reference: str, *, actor: User | None) -> int:
             StockMovement(product_id=pid, store_id=sid, delta=q, reason=R.RELEASE,
                           reference=reference, actor=actor) for (pid, sid), q in taken.items()])
         _hints_clear_on_commit(_public_ids(pid for pid, _sid in taken))
+        stock_alerts_check_on_commit(pid for pid, _sid in taken)
     return len(taken)
 
 
@@ -463,6 +470,7 @@ def _reset_locked(items: list[StockItem], *, today: date, actor: User | None = N
     StockMovement.objects.bulk_create(movements)
     if movements:
         _hints_clear_on_commit(_public_ids(m.product_id for m in movements))
+        stock_alerts_check_on_commit(m.product_id for m in movements)
     return len(changed)
 
 

@@ -368,6 +368,8 @@ def products_write(writes: list[ProductWrite], *, actor: User | None) -> None:
         product.price_fen, product.tags = spec.price_fen, list(spec.tags)
         product.availability = [list(window) for window in spec.availability]
         product.duration_minutes, product.is_sold_out = spec.duration_minutes, spec.sold_out
+        if spec.packaging_fee_fen is not None:
+            product.packaging_fee_fen = spec.packaging_fee_fen
     new = [w for w in writes if w.product.pk is None]
     old = [w for w in writes if w.product.pk is not None]
     created = {id(w) for w in new}

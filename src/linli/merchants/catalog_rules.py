@@ -15,6 +15,7 @@ from typing import Any
 
 KINDS = ("goods", "service")
 MAX_PRICE_FEN = 99_999_999  # 999,999.99 yuan: far above any menu, far below the column's limit
+MAX_PACKAGING_FEE_FEN = 10_000  # per unit: 100 yuan
 MAX_NAME = 100  # product and category names
 MAX_PART_NAME = 50  # variant, option group and option names
 MAX_DESCRIPTION = 500
@@ -85,6 +86,7 @@ class ProductSpec:
     option_groups: tuple[OptionGroupSpec, ...] = ()
     stock: StockSpec | None = None  # None: leave as it is (a new product starts at 0)
     sold_out: bool = False
+    packaging_fee_fen: int | None = None  # per unit; None: leave as it is (a new product: 0)
 
 
 def product_validate(spec: ProductSpec) -> tuple[ProductSpec, list[RuleViolation]]:
@@ -102,8 +104,9 @@ def product_validate(spec: ProductSpec) -> tuple[ProductSpec, list[RuleViolation
         ),
     )
     violations: list[RuleViolation] = []
-    for check in (_check_name, _check_description, _check_kind, _check_price, _check_tags,
-                  _check_availability, _check_variants, _check_option_groups, _check_stock):
+    for check in (_check_name, _check_description, _check_kind, _check_price, _check_packaging_fee,
+                  _check_tags, _check_availability, _check_variants, _check_option_groups,
+                  _check_stock):
         try:
             cleaned = check(cleaned)
         except RuleViolation as violation:
@@ -146,6 +149,13 @@ def _check_kind(spec: ProductSpec) -> ProductSpec:
 def _check_price(spec: ProductSpec) -> ProductSpec:
     if not 0 <= spec.price_fen <= MAX_PRICE_FEN:
         raise RuleViolation("invalid_price", "price_fen", min=0, max=MAX_PRICE_FEN)
+    return spec
+
+
+def _check_packaging_fee(spec: ProductSpec) -> ProductSpec:
+    fee = spec.packaging_fee_fen
+    if fee is not None and (isinstance(fee, bool) or not 0 <= fee <= MAX_PACKAGING_FEE_FEN):
+        raise RuleViolation("invalid_price", "packaging_fee_fen", min=0, max=MAX_PACKAGING_FEE_FEN)
     return spec
 
 

@@ -5,6 +5,7 @@ Operators change orders only through the services' state machine, never here."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -83,15 +84,15 @@ class OrderAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
     fieldsets = (
         (None, {"fields": ("public_id", "status", "fulfilment", "store_link", "consumer_link", "city_code",
                            "created_at", "paid_at", "completed_at", "cancelled_at", "cancel_reason")}),
-        (_("Money"), {"fields": ("items_amount", "packaging_fee", "delivery_fee", "total_display", "refunds")}),
+        (_("Money"), {"fields": ("price_breakdown", "items_amount", "packaging_fee", "delivery_fee",
+                                 "total_display", "refunds")}),
         (_("Fulfilment"), {"fields": ("address", "distance_m", "note", "pay_deadline")}),
     )
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [f.name for f in Order._meta.fields if f.name != "id"] + [
-            "store_link", "consumer_link", "items_amount", "packaging_fee", "delivery_fee", "total_display",
-            "refunds"]
-
+            "store_link", "consumer_link", "price_breakdown", "items_amount", "packaging_fee",
+            "delivery_fee", "total_display", "refunds"]
 
     @admin.display(description=_("store"), ordering="store__name")
     def store_link(self, obj: Order) -> str:
@@ -124,6 +125,14 @@ class OrderAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
     @admin.display(description=_("delivery fee"))
     def delivery_fee(self, obj: Order) -> str:
         return money(obj.delivery_fee_fen)
+
+    @admin.display(description=_("price breakdown"))
+    def price_breakdown(self, obj: Order) -> str:
+        """The stored lines (items, discounts, packaging, delivery, surcharge) rendered by the
+        template the consumer's order page and the merchant queue use, so all three agree."""
+        return render_to_string("web/_price_lines.html", {
+            "lines": obj.price_lines, "total_fen": obj.total_fen, "distance_m": obj.distance_m,
+            "with_items": True})
 
     @admin.display(description=_("refunds"))
     def refunds(self, obj: Order) -> str:

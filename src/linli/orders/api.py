@@ -52,6 +52,7 @@ class OrderIn(Schema):
         None, ge=0, le=2_000_000_000,
         description="the total the client showed; if the fresh price differs the answer is 409 "
                     "`price_changed` with {expected_total_fen, total_fen, lines} and nothing is placed")
+    coupon_id: str | None = Field(None, max_length=40, description="one of my coupons (cpn_..., GET /me/coupons)")
 
 
 class ActionIn(Schema):
@@ -113,6 +114,8 @@ class StoreOrderSettingsIn(Schema):
     auto_accept: bool
     accept_timeout_minutes: int | None = Field(
         None, description="1..60; null = the platform default (5 minutes)")
+    cancel_request_timeout_minutes: int | None = Field(
+        None, description="1..60: an unanswered cancel request is approved after this; null = unchanged")
 
 
 class StoreOrderSettingsOut(Schema):
@@ -120,6 +123,7 @@ class StoreOrderSettingsOut(Schema):
     auto_accept: bool
     accept_timeout_minutes: int | None
     effective_accept_timeout_minutes: int
+    cancel_request_timeout_minutes: int
 
 
 class CollectIn(Schema):
@@ -297,7 +301,7 @@ def order_create(
             invoice_title=payload.invoice.title if payload.invoice else "",
             invoice_tax_no=payload.invoice.tax_no if payload.invoice else "",
             invoice_email=payload.invoice.email if payload.invoice else ""),
-        expected_total_fen=payload.expected_total_fen,
+        expected_total_fen=payload.expected_total_fen, coupon_id=payload.coupon_id,
     )
     order = selectors.order_placed_view(actor=request.auth, placed=placed)  # type: ignore[attr-defined]
     return Status(201 if placed.created else 200, _consumer_view(request, order))
@@ -409,7 +413,8 @@ def _settings_out(found: Any) -> dict[str, Any]:
     default = int(django_settings.LINLI_ACCEPT_TIMEOUT.total_seconds() // 60)
     return {"store_id": found.store.public_id, "auto_accept": found.auto_accept,
             "accept_timeout_minutes": found.accept_timeout_minutes,
-            "effective_accept_timeout_minutes": found.accept_timeout_minutes or default}
+            "effective_accept_timeout_minutes": found.accept_timeout_minutes or default,
+            "cancel_request_timeout_minutes": found.cancel_request_timeout_minutes}
 
 
 @router.get("/merchant/stores/{store_id}/order-settings", response=StoreOrderSettingsOut,
@@ -425,7 +430,8 @@ def store_order_settings_put(request: HttpRequest, store_id: str,
                              payload: StoreOrderSettingsIn) -> dict[str, Any]:
     found = services.store_order_settings_set(
         store_id=store_id, actor=request.auth,  # type: ignore[attr-defined]
-        auto_accept=payload.auto_accept, accept_timeout_minutes=payload.accept_timeout_minutes)
+        auto_accept=payload.auto_accept, accept_timeout_minutes=payload.accept_timeout_minutes,
+        cancel_request_timeout_minutes=payload.cancel_request_timeout_minutes)
     return _settings_out(found)
 
 

@@ -145,12 +145,15 @@ class OrderEvent(models.Model):
 
 class StoreOrderSettings(models.Model):
     """How a store takes orders, owned by the orders app: whether paid orders are accepted
-    automatically, and how long the merchant has to accept (None: the platform default,
-    settings.LINLI_ACCEPT_TIMEOUT)."""
+    automatically, how long the merchant has to accept (None: the platform default,
+    settings.LINLI_ACCEPT_TIMEOUT), and how long to answer a cancel request."""
 
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="order_settings")
     auto_accept = models.BooleanField(default=False)
     accept_timeout_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A consumer's cancel request the store leaves unanswered this long is approved by the
+    # system (orders_cancel_request_timeout); stores without a row get the same default.
+    cancel_request_timeout_minutes = models.PositiveSmallIntegerField(default=10)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -280,6 +280,7 @@ def order_place(
     extras: OrderExtras | None = None,
     table_id: str | None = None,  # fulfilment modes: dine-in at this table (tbl_...)
     scheduled_for: datetime | None = None,  # fulfilment modes: a slot (orders.slots)
+    coupon_id: str | None = None,  # marketing: the consumer's claimed coupon (cpn_...)
 ) -> OrderPlaced:
     """Place an order and take its stock, all or nothing. A retry with the same
     idempotency key returns the first order; the same key with a different body is refused.
@@ -298,13 +299,14 @@ def order_place(
         **({"extras": asdict(extras)} if extras != OrderExtras() else {}),
         **({"table": table_id} if table_id else {}),
         **({"scheduled_for": scheduled_for.isoformat()} if scheduled_for else {}),
+        **({"coupon": coupon_id} if coupon_id else {}),
     })
     try:
         order, event = _order_create(
             consumer=consumer, store_id=store_id, lines=lines, fulfilment=fulfilment,
             address=address, note=note, key=key, request_hash=request_hash, now=now,
             expected_total_fen=expected_total_fen, extras=extras, table_id=table_id,
-            scheduled_for=scheduled_for)
+            scheduled_for=scheduled_for, coupon_id=coupon_id)
     except (DomainError, IntegrityError):
         # A retry (the key is taken, possibly by a request that raced in on another
         # connection): answer its first order; the same key with another body is refused.
@@ -338,7 +340,8 @@ def _catalog_read(store_id: str, product_ids: list[str]) -> tuple[Store, dict[st
 def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulfilment: str,
                   address: AddressInput | None, note: str, key: str, request_hash: str,
                   now: datetime | None, expected_total_fen: int | None, extras: OrderExtras,
-                  table_id: str | None, scheduled_for: datetime | None) -> tuple[Order, OrderEvent]:
+                  table_id: str | None, scheduled_for: datetime | None,
+                  coupon_id: str | None = None) -> tuple[Order, OrderEvent]:
     """Check, price and write a new order with its stock (`order_place` without the retry)."""
     merged, quantities = _merge_lines(lines)
     # inventory: a product found sold out a moment ago is refused without a query
@@ -393,10 +396,14 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
                              unit_price_fen=products[pid].price_fen, quantity=qty,
                              variant=variant, options=options,
                              packaging_fee_fen=products[pid].packaging_fee_fen))
+    from linli.marketing import services as marketing  # marketing sits above orders
+
+    discounts = marketing.discount_rules_for(consumer=consumer, store=store, cart=cart,
+                                             coupon_id=coupon_id, now=now,
+                                             delivery=delivery)  # promotions + coupon, or 4xx
     try:
-        # discounts=(): promotions and coupons plug in here (marketing issue; docs/orders.md)
         breakdown = price_cart(cart, fee_rules_for(store), delivery=delivery, at=now,
-                               distance_m=distance_m, discounts=())
+                               distance_m=distance_m, discounts=discounts)
     except PricingError as exc:
         raise price_error(exc) from exc
     if expected_total_fen is not None and expected_total_fen != breakdown.total_fen:
@@ -431,6 +438,9 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
         event = OrderEvent.objects.create(order=order, action="place", from_status="",
                                           to_status=order.status, actor=consumer,
                                           actor_role="consumer")
+        if coupon_id:  # marketing: the coupon is spent by this order or the order is not placed
+            marketing.coupon_redeem(consumer=consumer, coupon_id=coupon_id, order=order,
+                                    lines=breakdown.lines, now=now)
         # inventory: reserve last, so the stock row is locked only until the commit
         stock_reserve(store_id=store.pk, lines=stock_lines, reference=order.public_id,
                       actor=consumer, seen=stock_seen)
@@ -674,6 +684,54 @@ def orders_accept_timeout(*, now: datetime | None = None) -> int:
     return _timeout_each(list(due), step, "accept-timeout")
 
 
+# A cancel request the store does not answer in time is approved by the system, through
+# the merchant's own transition (`approve_cancel`), so the refund is the same.
+DEFAULT_CANCEL_REQUEST_TIMEOUT_MINUTES = 10
+MAX_CANCEL_REQUEST_TIMEOUT_MINUTES = 60
+CANCEL_REQUEST_TIMEOUT_NOTE = "cancel request not answered in time"
+
+
+def _cancel_request_timeouts(store_ids: set[int]) -> dict[int, timedelta]:
+    minutes = dict(StoreOrderSettings.objects.filter(store_id__in=store_ids)
+                   .values_list("store_id", "cancel_request_timeout_minutes"))
+    return {store_id: timedelta(minutes=minutes.get(store_id, DEFAULT_CANCEL_REQUEST_TIMEOUT_MINUTES))
+            for store_id in store_ids}
+
+
+def cancel_request_deadline(order: Order) -> datetime | None:
+    """When the system approves the order's pending cancel request (None: none pending)."""
+    if order.cancel_request != CANCEL_REQUEST_PENDING or order.cancel_request_at is None:
+        return None
+    return order.cancel_request_at + _cancel_request_timeouts({order.store_id})[order.store_id]
+
+
+def orders_cancel_request_timeout(*, now: datetime | None = None) -> int:
+    """Approve (as `system`) every cancel request its store left unanswered for the store's
+    `cancel_request_timeout_minutes`: the order is refunded exactly as when the merchant
+    approves. Re-checked on the locked row, so a merchant's answer that got there first
+    (declined or approved) leaves the order alone, and one that comes after is refused
+    (409 illegal_transition / no_cancel_request)."""
+    now = now or timezone.now()
+    # Pending requests are few and short-lived (at most the longest store timeout): read them
+    # past the shortest possible timeout, then apply each store's own in Python.
+    pending = list(Order.objects.filter(
+        status__in=(S.ACCEPTED, S.PREPARING), cancel_request=CANCEL_REQUEST_PENDING,
+        cancel_request_at__lte=now - timedelta(minutes=1),
+    ).order_by("cancel_request_at").values_list("public_id", "store_id", "cancel_request_at")[:5000])
+    timeouts = _cancel_request_timeouts({store_id for _, store_id, _ in pending})
+    due = [order_id for order_id, store_id, at in pending if at + timeouts[store_id] <= now][:1000]
+
+    def step(order: Order) -> bool:
+        deadline = cancel_request_deadline(order)
+        if order.status not in (S.ACCEPTED, S.PREPARING) or deadline is None or deadline > now:
+            return False  # answered (or moved on) meanwhile: nothing to do
+        _apply(order, action="approve_cancel", actor=None, roles={"system"},
+               note=CANCEL_REQUEST_TIMEOUT_NOTE)
+        return True
+
+    return _timeout_each(due, step, "cancel-request-timeout")
+
+
 # --- order extras: utensils and invoice request ------------------------------------------
 
 @dataclass(frozen=True)
@@ -739,15 +797,23 @@ def store_order_settings_get(*, store_id: str, actor: User) -> tuple[Store, Stor
 
 @transaction.atomic
 def store_order_settings_set(*, store_id: str, actor: User, auto_accept: bool,
-                             accept_timeout_minutes: int | None) -> StoreOrderSettings:
-    """Owner or manager sets how the store takes orders (applies to orders paid from now)."""
+                             accept_timeout_minutes: int | None,
+                             cancel_request_timeout_minutes: int | None = None) -> StoreOrderSettings:
+    """Owner or manager sets how the store takes orders (applies to orders paid from now;
+    a new cancel-request timeout applies to pending requests too). A None
+    `cancel_request_timeout_minutes` keeps what is set."""
     store = store_get(public_id=store_id)
     _require_store_role(store, actor, merchant_roles.STORE_EDIT)
     if accept_timeout_minutes is not None and not 1 <= accept_timeout_minutes <= MAX_ACCEPT_TIMEOUT_MINUTES:
         raise InvalidInput(field="accept_timeout_minutes", min=1, max=MAX_ACCEPT_TIMEOUT_MINUTES)
-    found, _ = StoreOrderSettings.objects.update_or_create(
-        store=store, defaults={"auto_accept": auto_accept,
-                               "accept_timeout_minutes": accept_timeout_minutes})
+    defaults: dict[str, object] = {"auto_accept": auto_accept,
+                                   "accept_timeout_minutes": accept_timeout_minutes}
+    if cancel_request_timeout_minutes is not None:
+        if not 1 <= cancel_request_timeout_minutes <= MAX_CANCEL_REQUEST_TIMEOUT_MINUTES:
+            raise InvalidInput(field="cancel_request_timeout_minutes", min=1,
+                               max=MAX_CANCEL_REQUEST_TIMEOUT_MINUTES)
+        defaults["cancel_request_timeout_minutes"] = cancel_request_timeout_minutes
+    found, _ = StoreOrderSettings.objects.update_or_create(store=store, defaults=defaults)
     return found
 
 

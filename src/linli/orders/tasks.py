@@ -19,3 +19,9 @@ def auto_complete_delivered() -> int:
 def accept_timeout_orders() -> int:
     """Paid orders past their accept deadline: auto-reject and refund, or auto-accept."""
     return services.orders_accept_timeout()
+
+
+@shared_task
+def cancel_request_timeout_orders() -> int:
+    """Cancel requests the store did not answer in time: approved by the system, refunded."""
+    return services.orders_cancel_request_timeout()

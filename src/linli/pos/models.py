@@ -298,3 +298,25 @@ class SpendRecord(models.Model):
     class Meta:
         db_table = "pos_spend_record"
         indexes = [models.Index(fields=["member", "at"], name="spend_member_at")]
+
+
+class PhoneSale(models.Model):
+    """A counter sale recorded against a phone number instead of a member code (the person
+    had not registered, or could not show the code). No points until the phone's owner
+    proves it by an SMS login: then `phone_sales.phone_sales_attach` gives the sale a
+    member and its points (docs/pos.md "Sales by phone number")."""
+
+    sale = models.OneToOneField(Sale, on_delete=models.PROTECT, related_name="phone_claim")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(max_length=20)  # E.164, as typed at the counter
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    attached_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    attached_at = models.DateTimeField(null=True, blank=True)
+    points_earned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "pos_phone_sale"
+        indexes = [models.Index(fields=["phone"], condition=models.Q(attached_at__isnull=True),
+                                name="pos_phone_sale_pending")]

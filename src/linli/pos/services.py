@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -26,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.member_codes import member_code_accept
 from linli.accounts.models import MemberCodeUse, User
+from linli.accounts.phone import phone_normalise
 from linli.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from linli.inventory.services import stock_commit, stock_reserve, stock_restock
 from linli.merchants import roles
@@ -34,7 +36,16 @@ from linli.merchants.selectors import StoreNotFound, merchant_role_for_store, ro
 
 from . import points
 from .ean import ean13_valid
-from .models import Counter, MemberPrice, ProductBarcode, Sale, SaleLine, SaleReturn, SaleReturnLine
+from .models import (
+    Counter,
+    MemberPrice,
+    PhoneSale,
+    ProductBarcode,
+    Sale,
+    SaleLine,
+    SaleReturn,
+    SaleReturnLine,
+)
 
 M = Sale.Method
 MAX_LINES = 200
@@ -314,18 +325,29 @@ def _counted(priced: PricedSale) -> list[tuple[Product, int]]:
 
 def sale_ring_up(*, actor: User, store_id: str, counter_id: str, client_sale_id: str,
                  lines: list[dict[str, Any]], payment_method: str, member_ticket: str = "",
-                 points_to_redeem: int = 0, expected_total_fen: int | None = None) -> SaleResult:
+                 points_to_redeem: int = 0, expected_total_fen: int | None = None,
+                 member_phone: str = "") -> SaleResult:
     """A live sale at the counter, in one transaction: the sale and its lines, the stock
     (reserve + commit on the same ledger as online orders: refused with
     `stock_insufficient` when short), points redeemed, the payment (cash; wallet by the
     identified member), points earned. Retrying the same `client_sale_id` with the same
-    body returns the first sale; with another body: `sale_id_reused`."""
+    body returns the first sale; with another body: `sale_id_reused`.
+
+    `member_phone` instead of a member code: the sale is kept against that phone (list
+    prices, cash, no points) until its owner proves the phone by SMS login
+    (`phone_sales.phone_sales_attach`)."""
     store, _role = staff_store(actor=actor, store_id=store_id)
     counter = counter_for(store=store, counter_id=counter_id)
     if not client_sale_id or len(client_sale_id) > 64:
         raise InvalidInput(field="client_sale_id")
     body = {"counter": counter_id, "lines": lines, "payment_method": payment_method,
             "member": bool(member_ticket), "points": points_to_redeem}
+    phone = ""
+    if member_phone:
+        if member_ticket:
+            raise InvalidInput(field="member_phone", reason="member_code_and_phone")
+        phone = phone_normalise(member_phone, region=settings.LINLI_DEFAULT_REGION)
+        body["phone"] = phone  # only then: hashes of sales without a phone stay as they were
     digest = request_hash(body)
     existing = Sale.objects.filter(store=store, client_sale_id=client_sale_id).first()
     if existing is not None:
@@ -349,6 +371,8 @@ def sale_ring_up(*, actor: User, store_id: str, counter_id: str, client_sale_id:
             sale = _sale_create(store=store, counter=counter, actor=actor, client_sale_id=client_sale_id,
                                 digest=digest, priced=priced, member=member, use_id=use_id,
                                 payment_method=payment_method, points_to_redeem=points_to_redeem)
+            if phone:
+                PhoneSale.objects.create(sale=sale, store=store, phone=phone, recorded_by=actor)
     except IntegrityError:
         # The same sale id committed by a concurrent upload, or the member ticket already
         # paid for another sale; the first one stands.

@@ -5,11 +5,14 @@ from django.urls import path
 from . import views_consumer as consumer
 from . import views_consumer_address as consumer_address
 from . import views_fulfilment as fulfilment
+from . import views_member as member
 from . import views_merchant as merchant
 from . import views_merchant_menu as merchant_menu
 from . import views_merchant_staff as merchant_staff
 from . import views_merchant_store as merchant_store
+from . import views_pos as pos
 from . import views_rider as rider
+from . import views_stock as stock
 from . import views_wallet as wallet
 
 urlpatterns = [
@@ -25,6 +28,7 @@ urlpatterns = [
     path("orders/<str:order_id>", consumer.order_detail, name="web-order"),
     path("orders/<str:order_id>/pay", wallet.cashier, name="web-order-pay"),  # the cashier
     path("orders/<str:order_id>/pay/return", wallet.pay_return, name="web-order-pay-return"),
+    path("orders/<str:order_id>/reorder", consumer.order_reorder_view, name="web-order-reorder"),
     path("orders/<str:order_id>/<str:action>", consumer.order_action, name="web-order-action"),
     path("events/orders/<str:order_id>", consumer.order_events, name="web-order-events"),
     # dine-in by table QR (fulfilment modes)
@@ -32,6 +36,8 @@ urlpatterns = [
     path("t/<str:table_id>", fulfilment.table_landing, name="web-table"),
     path("t/<str:table_id>/tab", fulfilment.tab_page, name="web-table-tab"),
     path("t/<str:table_id>/tab/pay", fulfilment.tab_pay, name="web-table-tab-pay"),
+    path("me/member-code", member.member_code, name="web-member-code"),
+    path("s/<str:store_id>/p/<str:product_id>", member.shelf_product, name="web-shelf-product"),  # shelf QR
     path("me/wallet", wallet.wallet, name="web-wallet"),
     path("me/wallet/topup", wallet.wallet_topup, name="web-wallet-topup"),
     path("me/wallet/withdraw", wallet.wallet_withdraw, name="web-wallet-withdraw"),
@@ -49,12 +55,21 @@ urlpatterns = [
     path("m/tables", fulfilment.tables_page, name="web-merchant-tables"),
     path("m/pickup", fulfilment.pickup_search, name="web-merchant-pickup"),
     path("m/orders/<str:order_id>/<str:action>", merchant.order_action, name="web-merchant-action"),
+    path("m/pos", pos.pos_page, name="web-merchant-pos"),
+    path("m/pos/counters", pos.pos_counter_add, name="web-merchant-pos-counter"),
+    path("m/pos/identify", pos.pos_identify, name="web-merchant-pos-identify"),
+    path("m/pos/sales", pos.pos_sales, name="web-merchant-pos-sales"),
+    path("m/pos/sales/<str:sale_id>/receipt", pos.pos_receipt, name="web-merchant-pos-receipt"),
+    path("m/pos/sales/<str:sale_id>/return", pos.pos_return, name="web-merchant-pos-return"),
+    path("m/pos/sync", pos.pos_sync, name="web-merchant-pos-sync"),
+    path("m/pos/shelf-codes", pos.shelf_codes, name="web-merchant-shelf-codes"),
     path("m/menu", merchant_menu.menu_page, name="web-merchant-menu"),
     path("m/menu/products", merchant_menu.product_add, name="web-merchant-product-add"),
     path("m/menu/categories", merchant_menu.category_add, name="web-merchant-category-add"),
     path("m/menu/products/<str:product_id>", merchant_menu.product_edit, name="web-merchant-product"),
     path("m/menu/products/<str:product_id>/sold-out", merchant_menu.product_sold_out,
          name="web-merchant-sold-out"),
+    path("m/stock/<str:product_id>", stock.stock_page, name="web-merchant-stock"),
     path("m/store", merchant_store.store_page, name="web-merchant-store"),
     path("m/store/save", merchant_store.store_save, name="web-merchant-store-save"),
     path("m/store/pause", merchant_store.store_pause, name="web-merchant-pause"),

@@ -33,7 +33,7 @@ from linli.discovery.search import store_search
 from linli.discovery.selectors import store_list_nearby
 from linli.merchants.models import MenuCategory, Product, Store, StorePhoto
 from linli.merchants.selectors import store_get, store_is_open, store_menu
-from linli.orders.errors import OrderNotFound
+from linli.orders.errors import OrderNotFound, UtensilsInvalid
 from linli.orders.models import Order
 from linli.orders.pricing import (
     CartLine,
@@ -45,13 +45,17 @@ from linli.orders.pricing import (
 )
 from linli.orders.selectors import order_get_visible, order_list_for_consumer
 from linli.orders.services import (
+    MAX_UTENSILS,
     AddressInput,
     LineInput,
+    OrderExtras,
+    cancel_request_deadline,
     delivery_quote,
     fee_rules_for,
     line_choices,
     order_act,
     order_place,
+    order_reorder,
     price_error,
 )
 
@@ -166,19 +170,26 @@ def _cart_lines(menu: list[MenuCategory], cart: list[CartItem]) -> tuple[list[tu
 
 
 def _cart_view(store: Store, menu: list[MenuCategory], cart: list[CartItem], *, delivery: bool,
-               distance_m: int | None = None) -> dict[str, Any]:
+               distance_m: int | None = None, consumer: Any = None) -> dict[str, Any]:
     """The cart's lines and an estimate priced by the same pure function and rules as the
-    order, at this moment (the night surcharge shows when it applies). Without a distance
-    (no address chosen yet) the delivery fee is the nearest tier's."""
+    order, at this moment (the night surcharge and the store's live promotions show when
+    they apply, so the total sent with the order is the one the order computes). Without
+    a distance (no address chosen yet) the delivery fee is the nearest tier's."""
+    from linli.marketing.services import discount_rules_for
+
     pairs, stale = _cart_lines(menu, cart)
     lines = [line for _, line in pairs]
     view: dict[str, Any] = {"items": pairs, "lines": lines, "stale": stale,
                             "count": sum(line.quantity for line in lines),
                             "breakdown": None, "error": None}
     if lines:
+        now = timezone.now()
+        user = consumer if getattr(consumer, "is_authenticated", False) else None
         try:
+            discounts = discount_rules_for(consumer=user, store=store, cart=lines, coupon_id=None,
+                                           now=now, delivery=delivery)
             view["breakdown"] = price_cart(lines, fee_rules_for(store), delivery=delivery,
-                                           at=timezone.now(), distance_m=distance_m)
+                                           at=now, distance_m=distance_m, discounts=discounts)
         except PricingError as exc:
             view["error"] = {"code": exc.code, "message": str(price_error(exc).message),
                              "details": exc.details}
@@ -275,8 +286,10 @@ def _store_context(request: HttpRequest, store: Store, menu: list[MenuCategory],
     return {
         "store": store, "menu": menu, "is_open": store_is_open(store=store), "tab": tab,
         "photos": [photo.image.url for photo in store.photos.all()],
-        "hours_today": hours_today(store), "cart_view": _cart_view(store, menu, cart, delivery=True),
+        "hours_today": hours_today(store),
+        "cart_view": _cart_view(store, menu, cart, delivery=True, consumer=request.user),
         "error": None, "dine_in": fulfilment_web.dine_in_for(request, store),  # table QR
+        "reorder": _reorder_notice(request, store) if tab == "menu" else None,  # 再来一单
     }
 
 
@@ -336,8 +349,20 @@ def cart_change(request: HttpRequest, store_id: str) -> HttpResponse:
 
 def _checkout_form(request: HttpRequest) -> dict[str, str]:
     fields = ("fulfilment", "address_id", "address_text", "lat", "lng", "contact_name",
-              "contact_phone", "note", "idempotency_key", "shown_totals")
+              "contact_phone", "note", "idempotency_key", "shown_totals",
+              "utensils", "invoice_title", "invoice_tax_no", "invoice_email")  # lifecycle extras
     return {f: request.POST.get(f, "").strip() for f in fields}
+
+
+def _extras(form: dict[str, str]) -> OrderExtras:
+    """Utensils ("" = not said, "0" = none, the eco choice, else the number of sets) and the
+    invoice request, checked by `order_place` exactly as the API's are."""
+    utensils = form["utensils"]
+    if utensils and not (utensils.isascii() and utensils.isdigit() and len(utensils) <= 3):
+        raise UtensilsInvalid(field="utensils", max=MAX_UTENSILS)
+    return OrderExtras(utensils=int(utensils) if utensils else None,
+                       invoice_title=form["invoice_title"], invoice_tax_no=form["invoice_tax_no"],
+                       invoice_email=form["invoice_email"])
 
 
 def _shown_totals(choices: list[AddressChoice], pickup_total_fen: int | None) -> str:
@@ -378,7 +403,8 @@ def _address_choices(request: HttpRequest, store: Store, menu: list[MenuCategory
             distance_m, fee = round(_distance(store, address)), None
         total = None
         if fee is not None:
-            breakdown = _cart_view(store, menu, cart, delivery=True, distance_m=distance_m)["breakdown"]
+            breakdown = _cart_view(store, menu, cart, delivery=True, distance_m=distance_m,
+                                   consumer=request.user)["breakdown"]
             total = breakdown.total_fen if breakdown else None
         choices.append(AddressChoice(address, distance_m, fee, total))
     return choices
@@ -408,6 +434,7 @@ def _place(request: HttpRequest, store: Store, cart: list[CartItem], form: dict[
         lines=[LineInput(product_id=i.product_id, quantity=i.quantity, variant=i.variant or None,
                          options=i.options) for i in sorted(cart, key=lambda i: i.key)],
         fulfilment=form["fulfilment"], address=address, note=form["note"][:200],
+        extras=_extras(form),  # utensils and invoice (lifecycle)
         idempotency_key=form["idempotency_key"],
         expected_total_fen=_expected_total(form),  # pricing: the total the page showed
         # fulfilment modes: the scanned table (dine-in) and the chosen slot (scheduled)
@@ -442,28 +469,33 @@ def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
             error = error_context(exc)
         else:
             _cart_save(request, store.public_id, [])
+            request.session.pop("web_reorder", None)
             if order.fulfilment == Order.Fulfilment.DINE_IN:  # on the table's tab, paid at the end
                 return fulfilment_web.after_dine_in_order(order)
             return _pay_redirect(request, order)
     else:
         preselected = next((c for c in choices if c.address.is_default and c.fee_fen is not None),
                            next((c for c in choices if c.fee_fen is not None), None))
-        form = {"fulfilment": "dine_in" if fulfilment_web.dine_in_for(request, store) else "delivery",
+        asked = request.GET.get("fulfilment")  # scan-to-buy's "buy now" preselects pickup or delivery
+        form = {"fulfilment": "dine_in" if fulfilment_web.dine_in_for(request, store) else
+                asked if asked in ("pickup", "delivery") else "delivery",
                 "address_id": preselected.address.public_id if preselected else "new",
                 "address_text": "", "lat": f"{lat:.6f}", "lng": f"{lng:.6f}",
                 "contact_name": "", "contact_phone": request.user.phone or "",  # type: ignore[union-attr]
-                "note": "", "idempotency_key": secrets.token_urlsafe(18)}
+                "note": "", "idempotency_key": secrets.token_urlsafe(18),
+                "utensils": "", "invoice_title": "", "invoice_tax_no": "", "invoice_email": "",
+                **_reorder_prefill(request, store)}
     if request.method == "POST" and not form["address_id"]:
         form["address_id"] = "new"  # a form without the address book (older page, API-like post)
     selected = next((c for c in choices if c.address.public_id == form["address_id"]), None)
     delivery = form["fulfilment"] != "pickup"
     fee = selected.fee_fen if selected and selected.fee_fen is not None else None
     tiers = store.delivery_fee_tiers or []
-    pickup_view = _cart_view(store, menu, cart, delivery=False)
+    pickup_view = _cart_view(store, menu, cart, delivery=False, consumer=request.user)
     return render(request, "web/consumer/checkout.html", {
         "store": store, "form": form, "error": error, "choices": choices, "selected": selected,
-        "cart_view": _cart_view(store, menu, cart, delivery=delivery,
-                                distance_m=selected.distance_m if fee is not None else None),
+        "cart_view": _cart_view(store, menu, cart, delivery=delivery, consumer=request.user,
+                                distance_m=selected.distance_m if selected and fee is not None else None),
         "pickup_view": pickup_view,
         "shown_totals": _shown_totals(choices, pickup_view["breakdown"].total_fen
                                       if pickup_view["breakdown"] else None),
@@ -473,6 +505,8 @@ def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
             round(haversine_m(store.lat, store.lng, lat, lng))),
         "scheduled": {"delivery": request.POST.get("scheduled_delivery", ""),
                       "pickup": request.POST.get("scheduled_pickup", "")},
+        "utensil_counts": range(1, MAX_UTENSILS + 1),
+        "error_field": str((error or {}).get("details", {}).get("field", "")),
     }, status=status_of(error))
 
 
@@ -509,7 +543,8 @@ def _order_context(request: HttpRequest, order: Any, error: dict[str, Any] | Non
     action failed."""
     return {"order": order, "error": error,
             "delivery_code": delivery_code_for_consumer(order=order, user=request.user),
-            "live": _delivery_live(request, order)}
+            "live": _delivery_live(request, order),
+            "cancel_deadline": cancel_request_deadline(order)}  # approved by itself then
 
 
 def _delivery_live(request: HttpRequest, order: Any) -> dict[str, Any] | None:
@@ -547,6 +582,54 @@ def order_action(request: HttpRequest, order_id: str, action: str) -> HttpRespon
                       _order_context(request, _own_order(request, order_id), error_context(exc)),
                       status=exc.status)
     return redirect(f"/orders/{order.public_id}")
+
+
+# --- re-order (再来一单) ------------------------------------------------------------------
+# The old order's orderable lines become this store's cart (replacing it); what could not
+# be carried over or costs something else today is shown once on the store page, as the
+# API's `POST /orders/{id}/reorder` reports it. The note and utensils prefill the checkout.
+
+@consumer_required
+@require_POST
+def order_reorder_view(request: HttpRequest, order_id: str) -> HttpResponse:
+    order = _own_order(request, order_id)
+    cart = order_reorder(consumer=request.user, order_id=order.public_id)  # type: ignore[arg-type]
+    items: list[CartItem] = []
+    for line in cart.lines:
+        if not line.orderable:
+            continue
+        key = _line_key(line.product_id, line.variant or "", line.options)
+        quantity = min(line.quantity, CART_MAX_QUANTITY)
+        items.append(CartItem(key, line.product_id, line.variant or "", tuple(sorted(line.options)),
+                              quantity))
+    store_id = cart.store.public_id
+    _cart_save(request, store_id, items)
+    request.session["web_reorder"] = {
+        "store": store_id, "order": order.public_id, "store_open": cart.store_open,
+        "note": cart.note, "utensils": cart.utensils,
+        "lines": [{"name": line.name, "choices": line.choices_label, "quantity": line.quantity,
+                   "status": line.status, "was_fen": line.was_unit_price_fen,
+                   "now_fen": line.unit_price_fen} for line in cart.lines if line.status != "ok"],
+        "added": len(items)}
+    return redirect(f"/stores/{store_id}#cart")
+
+
+def _reorder_notice(request: HttpRequest, store: Store) -> dict[str, Any] | None:
+    """The re-order report for this store's page, shown once."""
+    notice = request.session.get("web_reorder")
+    if not notice or notice.get("store") != store.public_id or notice.get("shown"):
+        return None
+    request.session["web_reorder"] = {**notice, "shown": True}
+    return notice
+
+
+def _reorder_prefill(request: HttpRequest, store: Store) -> dict[str, str]:
+    """The re-ordered order's note and utensils, for the checkout of the same store."""
+    notice = request.session.get("web_reorder")
+    if not notice or notice.get("store") != store.public_id:
+        return {}
+    utensils = notice.get("utensils")
+    return {"note": notice.get("note") or "", "utensils": "" if utensils is None else str(utensils)}
 
 
 @consumer_required

@@ -16,7 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from linli.core.errors import DomainError
 from linli.merchants import catalog
-from linli.merchants.catalog_rules import ProductSpec, StockSpec, fen_to_yuan, yuan_to_fen
+from linli.merchants.catalog_rules import (
+    MAX_PACKAGING_FEE_FEN,
+    ProductSpec,
+    StockSpec,
+    fen_to_yuan,
+    yuan_to_fen,
+)
 from linli.merchants.models import Product
 from linli.merchants.selectors import StoreNotFound
 
@@ -25,7 +31,7 @@ from .views_merchant import console_frame, field_errors
 
 BASE = "web/merchant/base.html"
 PRODUCT_FIELDS = {"name": "name", "price_fen": "price", "stock": "stock",
-                  "menu_category": "category"}
+                  "menu_category": "category", "packaging_fee_fen": "packaging_fee"}
 PRODUCT_CODES = {"product_name_taken": "name", "category_not_in_store": "category",
                  "invalid_name": "name", "invalid_price": "price", "invalid_stock": "stock"}
 CATEGORY_CODES = {"invalid_name": "category_name", "category_name_taken": "category_name"}
@@ -43,6 +49,28 @@ def _price_fen(text: str) -> int:
         return yuan_to_fen(text)
     except ValueError:
         raise catalog.InvalidPrice(field="price_fen", value=text) from None
+
+
+def _packaging_fen(text: str | None) -> int | None:
+    """The per-unit packaging fee typed in yuan, exactly in fen; blank = none (0). A form
+    without the field (an older page) leaves the product's fee as it is (None)."""
+    if text is None:
+        return None
+    if not text.strip():
+        return 0
+    try:
+        return yuan_to_fen(text)
+    except ValueError:
+        raise catalog.InvalidPrice(field="packaging_fee_fen", value=text) from None
+
+
+def _product_errors(exc: DomainError) -> dict[str, str]:
+    """The error next to its field; the packaging fee's worded with its range."""
+    errors = field_errors(exc, PRODUCT_FIELDS, PRODUCT_CODES)
+    if "packaging_fee" in errors:
+        errors["packaging_fee"] = _("Enter a packaging fee per unit from ¥0.00 to ¥%(max)s, "
+                                    "at most two decimals.") % {"max": fen_to_yuan(MAX_PACKAGING_FEE_FEN)}
+    return errors
 
 
 def _stock_spec(quantity: str, unlimited: bool) -> StockSpec:
@@ -63,6 +91,7 @@ def _row(product: Product) -> Product:
     product.stock_unlimited = unlimited  # type: ignore[attr-defined]
     product.is_service = product.kind == Product.Kind.SERVICE  # type: ignore[attr-defined]
     product.price_yuan = fen_to_yuan(product.price_fen)  # type: ignore[attr-defined]
+    product.packaging_yuan = fen_to_yuan(product.packaging_fee_fen)  # type: ignore[attr-defined]
     return product
 
 
@@ -130,20 +159,22 @@ def product_edit(request: HttpRequest, product_id: str) -> HttpResponse:
     """Price, listing and stock of one product in one go: nothing is saved unless all of it
     is valid. The price goes through `product_update`, the stock through `product_stock_set`
     (the inventory ledger); both check the role, so a cashier gets 403 whatever changed."""
-    form = {key: request.POST.get(key, "").strip() for key in ("price", "stock")}
+    form = {key: request.POST.get(key, "").strip() for key in ("price", "stock", "packaging_fee")}
     unlimited = request.POST.get("unlimited") == "1"
     listed = request.POST.get("listed") == "1"
     try:
         with transaction.atomic():
+            changes = {"price_fen": _price_fen(form["price"]),
+                       "packaging_fee_fen": _packaging_fen(request.POST.get("packaging_fee"))}
             product = catalog.product_update(
                 actor=request.user, product_id=product_id,  # type: ignore[arg-type]
-                changes={"price_fen": _price_fen(form["price"])}, is_available=listed)
+                changes=changes, is_available=listed)
             if product.kind != Product.Kind.SERVICE:
                 catalog.product_stock_set(actor=request.user, product_id=product_id,  # type: ignore[arg-type]
                                           stock=_stock_spec(form["stock"], unlimited))
     except DomainError as exc:
-        edit = {"id": product_id, "errors": field_errors(exc, PRODUCT_FIELDS, PRODUCT_CODES),
-                "price": form["price"], "stock": form["stock"], "unlimited": unlimited}
+        edit = {"id": product_id, "errors": _product_errors(exc), "price": form["price"],
+                "stock": form["stock"], "unlimited": unlimited, "packaging_fee": form["packaging_fee"]}
         return _menu_error(request, exc, edit=edit)
     messages.success(request, _("Saved: %(name)s") % {"name": product.name})
     return redirect(f"/m/menu#{product_id}")
@@ -152,19 +183,20 @@ def product_edit(request: HttpRequest, product_id: str) -> HttpResponse:
 @merchant_required
 @require_POST
 def product_add(request: HttpRequest) -> HttpResponse:
-    form = {key: request.POST.get(key, "").strip() for key in ("name", "category", "price", "stock")}
+    form = {key: request.POST.get(key, "").strip()
+            for key in ("name", "category", "price", "stock", "packaging_fee")}
     try:
         frame = console_frame(request, "menu")
         stock = _stock_spec(form["stock"], False) if form["stock"] else None
         product = catalog.product_create(
             actor=request.user, store_id=frame["store"].public_id,  # type: ignore[arg-type]
             category_id=form["category"],
-            spec=ProductSpec(name=form["name"], price_fen=_price_fen(form["price"]), stock=stock))
+            spec=ProductSpec(name=form["name"], price_fen=_price_fen(form["price"]), stock=stock,
+                             packaging_fee_fen=_packaging_fen(form["packaging_fee"])))
     except StoreNotFound as exc:
         return refused(request, exc, base=BASE)
     except DomainError as exc:
-        return _menu_error(request, exc, form=form,
-                           errors=field_errors(exc, PRODUCT_FIELDS, PRODUCT_CODES))
+        return _menu_error(request, exc, form=form, errors=_product_errors(exc))
     messages.success(request, _("Added: %(name)s") % {"name": product.name})
     return redirect(f"/m/menu#{product.public_id}")
 
