@@ -6,14 +6,13 @@ under a random mix of everything at once."""
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from linli.accounts.models import User
@@ -28,33 +27,13 @@ from linli.inventory.services import (
 from linli.orders.models import Order
 from linli.orders.services import order_act, orders_cancel_unpaid
 from tests.fixtures import Api, make_product, make_store, token_api
+from tests.threads import run_concurrently
 
 from .helpers import assert_balanced, counts, notify, pay_notification, place
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Start every call at the same instant on its own thread and connection; an
-    exception is returned as the call's result."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = calls[i]()
-        except Exception as exc:  # noqa: BLE001 - reported to the test as a result
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 def _buyers(n: int, start: int = 0) -> list[tuple[User, Api]]:

@@ -4,13 +4,11 @@ payment notifications."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from linli.accounts.models import User
@@ -19,28 +17,11 @@ from linli.orders.models import Order, OrderEvent
 from linli.payments.gateways.sandbox import sandbox_notification_build
 from linli.payments.models import Payment, SandboxTrade
 from tests.fixtures import Api, delivery_address, make_product, make_store, token_api
+from tests.threads import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Start every call at the same instant on its own thread and connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = calls[i]()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def _consumer(n: int) -> Api:

@@ -11,13 +11,11 @@ concurrent clients on PostgreSQL:
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,6 +30,7 @@ from linli.payments.ledger import balance as ledger_balance
 from linli.payments.models import LedgerAccount, Payment, Refund, SandboxTrade, TopupBonusRule
 from tests.fixtures import delivery_address, make_product, make_store, next_phone
 from tests.payments.helpers import consumer, place, shop, top_up
+from tests.threads import run_concurrently
 
 USERS = 2
 operation = st.one_of(
@@ -138,23 +137,6 @@ def test_random_sequences_keep_the_books(ops, django_capture_on_commit_callbacks
 
 # --- real concurrent clients on PostgreSQL ----------------------------------------------------
 
-def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = calls[i]()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 @pytest.mark.postgres

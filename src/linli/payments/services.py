@@ -18,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -958,29 +960,25 @@ def payments_sync(*, now=None, older_than_s: int = 60, batch: int = 200) -> dict
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=older_than_s)
     counts = {"payments": 0, "refunds": 0, "errors": 0}
-    due = (Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff)
-           .exclude(provider=Payment.WALLET)
-           .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lt=cutoff))
-           .order_by("created_at").values_list("public_id", flat=True)[:batch])
-    for payment_id in list(due):
-        try:
-            payment_sync(payment_id=payment_id)
-            counts["payments"] += 1
-        except (GatewayUnavailable, DomainError):
-            counts["errors"] += 1
-            Payment.objects.filter(public_id=payment_id).update(last_queried_at=now)
-            logger.warning("sync of payment %s failed", payment_id, exc_info=True)
-    refunds = (Refund.objects.filter(status=Refund.Status.PENDING, created_at__lt=cutoff)
-               .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lt=cutoff))
-               .order_by("created_at").values_list("public_id", flat=True)[:batch])
-    for refund_id in list(refunds):
-        try:
-            refund_sync(refund_id=refund_id)
-            counts["refunds"] += 1
-        except (GatewayUnavailable, DomainError):
-            counts["errors"] += 1
-            Refund.objects.filter(public_id=refund_id).update(last_queried_at=now)
-            logger.warning("sync of refund %s failed", refund_id, exc_info=True)
+    due_payments = (Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff)
+                    .exclude(provider=Payment.WALLET)
+                    .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lt=cutoff))
+                    .order_by("created_at").values_list("public_id", flat=True)[:batch])
+    due_refunds = (Refund.objects.filter(status=Refund.Status.PENDING, created_at__lt=cutoff)
+                   .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lt=cutoff))
+                   .order_by("created_at").values_list("public_id", flat=True)[:batch])
+    syncs: tuple[tuple[str, type[Payment] | type[Refund], Any, Callable[[str], str]], ...] = (
+        ("payments", Payment, due_payments, lambda i: payment_sync(payment_id=i)),
+        ("refunds", Refund, due_refunds, lambda i: refund_sync(refund_id=i)))
+    for kind, model, ids, sync in syncs:
+        for public_id in list(ids):
+            try:
+                sync(public_id)
+                counts[kind] += 1
+            except (GatewayUnavailable, DomainError):
+                counts["errors"] += 1
+                model.objects.filter(public_id=public_id).update(last_queried_at=now)
+                logger.warning("sync of %s %s failed", kind, public_id, exc_info=True)
     return counts
 
 
