@@ -79,8 +79,22 @@ def test_the_lunch_profile_peaks_mid_window_and_the_count_is_poisson():
     assert abs(flat - 180) < 4 * math.sqrt(180)
 
 
+def test_the_day_profile_has_a_lunch_and_a_dinner_peak_and_places_the_orders_asked_for():
+    cfg = SimConfig(minutes=12 * 60, riders=50, profile="day", orders=3000, seed=4)  # 09:00-21:00
+    at = {hour: cfg.rate_at((hour - 9) * 3600) for hour in (10, 12, 15, 18.25, 20.5)}
+    assert at[12] > 3 * at[15] and at[18.25] > 3 * at[15]
+    assert at[12] > 2 * at[10] and at[18.25] > 2 * at[20.5]
+    assert cfg.peak_per_minute == pytest.approx(at[12] * 60, rel=0.01)
+    placed = len(make_orders(cfg))
+    assert abs(placed - 3000) < 4 * math.sqrt(3000)
+    lunch = sum(1 for o in make_orders(cfg) if 2 * 3600 <= o.placed_at < 4 * 3600)   # 11:00-13:00
+    afternoon = sum(1 for o in make_orders(cfg) if 5 * 3600 <= o.placed_at < 7 * 3600)  # 14:00-16:00
+    assert lunch > 2.5 * afternoon
+
+
 @pytest.mark.parametrize("bad", [dict(minutes=0), dict(riders=0), dict(tick_s=-1), dict(policy="random"),
-                                 dict(profile="dinner"), dict(city="atlantis"), dict(orders_per_minute=-1)])
+                                 dict(profile="dinner"), dict(city="atlantis"), dict(orders_per_minute=-1),
+                                 dict(orders=-5)])
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError):
         SimConfig(**bad)
@@ -113,8 +127,20 @@ def test_the_command_shows_a_progress_bar(capsys):
     assert "batch ticks [" in err and "20/20 100.0%" in err
 
 
+def test_the_command_takes_orders_and_hours_for_a_day():
+    out = StringIO()
+    call_command("simulate", "--orders", "200", "--hours", "1.5", "--riders", "25", "--city", "small",
+                 "--drain-minutes", "30", stdout=out, stderr=StringIO(), verbosity=0)
+    text = out.getvalue()
+    assert text.startswith("90 simulated minutes (day profile, 200 orders expected")
+    placed = int(next(line for line in text.splitlines() if line.startswith("orders placed")).split()[-1])
+    assert abs(placed - 200) < 4 * math.sqrt(200)
+
+
 @pytest.mark.parametrize("args", [["--riders", "0"], ["--minutes", "0"], ["--policy", "random"],
-                                  ["--orders-per-minute", "-2"], ["--city", "atlantis"]])
+                                  ["--orders-per-minute", "-2"], ["--city", "atlantis"], ["--orders", "0"],
+                                  ["--hours", "0"], ["--hours", "2", "--minutes", "30"],
+                                  ["--orders", "10", "--orders-per-minute", "3"]])
 def test_the_command_refuses_bad_options(args):
     with pytest.raises(CommandError):
         call_command("simulate", *args, stdout=StringIO(), stderr=StringIO())

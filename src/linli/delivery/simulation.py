@@ -2,8 +2,10 @@
 minutes of simulated time through the real dispatcher (`dispatch.py`). Pure Python, no
 Django, no database: a seed gives the same figures on any machine.
 
-- **Orders** arrive by a Poisson process (flat rate, or a lunch peak that rises from 40 %
-  to the peak rate at the middle of the window and falls back), each at a random store
+- **Orders** arrive by a Poisson process (flat rate; a lunch peak that rises from 40 %
+  to the peak rate at the middle of the window and falls back; or a day on the clock from
+  09:00 with a lunch and a dinner peak, `orders` spreading a given number over the
+  window), each at a random store
   with its own preparation time, to a drop-off within a few kilometres. The store accepts
   after 15-90 s; from then the order is open for dispatch. The dispatcher sees the store's
   *declared* preparation time (as the live tick reads `pickup_deadline`); the food is
@@ -33,6 +35,8 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import islice
 
 from .dispatch import (
     PICKUP,
@@ -48,14 +52,16 @@ from .dispatch import (
 from .simcity import City, promise_for
 
 POLICIES: dict[str, Callable[..., DispatchResult]] = {"batch": dispatch_batch, "greedy": dispatch_greedy}
-PROFILES = ("lunch", "flat")
+PROFILES = ("lunch", "flat", "day")
 CITIES = {
     "small": City(half_size_m=3500.0, clusters=8, stores=120),
     "medium": City(),                                          # 14 x 14 km, 25 clusters
     "large": City(half_size_m=12000.0, clusters=60, stores=1500),
 }
-# The live tick's settings (`dispatching.DISPATCH`).
+# The live tick's settings (`dispatching.DISPATCH`), and like it at most this many waiting
+# orders per tick, the oldest first (`dispatching.MAX_TASKS_PER_TICK`).
 SIM_DISPATCH = DispatchSettings(radius_m=5000)
+MAX_OPEN_PER_TICK = 2000
 _M_PER_DEG_LAT = 111_195.0
 _VEHICLES = ("ebike", "ebike", "ebike", "scooter", "bike")
 
@@ -64,8 +70,10 @@ _VEHICLES = ("ebike", "ebike", "ebike", "scooter", "bike")
 class SimConfig:
     minutes: float = 60.0
     riders: int = 200
-    orders_per_minute: float | None = None   # flat: the rate; lunch: the peak. None: riders / 12
+    orders_per_minute: float | None = None   # flat: the rate; lunch/day: the peak. None: riders / 12
     profile: str = "lunch"
+    orders: int | None = None                # expected orders in the window (overrides the rate)
+    day_start_hour: float = 9.0              # day profile: the clock time the window starts
     seed: int = 0
     tick_s: float = 15.0
     policy: str = "batch"
@@ -82,6 +90,8 @@ class SimConfig:
             raise ValueError("riders and capacity must be at least 1")
         if self.orders_per_minute is not None and self.orders_per_minute < 0:
             raise ValueError("orders_per_minute must not be negative")
+        if self.orders is not None and self.orders < 0:
+            raise ValueError("orders must not be negative")
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {sorted(POLICIES)}")
         if self.profile not in PROFILES:
@@ -89,16 +99,47 @@ class SimConfig:
         if self.city not in CITIES:
             raise ValueError(f"city must be one of {sorted(CITIES)}")
 
-    @property
+    @cached_property
+    def _orders_per_shape_minute(self) -> float:
+        """With `orders`: the rate (per minute) where the profile's shape is 1."""
+        assert self.orders is not None
+        shape_total = sum(self._shape((m + 0.5) * 60) for m in range(math.ceil(self.minutes)))
+        return self.orders / shape_total if shape_total > 0 else 0.0
+
+    @cached_property
     def peak_per_minute(self) -> float:
+        if self.orders is not None:
+            peak_shape = max(self._shape(m * 60.0) for m in range(math.ceil(self.minutes) + 1))
+            return self._orders_per_shape_minute * peak_shape
         return self.riders / 12 if self.orders_per_minute is None else self.orders_per_minute
+
+    def _shape(self, t: float) -> float:
+        """The profile's relative rate at `t` seconds into the window."""
+        if self.profile == "flat":
+            return 1.0
+        if self.profile == "lunch":
+            return 0.4 + 0.6 * math.sin(math.pi * min(1.0, t / (self.minutes * 60)))
+        return _day_shape(self.day_start_hour + t / 3600)
 
     def rate_at(self, t: float) -> float:
         """Orders per second at `t` seconds into the window."""
-        peak = self.peak_per_minute / 60
-        if self.profile == "flat":
-            return peak
-        return peak * (0.4 + 0.6 * math.sin(math.pi * min(1.0, t / (self.minutes * 60))))
+        if self.orders is not None:
+            return self._orders_per_shape_minute / 60 * self._shape(t)
+        if self.profile == "day":  # the peak rate given: at the day's highest point
+            return self.peak_per_minute / 60 * self._shape(t) / _DAY_PEAK
+        return self.peak_per_minute / 60 * self._shape(t)
+
+
+def _day_shape(hour: float) -> float:
+    """A delivery day on the clock: a low base, a lunch peak around 12:00 and a slightly
+    lower, wider dinner peak around 18:15 (relative to the lunch peak = 1)."""
+    base = 0.18 * min(1.0, max(0.0, (hour - 7.0) / 2.0)) * min(1.0, max(0.0, (23.5 - hour) / 2.5))
+    lunch = math.exp(-0.5 * ((hour - 12.0) / 0.8) ** 2)
+    dinner = 0.78 * math.exp(-0.5 * ((hour - 18.25) / 0.9) ** 2)
+    return base + lunch + dinner
+
+
+_DAY_PEAK = max(_day_shape(h / 60) for h in range(24 * 60))
 
 
 @dataclass
@@ -182,7 +223,7 @@ def make_orders(cfg: SimConfig) -> list[SimOrder]:
     stores = city.store_points(rng)
     # Declared preparation minutes per store: most kitchens 8-15 min, some fast, some slow.
     prep_s = [60.0 * rng.choice((4, 6, 8, 8, 10, 10, 12, 12, 15, 15, 18, 25)) for _ in stores]
-    peak = max((cfg.rate_at(t) for t in (0.0, cfg.minutes * 30, cfg.minutes * 60)), default=0.0)
+    peak = max((cfg.rate_at(m * 60.0) for m in range(math.ceil(cfg.minutes) + 1)), default=0.0)
     orders: list[SimOrder] = []
     t, end = 0.0, cfg.minutes * 60
     while peak > 0:
@@ -290,8 +331,8 @@ class _World:
         if not riders:
             return 0.0
         started = time.perf_counter()
-        result = policy([o.open_order() for o in self.open.values()], [r.state() for r in riders],
-                        now=now, cfg=SIM_DISPATCH)
+        waiting = [o.open_order() for o in islice(self.open.values(), MAX_OPEN_PER_TICK)]
+        result = policy(waiting, [r.state() for r in riders], now=now, cfg=SIM_DISPATCH)
         took = time.perf_counter() - started
         for a in result.assignments:
             order = self.open.pop(a.order_id)
@@ -402,6 +443,7 @@ ROWS: tuple[tuple[str, Callable[[SimResult], str]], ...] = (
     ("mean pickup wait", lambda r: _minutes(r.mean_pickup_wait_s)),
     ("rider utilisation", lambda r: f"{r.utilisation * 100:.1f} %"),
     ("rider idle share", lambda r: f"{r.idle_share * 100:.1f} %"),
+    ("mean rider idle time", lambda r: _minutes(r.idle_share * r.config.minutes * 60)),
     ("orders per rider-hour", lambda r: f"{r.orders_per_rider_hour:.2f}"),
     ("unassigned at window end", lambda r: f"{r.backlog_unassigned:,}"),
     ("in flight at window end", lambda r: f"{r.backlog_in_flight:,}"),
@@ -422,7 +464,9 @@ def results_table(results: Sequence[SimResult]) -> str:
 
 
 def describe(cfg: SimConfig) -> str:
-    rate = f"{cfg.peak_per_minute:.1f} orders/min" + (" at the peak" if cfg.profile == "lunch" else "")
+    rate = f"{cfg.peak_per_minute:.1f} orders/min" + (" at the peak" if cfg.profile != "flat" else "")
+    if cfg.orders is not None:
+        rate = f"{cfg.orders:,} orders expected, {rate}"
     return (f"{cfg.minutes:g} simulated minutes ({cfg.profile} profile, {rate}), {cfg.riders} riders, "
             f"{cfg.city} city, tick {cfg.tick_s:g} s, seed {cfg.seed}, drain up to {cfg.drain_minutes:g} min")
 

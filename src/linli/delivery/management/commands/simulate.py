@@ -48,12 +48,22 @@ class Command(BaseCommand):
             "print on-time rate, delivery times, rider utilisation and backlog.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--minutes", type=_positive, default=60.0, help="simulated minutes of orders")
+        window = parser.add_mutually_exclusive_group()
+        window.add_argument("--minutes", type=_positive, default=None,
+                            help="simulated minutes of orders (default 60)")
+        window.add_argument("--hours", type=_positive, default=None,
+                            help="simulated hours of orders (the day profile by default)")
         parser.add_argument("--riders", type=_count, default=200)
-        parser.add_argument("--orders-per-minute", type=_not_negative, default=None,
-                            help="flat profile: the rate; lunch profile: the peak (default riders / 12)")
-        parser.add_argument("--profile", choices=PROFILES, default="lunch",
-                            help="lunch: 40%% of the peak rate rising to the peak mid-window and back")
+        rate = parser.add_mutually_exclusive_group()
+        rate.add_argument("--orders-per-minute", type=_not_negative, default=None,
+                          help="flat profile: the rate; lunch/day profile: the peak (default riders / 12)")
+        rate.add_argument("--orders", type=_count, default=None,
+                          help="orders expected over the whole window, spread by the profile "
+                               "(the day profile by default)")
+        parser.add_argument("--profile", choices=PROFILES, default=None,
+                            help="lunch (default): 40%% of the peak rate rising to the peak mid-window and "
+                                 "back; day (default with --hours or --orders): from 09:00, a lunch peak "
+                                 "around 12:00 and a dinner peak around 18:15; flat")
         parser.add_argument("--seed", type=int, default=0, help="same seed, same city and figures")
         parser.add_argument("--tick-seconds", type=_positive, default=15.0, help="dispatch every this often")
         parser.add_argument("--policy", choices=sorted(POLICIES), default="batch")
@@ -65,8 +75,11 @@ class Command(BaseCommand):
                             help="after the window, run on without new orders for up to this long")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        cfg = SimConfig(minutes=options["minutes"], riders=options["riders"],
-                        orders_per_minute=options["orders_per_minute"], profile=options["profile"],
+        day = options["hours"] is not None or options["orders"] is not None
+        minutes = options["hours"] * 60 if options["hours"] is not None else options["minutes"] or 60.0
+        cfg = SimConfig(minutes=minutes, riders=options["riders"], orders=options["orders"],
+                        orders_per_minute=options["orders_per_minute"],
+                        profile=options["profile"] or ("day" if day else "lunch"),
                         seed=options["seed"], tick_s=options["tick_seconds"], policy=options["policy"],
                         city=options["city"], drain_minutes=options["drain_minutes"])
         policies = [cfg.policy]
