@@ -122,6 +122,10 @@ def member_code_accept(*, code: str, context: str = "", at: datetime | None = No
         raise MemberCodeInvalid()
     key, candidate = found
     if not candidate.fresh:
+        # Another counter may have taken this very code between our first look and our
+        # match (its use bumped the member's generation): that is "used", not "expired".
+        if MemberCodeUse.objects.filter(code=code).exists():
+            raise MemberCodeUsed()
         raise MemberCodeExpired()
     try:
         with transaction.atomic():
