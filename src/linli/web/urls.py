@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import views_consumer as consumer
 from . import views_consumer_address as consumer_address
+from . import views_coupons as coupons
 from . import views_fulfilment as fulfilment
 from . import views_member as member
 from . import views_merchant as merchant
@@ -24,6 +25,8 @@ urlpatterns = [
     path("stores/<str:store_id>", consumer.store_page, name="web-store"),
     path("stores/<str:store_id>/cart", consumer.cart_change, name="web-cart"),
     path("stores/<str:store_id>/checkout", consumer.checkout, name="web-checkout"),
+    path("stores/<str:store_id>/coupons/<str:template_id>/claim", coupons.claim, name="web-coupon-claim"),
+    path("me/coupons", coupons.my_coupons, name="web-my-coupons"),
     path("orders", consumer.order_list, name="web-orders"),
     path("orders/<str:order_id>", consumer.order_detail, name="web-order"),
     path("orders/<str:order_id>/pay", wallet.cashier, name="web-order-pay"),  # the cashier

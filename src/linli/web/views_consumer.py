@@ -59,6 +59,7 @@ from linli.orders.services import (
     price_error,
 )
 
+from . import views_coupons as coupons_web
 from . import views_fulfilment as fulfilment_web
 from .common import consumer_required, error_context, safe_next, session_login, status_of
 from .events import order_channel, sse_response
@@ -170,24 +171,34 @@ def _cart_lines(menu: list[MenuCategory], cart: list[CartItem]) -> tuple[list[tu
 
 
 def _cart_view(store: Store, menu: list[MenuCategory], cart: list[CartItem], *, delivery: bool,
-               distance_m: int | None = None, consumer: Any = None) -> dict[str, Any]:
+               distance_m: int | None = None, consumer: Any = None,
+               coupon_id: str | None = None) -> dict[str, Any]:
     """The cart's lines and an estimate priced by the same pure function and rules as the
     order, at this moment (the night surcharge and the store's live promotions show when
     they apply, so the total sent with the order is the one the order computes). Without
-    a distance (no address chosen yet) the delivery fee is the nearest tier's."""
+    a distance (no address chosen yet) the delivery fee is the nearest tier's. A chosen
+    coupon that marketing refuses for this cart is left out and its reason is
+    `coupon_error` (the order refuses it the same way)."""
     from linli.marketing.services import discount_rules_for
 
     pairs, stale = _cart_lines(menu, cart)
     lines = [line for _, line in pairs]
     view: dict[str, Any] = {"items": pairs, "lines": lines, "stale": stale,
                             "count": sum(line.quantity for line in lines),
-                            "breakdown": None, "error": None}
+                            "breakdown": None, "error": None, "coupon_error": None}
     if lines:
         now = timezone.now()
         user = consumer if getattr(consumer, "is_authenticated", False) else None
         try:
-            discounts = discount_rules_for(consumer=user, store=store, cart=lines, coupon_id=None,
-                                           now=now, delivery=delivery)
+            try:
+                discounts = discount_rules_for(consumer=user, store=store, cart=lines,
+                                               coupon_id=coupon_id, now=now, delivery=delivery)
+            except DomainError as exc:
+                if not coupon_id:
+                    raise
+                view["coupon_error"] = error_context(exc)
+                discounts = discount_rules_for(consumer=user, store=store, cart=lines, coupon_id=None,
+                                               now=now, delivery=delivery)
             view["breakdown"] = price_cart(lines, fee_rules_for(store), delivery=delivery,
                                            at=now, distance_m=distance_m, discounts=discounts)
         except PricingError as exc:
@@ -290,6 +301,7 @@ def _store_context(request: HttpRequest, store: Store, menu: list[MenuCategory],
         "cart_view": _cart_view(store, menu, cart, delivery=True, consumer=request.user),
         "error": None, "dine_in": fulfilment_web.dine_in_for(request, store),  # table QR
         "reorder": _reorder_notice(request, store) if tab == "menu" else None,  # 再来一单
+        **coupons_web.store_marketing(request, store, menu),  # promotions, claimable coupons
     }
 
 
@@ -350,7 +362,8 @@ def cart_change(request: HttpRequest, store_id: str) -> HttpResponse:
 def _checkout_form(request: HttpRequest) -> dict[str, str]:
     fields = ("fulfilment", "address_id", "address_text", "lat", "lng", "contact_name",
               "contact_phone", "note", "idempotency_key", "shown_totals",
-              "utensils", "invoice_title", "invoice_tax_no", "invoice_email")  # lifecycle extras
+              "utensils", "invoice_title", "invoice_tax_no", "invoice_email",  # lifecycle extras
+              "coupon_id", "shown_coupon")  # the coupon picker: chosen, and the one priced on the page
     return {f: request.POST.get(f, "").strip() for f in fields}
 
 
@@ -394,7 +407,7 @@ class AddressChoice:
 
 
 def _address_choices(request: HttpRequest, store: Store, menu: list[MenuCategory],
-                     cart: list[CartItem]) -> list[AddressChoice]:
+                     cart: list[CartItem], coupon_id: str | None = None) -> list[AddressChoice]:
     choices = []
     for address in address_list(user=request.user):  # type: ignore[arg-type]
         try:
@@ -404,7 +417,7 @@ def _address_choices(request: HttpRequest, store: Store, menu: list[MenuCategory
         total = None
         if fee is not None:
             breakdown = _cart_view(store, menu, cart, delivery=True, distance_m=distance_m,
-                                   consumer=request.user)["breakdown"]
+                                   consumer=request.user, coupon_id=coupon_id)["breakdown"]
             total = breakdown.total_fen if breakdown else None
         choices.append(AddressChoice(address, distance_m, fee, total))
     return choices
@@ -441,6 +454,7 @@ def _place(request: HttpRequest, store: Store, cart: list[CartItem], form: dict[
         table_id=fulfilment_web.checkout_table_id(request, store)
         if form["fulfilment"] == Order.Fulfilment.DINE_IN else None,
         scheduled_for=fulfilment_web.checkout_scheduled_for(request, form["fulfilment"]),
+        coupon_id=coupons_web.chosen_coupon(form["coupon_id"]),  # the picker's coupon, as the API takes it
     )
     return placed.order
 
@@ -454,48 +468,68 @@ def _pay_redirect(request: HttpRequest, order: Order) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
     """Delivery to a saved address (the default preselected), to a new one typed here, or
-    pickup in store (到店自取). Each saved address shows its distance and delivery fee."""
+    pickup in store (到店自取). Each saved address shows its distance and delivery fee.
+    Coupons: the best one (marketing's `coupon_best`) is preselected; choosing another
+    re-prices the page before anything is placed, and the order takes the coupon the page
+    priced (`order_place(coupon_id=...)`, refusals shown with the form kept)."""
     store = _store_or_404(store_id)
     cart = _cart(request, store.public_id)
     menu = store_menu(store=store)
     lat, lng = _point(request)
-    choices = _address_choices(request, store, menu, cart)
-    error = None
+    cart_lines = [line for _, line in _cart_lines(menu, cart)[0]]
+    error, coupon_notice = None, False
     if request.method == "POST":
         form = _checkout_form(request)
-        try:
-            order = _place(request, store, cart, form)
-        except DomainError as exc:
-            error = error_context(exc)
-        else:
-            _cart_save(request, store.public_id, [])
-            request.session.pop("web_reorder", None)
-            if order.fulfilment == Order.Fulfilment.DINE_IN:  # on the table's tab, paid at the end
-                return fulfilment_web.after_dine_in_order(order)
-            return _pay_redirect(request, order)
+        picker = coupons_web.coupon_picker(request, store, cart_lines,
+                                           delivery=form["fulfilment"] == Order.Fulfilment.DELIVERY)
+        coupon_id = coupons_web.chosen_coupon(form["coupon_id"])
+        coupon_notice = bool(request.POST.get("apply_coupon")) or (
+            bool(form["coupon_id"]) and coupon_id != coupons_web.chosen_coupon(form["shown_coupon"]))
+        if not coupon_notice:  # another coupon than the page priced: show its price first
+            try:
+                order = _place(request, store, cart, form)
+            except DomainError as exc:
+                error = error_context(exc)
+            else:
+                _cart_save(request, store.public_id, [])
+                request.session.pop("web_reorder", None)
+                if order.fulfilment == Order.Fulfilment.DINE_IN:  # on the table's tab, paid at the end
+                    return fulfilment_web.after_dine_in_order(order)
+                return _pay_redirect(request, order)
+        choices = _address_choices(request, store, menu, cart, coupon_id)
     else:
+        asked = request.GET.get("fulfilment")  # scan-to-buy's "buy now" preselects pickup or delivery
+        fulfilment = ("dine_in" if fulfilment_web.dine_in_for(request, store) else
+                      asked if asked in ("pickup", "delivery") else "delivery")
+        picker = coupons_web.coupon_picker(request, store, cart_lines, delivery=fulfilment == "delivery")
+        coupon_id = picker["best"] or None
+        choices = _address_choices(request, store, menu, cart, coupon_id)
         preselected = next((c for c in choices if c.address.is_default and c.fee_fen is not None),
                            next((c for c in choices if c.fee_fen is not None), None))
-        asked = request.GET.get("fulfilment")  # scan-to-buy's "buy now" preselects pickup or delivery
-        form = {"fulfilment": "dine_in" if fulfilment_web.dine_in_for(request, store) else
-                asked if asked in ("pickup", "delivery") else "delivery",
+        form = {"fulfilment": fulfilment,
                 "address_id": preselected.address.public_id if preselected else "new",
                 "address_text": "", "lat": f"{lat:.6f}", "lng": f"{lng:.6f}",
                 "contact_name": "", "contact_phone": request.user.phone or "",  # type: ignore[union-attr]
                 "note": "", "idempotency_key": secrets.token_urlsafe(18),
                 "utensils": "", "invoice_title": "", "invoice_tax_no": "", "invoice_email": "",
                 **_reorder_prefill(request, store)}
+    form["coupon_id"] = coupon_id or coupons_web.NO_COUPON
     if request.method == "POST" and not form["address_id"]:
         form["address_id"] = "new"  # a form without the address book (older page, API-like post)
     selected = next((c for c in choices if c.address.public_id == form["address_id"]), None)
     delivery = form["fulfilment"] != "pickup"
     fee = selected.fee_fen if selected and selected.fee_fen is not None else None
     tiers = store.delivery_fee_tiers or []
-    pickup_view = _cart_view(store, menu, cart, delivery=False, consumer=request.user)
+    pickup_view = _cart_view(store, menu, cart, delivery=False, consumer=request.user, coupon_id=coupon_id)
+    cart_view = _cart_view(store, menu, cart, delivery=delivery, consumer=request.user, coupon_id=coupon_id,
+                           distance_m=selected.distance_m if selected and fee is not None else None)
+    coupon_error = error if error and str(error["code"]).startswith("coupon_") else None
     return render(request, "web/consumer/checkout.html", {
-        "store": store, "form": form, "error": error, "choices": choices, "selected": selected,
-        "cart_view": _cart_view(store, menu, cart, delivery=delivery, consumer=request.user,
-                                distance_m=selected.distance_m if selected and fee is not None else None),
+        "store": store, "form": form, "error": None if coupon_error else error, "choices": choices,
+        "selected": selected, "cart_view": cart_view,
+        "coupons": {**picker, "notice": coupon_notice,  # the picker (views_coupons)
+                    "error": coupon_error or (cart_view if form["fulfilment"] == Order.Fulfilment.DELIVERY
+                                              else pickup_view)["coupon_error"]},
         "pickup_view": pickup_view,
         "shown_totals": _shown_totals(choices, pickup_view["breakdown"].total_fen
                                       if pickup_view["breakdown"] else None),
