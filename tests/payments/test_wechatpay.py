@@ -192,6 +192,13 @@ def test_h5_order_is_signed_with_the_merchant_key():
     assert dt.datetime.fromisoformat(sent["time_expire"]) > dt.datetime.now(dt.UTC)
 
 
+def test_h5_order_carries_the_buyers_ip_when_known():
+    fake = h5_fake()
+    WechatPayGateway(transport=fake).trade_open(out_trade_no="pay_ip", amount_fen=100, subject="s",
+                                                channel="h5", client_ip="203.0.113.7")
+    assert fake.requests[0]["body"]["scene_info"]["payer_client_ip"] == "203.0.113.7"
+
+
 def test_authorization_signature_covers_method_path_and_body():
     recorded = []
 

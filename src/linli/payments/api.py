@@ -70,7 +70,8 @@ def payment_create(request: HttpRequest, order_id: str, payload: PaymentIn) -> S
     payment = services.payment_create(order_id=order_id, consumer=request.auth,  # type: ignore[arg-type]
                                       provider=payload.provider, use_wallet=payload.use_wallet,
                                       channel=payload.channel,
-                                      return_url=_local_path(payload.return_url))
+                                      return_url=_local_path(payload.return_url),
+                                      client_ip=request.META.get("REMOTE_ADDR", ""))
     return Status(201, payment_out(payment))
 
 
@@ -221,7 +222,8 @@ def topup_out(topup: WalletTopup) -> dict[str, Any]:
 def topup_create(request: HttpRequest, payload: TopupIn) -> Status[dict[str, Any]]:
     topup = services.topup_create(user=request.auth, amount_fen=payload.amount_fen,  # type: ignore[arg-type]
                                   provider=payload.provider, channel=payload.channel,
-                                  return_url=_local_path(payload.return_url))
+                                  return_url=_local_path(payload.return_url),
+                                  client_ip=request.META.get("REMOTE_ADDR", ""))
     return Status(201, topup_out(topup))
 
 

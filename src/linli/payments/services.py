@@ -223,7 +223,8 @@ def wallet_balance(user: User, *, for_update: bool = False) -> WalletBalance:
 # --- paying an order --------------------------------------------------------------------------
 
 def payment_create(*, order_id: str, consumer: User, provider: str = "sandbox",
-                   use_wallet: bool = False, channel: str = "web", return_url: str = "") -> Payment:
+                   use_wallet: bool = False, channel: str = "web", return_url: str = "",
+                   client_ip: str = "") -> Payment:
     """Open (or reopen) the payment of an unpaid order.
 
     `provider="wallet"` pays it all from the wallet, at once. With `use_wallet` the
@@ -270,17 +271,19 @@ def payment_create(*, order_id: str, consumer: User, provider: str = "sandbox",
         _event(payment, "", actor=consumer, role="consumer", note="created")
         assert gateway is not None
         _trade_open(payment, gateway, subject=f"{order.store.name} {order.public_id}",
-                    return_url=return_url)
+                    return_url=return_url, client_ip=client_ip)
     return payment
 
 
-def _trade_open(payment: Payment, gateway: Gateway, *, subject: str, return_url: str) -> None:
+def _trade_open(payment: Payment, gateway: Gateway, *, subject: str, return_url: str,
+                client_ip: str = "") -> None:
     """Ask the gateway for a trade; on failure the caller's transaction rolls back (the
     wallet hold included) and the consumer gets a 503 to try again."""
     try:
         opened: TradeOpened = gateway.trade_open(
             out_trade_no=payment.public_id, amount_fen=payment.amount_fen, subject=subject,
-            channel=payment.channel, return_url=return_url)  # type: ignore[arg-type]
+            channel=payment.channel, return_url=return_url,  # type: ignore[arg-type]
+            client_ip=client_ip[:45])
     except GatewayUnavailable:
         raise
     except Exception as exc:  # an adapter bug or a network error it did not wrap
@@ -797,7 +800,7 @@ def topup_bonus_for(amount_fen: int) -> int:
 
 
 def topup_create(*, user: User, amount_fen: int, provider: str = "sandbox",
-                 channel: str = "web", return_url: str = "") -> WalletTopup:
+                 channel: str = "web", return_url: str = "", client_ip: str = "") -> WalletTopup:
     """Top the wallet up through a gateway. The bonus (充100送10) is fixed now and
     credited with the principal when the gateway confirms payment."""
     _check_amount(amount_fen, maximum=MAX_TOPUP_FEN)
@@ -818,7 +821,7 @@ def topup_create(*, user: User, amount_fen: int, provider: str = "sandbox",
                                            payment=payment)
         _event(payment, "", actor=user, role="consumer", note=f"top-up {topup.public_id}")
         _trade_open(payment, gateway, subject=f"Linli wallet top-up {topup.public_id}",
-                    return_url=return_url)
+                    return_url=return_url, client_ip=client_ip)
     return topup
 
 

@@ -121,7 +121,8 @@ def cashier(request: HttpRequest, order_id: str) -> HttpResponse:
         payment = services.payment_create(
             order_id=order.public_id, consumer=request.user,  # type: ignore[arg-type]
             provider=method, use_wallet=method != Payment.WALLET and form["use_wallet"] == "1",
-            channel=channel, return_url=_return_path(back_to, method, request))
+            channel=channel, return_url=_return_path(back_to, method, request),
+            client_ip=request.META.get("REMOTE_ADDR", ""))
     except DomainError as exc:
         error = error_context(exc)
         return render(request, "web/consumer/cashier.html",
@@ -225,7 +226,8 @@ def wallet_topup(request: HttpRequest) -> HttpResponse:
         topup = services.topup_create(
             user=request.user, amount_fen=parse_yuan(form["amount"]),  # type: ignore[arg-type]
             provider=form["provider"], channel="h5",
-            return_url=_return_path(back_to, form["provider"], request))
+            return_url=_return_path(back_to, form["provider"], request),
+            client_ip=request.META.get("REMOTE_ADDR", ""))
     except DomainError as exc:
         return _wallet_page(request, error=error_context(exc), form=form)
     return _gateway_redirect(topup.payment, back_to)

@@ -111,10 +111,14 @@ class NotificationAck:
 
 
 class Gateway(Protocol):
+    """`client_ip` is the buyer's address as our edge saw it (WeChat Pay's H5 payments
+    check it against the device that pays)."""
+
     name: str
 
     def trade_open(self, *, out_trade_no: str, amount_fen: int, subject: str,
-                   channel: Channel = "web", return_url: str = "") -> TradeOpened: ...
+                   channel: Channel = "web", return_url: str = "",
+                   client_ip: str = "") -> TradeOpened: ...
 
     def trade_query(self, *, out_trade_no: str) -> TradeStatus: ...
 

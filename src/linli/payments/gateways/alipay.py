@@ -137,7 +137,8 @@ class AlipayGateway:
     # --- trades -------------------------------------------------------------------------
 
     def trade_open(self, *, out_trade_no: str, amount_fen: int, subject: str,
-                   channel: Channel = "web", return_url: str = "") -> TradeOpened:
+                   channel: Channel = "web", return_url: str = "",
+                   client_ip: str = "") -> TradeOpened:
         if amount_fen <= 0:
             raise ValueError("an Alipay trade needs a positive amount")
         # An absolute expiry: the pay link cannot be used after our order's pay deadline.

@@ -88,7 +88,8 @@ class SandboxGateway:
         return bool(getattr(settings, "LINLI_SANDBOX_ENABLED", True))
 
     def trade_open(self, *, out_trade_no: str, amount_fen: int, subject: str,
-                   channel: Channel = "web", return_url: str = "") -> TradeOpened:
+                   channel: Channel = "web", return_url: str = "",
+                   client_ip: str = "") -> TradeOpened:
         _maybe_down("trade_open")
         trade = SandboxTrade.objects.create(
             trade_no=f"sbx{timezone.now():%Y%m%d}{secrets.token_hex(8)}",

@@ -123,7 +123,8 @@ class WechatPayGateway:
     # --- trades -------------------------------------------------------------------------
 
     def trade_open(self, *, out_trade_no: str, amount_fen: int, subject: str,
-                   channel: Channel = "web", return_url: str = "") -> TradeOpened:
+                   channel: Channel = "web", return_url: str = "",
+                   client_ip: str = "") -> TradeOpened:
         if amount_fen <= 0:
             raise ValueError("a WeChat Pay trade needs a positive amount")
         expire = dt.datetime.now(BEIJING) + settings.LINLI_UNPAID_ORDER_TTL
@@ -134,7 +135,8 @@ class WechatPayGateway:
             "amount": {"total": amount_fen, "currency": "CNY"},
         }
         if channel in ("web", "h5"):
-            order["scene_info"] = {"payer_client_ip": PAYER_IP_UNKNOWN, "h5_info": {"type": "Wap"}}
+            order["scene_info"] = {"payer_client_ip": client_ip or PAYER_IP_UNKNOWN,
+                                  "h5_info": {"type": "Wap"}}
             answer, raw = self._call("POST", "/v3/pay/transactions/h5", order)
             h5_url = str(answer["h5_url"])
             if return_url:  # WeChat sends the buyer back here after paying
