@@ -241,8 +241,8 @@ def payment_create(*, order_id: str, consumer: User, provider: str = "sandbox",
             raise OrderNotFound(order_id=order_id)
         if order.status != S.PENDING_PAYMENT or order.pay_deadline <= timezone.now():
             raise OrderNotPayable(status=order.status)
-        if order.tab_id:
-            raise OrderNotPayable(status=order.status, reason="pay the table's bill")
+        # A dine-in order on a table's tab may still be paid on its own (each diner pays
+        # their share, 各付各的); the tab's bill then covers only the orders left unpaid.
         for open_payment in order.payments.filter(status__in=Payment.OPEN_STATES,
                                                   gateway_part__isnull=True):
             same = (open_payment.provider == provider and open_payment.channel == channel
