@@ -9,6 +9,7 @@ from . import views_fulfilment as fulfilment
 from . import views_member as member
 from . import views_merchant as merchant
 from . import views_merchant_menu as merchant_menu
+from . import views_merchant_promotions as merchant_promotions
 from . import views_merchant_staff as merchant_staff
 from . import views_merchant_store as merchant_store
 from . import views_pos as pos
@@ -77,6 +78,7 @@ urlpatterns = [
     path("m/store/save", merchant_store.store_save, name="web-merchant-store-save"),
     path("m/store/pause", merchant_store.store_pause, name="web-merchant-pause"),
     path("m/store/resume", merchant_store.store_resume, name="web-merchant-resume"),
+    *merchant_promotions.urlpatterns,
     path("m/staff", merchant_staff.staff_page, name="web-merchant-staff"),
     path("m/staff/add", merchant_staff.member_add, name="web-merchant-staff-add"),
     path("m/staff/<str:user_id>/role", merchant_staff.member_role, name="web-merchant-staff-role"),
