@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from linli.accounts.models import User
 from linli.core.errors import NotFound
 from linli.merchants.models import MerchantMember, Product, Store
-from linli.merchants.selectors import StoreNotFound, role_require
+from linli.merchants.selectors import role_require
+from linli.merchants.selectors import store_for_member as merchants_store_for_member
 
 
 class StockProductNotFound(NotFound):
@@ -23,12 +24,7 @@ def merchant_role(*, actor: User, merchant_id: int) -> str | None:
 
 
 def store_for_member(*, actor: User, store_id: str, permission: str) -> Store:
-    store = Store.objects.filter(public_id=store_id).first() if "\x00" not in store_id else None
-    role = merchant_role(actor=actor, merchant_id=store.merchant_id) if store else None
-    if store is None or role is None:
-        raise StoreNotFound(store_id=store_id)
-    role_require(role=role, permission=permission)
-    return store
+    return merchants_store_for_member(user=actor, store_id=store_id, permission=permission)[0]
 
 
 def product_for_member(*, actor: User, product_id: str, permission: str) -> Product:

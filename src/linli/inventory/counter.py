@@ -19,7 +19,7 @@ from linli.accounts.models import User
 from linli.merchants.models import Product
 
 from .models import StockItem
-from .services import StockInsufficient, stock_commit, stock_reserve
+from .services import StockInsufficient, _wanted, stock_commit, stock_reserve
 
 
 def stock_take_sold(*, store_id: int, lines: Iterable[tuple[Product, int]], reference: str,
@@ -27,13 +27,7 @@ def stock_take_sold(*, store_id: int, lines: Iterable[tuple[Product, int]], refe
     """Take up to the wanted units of each (product, quantity) as sold. Returns
     {product id: (wanted, short)} for each product that was short. Runs in the caller's
     transaction; locks the stock rows in product id order (as every stock writer does)."""
-    wanted: dict[int, int] = {}
-    products: dict[int, Product] = {}
-    for product, quantity in lines:
-        if quantity <= 0:
-            raise ValueError("quantity must be > 0")
-        wanted[product.pk] = wanted.get(product.pk, 0) + quantity
-        products[product.pk] = product
+    wanted, products = _wanted(lines)
     if not wanted:
         return {}
     for _attempt in range(3):

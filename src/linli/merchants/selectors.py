@@ -95,6 +95,22 @@ def merchant_role_for_store(*, user: User, store: Store) -> str:
     return role
 
 
+def store_for_member(*, user: User, store_id: str, permission: str | None = None) -> tuple[Store, str]:
+    """The store and the user's role at its merchant, for those who work there (console
+    pages and merchant APIs). A stranger gets 404 `store_not_found`, never 403, so ids of
+    other merchants cannot be probed; a member without `permission` gets 403."""
+    store = Store.objects.filter(public_id=store_id).first() if "\x00" not in store_id else None
+    if store is None:
+        raise StoreNotFound(store_id=store_id)
+    try:
+        role = merchant_role_for_store(user=user, store=store)
+    except PermissionDenied:
+        raise StoreNotFound(store_id=store_id) from None
+    if permission is not None:
+        role_require(role=role, permission=permission)
+    return store, role
+
+
 def role_require(*, role: str, permission: str) -> None:
     """PermissionDenied (403 `permission_denied`, details: the permission and the role)
     unless the role's row of the table in `merchants.roles` has the permission."""

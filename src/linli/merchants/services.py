@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
 from linli.accounts.phone import phone_normalise
-from linli.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from linli.core.errors import Conflict, InvalidInput, NotFound
 
 from . import roles
 from .hours import hours_validate
 from .models import Merchant, MerchantMember, Store
-from .selectors import StoreNotFound, merchant_role_for_store, role_require
+from .selectors import store_for_member
 
 H3_RESOLUTION = 9  # ~0.1 km² hexagons: a few shop fronts each
 
@@ -105,14 +105,7 @@ def _role_clean(role: object) -> str:
 
 def _merchant_for_staff_admin(*, actor: User, store_id: str) -> Merchant:
     """The store's merchant, locked, if the actor may manage its staff (404 for strangers)."""
-    store = Store.objects.filter(public_id=store_id).first() if "\x00" not in store_id else None
-    if store is None:
-        raise StoreNotFound(store_id=store_id)
-    try:
-        role = merchant_role_for_store(user=actor, store=store)
-    except PermissionDenied:
-        raise StoreNotFound(store_id=store_id) from None
-    role_require(role=role, permission=roles.STAFF_MANAGE)
+    store, _role = store_for_member(user=actor, store_id=store_id, permission=roles.STAFF_MANAGE)
     # Every staff change locks the merchant row: two owners removing each other run one
     # after the other, so the last-owner check cannot race.
     return Merchant.objects.select_for_update().get(pk=store.merchant_id)

@@ -32,7 +32,10 @@ from linli.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from linli.inventory.services import stock_commit, stock_reserve, stock_restock
 from linli.merchants import roles
 from linli.merchants.models import Product, Store
-from linli.merchants.selectors import StoreNotFound, merchant_role_for_store, role_require
+from linli.merchants.selectors import (
+    StoreNotFound,
+    store_for_member,
+)
 
 from . import points
 from .ean import ean13_valid
@@ -124,15 +127,7 @@ class ReturnNotAllowed(PermissionDenied):
 def staff_store(*, actor: User, store_id: str, permission: str = roles.ORDERS_ACT) -> tuple[Store, str]:
     """The store and the actor's role there; strangers get 404 (the store's existence is
     not revealed), members without the permission 403."""
-    store = Store.objects.filter(public_id=store_id).first() if "\x00" not in store_id else None
-    if store is None:
-        raise StoreNotFound(store_id=store_id)
-    try:
-        role = merchant_role_for_store(user=actor, store=store)
-    except PermissionDenied:
-        raise StoreNotFound(store_id=store_id) from None
-    role_require(role=role, permission=permission)
-    return store, role
+    return store_for_member(user=actor, store_id=store_id, permission=permission)
 
 
 def counter_for(*, store: Store, counter_id: str) -> Counter:
