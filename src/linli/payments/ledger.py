@@ -114,7 +114,13 @@ def post(*, key: str, kind: str, entries: Iterable[Entry], actor: User | None = 
             key=key, kind=kind, memo=memo[:200], payment=payment, refund=refund,
             order_id=payment.order_id if payment is not None else None,
             actor=actor, actor_role=role)
-        accounts = {entry.code: account(entry.code, user=entry.user) for entry in lines}
+        # One read for the accounts that exist (every payment posts 2-4); the rare new one
+        # (a consumer's first wallet posting) is created on the spot.
+        accounts = {acct.code: acct for acct in
+                    LedgerAccount.objects.filter(code__in={entry.code for entry in lines})}
+        for entry in lines:
+            if entry.code not in accounts:
+                accounts[entry.code] = account(entry.code, user=entry.user)
         # Sorted so two transactions touching the same wallets lock them in one order.
         for code in sorted(accounts):
             acct = accounts[code]
