@@ -189,3 +189,14 @@ def test_linli_reconcile_agrees_then_reports_a_trade_we_never_recorded(capsys):
     assert exit_info.value.code == 1
     out = capsys.readouterr().out
     assert "missing_ours" in out and "pay_foreign" in out
+
+
+def test_only_the_payer_may_close_a_payment():
+    api, _ = consumer()
+    store, product = shop()
+    order = place(api, store, product, key="s11")
+    payment = api.post(f"/orders/{order['id']}/payments", {}).json()
+    stranger, _ = consumer()
+    answer = stranger.post(f"/payments/{payment['id']}/close", {})
+    assert answer.status_code == 404 and answer.json()["code"] == "payment_not_found"
+    assert Payment.objects.get(public_id=payment["id"]).status == "pending"

@@ -214,3 +214,18 @@ def test_a_refund_that_never_reached_the_gateway_is_sent_again_by_the_sync_job(
     refund.refresh_from_db()
     assert refund.status == "succeeded" and SandboxRefund.objects.count() == 1
     books_hold()
+
+
+def test_an_orders_refunds_are_seen_by_its_consumer_and_operators_only():
+    api, _ = consumer()
+    store, product = shop()
+    order = paid(api, store, product, key="r10")
+    operator().post(f"/orders/{order['id']}/refunds", {"amount_fen": 200, "reason": "少一份"})
+    assert [r["amount_fen"] for r in api.get(f"/orders/{order['id']}/refunds").json()] == [200]
+    assert [r["amount_fen"] for r in operator().get(f"/orders/{order['id']}/refunds").json()] == [200]
+    stranger, _ = consumer()
+    hidden = stranger.get(f"/orders/{order['id']}/refunds")
+    assert hidden.status_code == 404 and hidden.json()["code"] == "order_not_found"
+    refused = stranger.post(f"/orders/{order['id']}/refunds", {"amount_fen": 100, "reason": "me"})
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    assert Refund.objects.count() == 1
