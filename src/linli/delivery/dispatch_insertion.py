@@ -1,0 +1,300 @@
+"""The insertion search of the batch dispatcher: a rider's route in local planar metres,
+its cost, and the cheapest feasible place to insert a new order's pickup and drop-off
+(see the cost model in `dispatch.py`'s docstring). Pure (no Django)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .dispatch_model import _RAD, EARTH_RADIUS_M, INF, PICKUP, DispatchSettings, RiderState, Stop
+
+# --- geometry and route evaluation ------------------------------------------------------
+
+class _Frame:
+    """Local planar metres around a reference latitude."""
+
+    def __init__(self, lat0: float) -> None:
+        self.kx = EARTH_RADIUS_M * _RAD * math.cos(lat0 * _RAD)
+        self.ky = EARTH_RADIUS_M * _RAD
+
+    def xy(self, lat: float, lng: float) -> tuple[float, float]:
+        return lng * self.kx, lat * self.ky
+
+
+# Internal stop: (x, y, ready_at, promised_at, limit, order index, is_pickup, the Stop)
+_S = tuple[float, float, float, float, float, int, bool, Stop]
+
+
+@dataclass
+class _Plan:
+    """The pickup goes before route position `i`, the drop-off before position `j` (of the
+    route as it was)."""
+    cost: float
+    i: int
+    j: int
+    pickup_eta: float
+    dropoff_eta: float
+
+    def stops(self, route: Sequence[_S], pickup: _S, dropoff: _S) -> list[_S]:
+        i, j = self.i, self.j
+        return [*route[:i], pickup, *route[i:j], dropoff, *route[j:]]
+
+
+def _protect(stop: _S, arrival: float, cfg: DispatchSettings) -> _S:
+    """The stop with its limit: a drop-off already on a route may not be pushed past its
+    promise + `max_late_s`, nor later than `arrival` when that is already later."""
+    if stop[6]:
+        return stop
+    x, y, ready, promised, _limit, o, is_pickup, original = stop
+    return (x, y, ready, promised, max(promised + cfg.max_late_s, arrival), o, is_pickup, original)
+
+
+def _drop_cost(t: float, promised: float, now: float, cfg: DispatchSettings) -> float:
+    """What arriving at a drop-off at `t` costs (delivery time, freshness, margin, lateness)."""
+    cost = (cfg.time_weight + cfg.fresh_weight) * (t - now)
+    if t > promised - cfg.margin_s:
+        cost += cfg.margin_weight * (t - promised + cfg.margin_s)
+        if t > promised:
+            cost += cfg.late_weight * (t - promised) + cfg.late_fixed_s
+    return cost
+
+
+def _walk(x: float, y: float, t: float, stops: Sequence[_S], inv_speed: float, cfg: DispatchSettings,
+          fresh: int = -1) -> tuple[float, float, bool, list[float], float]:
+    """Ride the stops from (x, y) at time t: (end time, cost of the stops, feasible,
+    arrivals, riding time). A route costs that + `ride_weight` x the riding time. The
+    pickup of order index `fresh` (the one being inserted) counts for freshness; the
+    others already have their place in the plan (their drop-off pays for any delay)."""
+    now, service, fw = t, cfg.service_s, cfg.fresh_weight
+    acc = 0.0
+    ok = True
+    arrivals = []
+    ride = 0.0
+    for sx, sy, ready, promised, limit, o, is_pickup, _s in stops:
+        leg = math.hypot(sx - x, sy - y) * inv_speed
+        ride += leg
+        t += leg
+        arrivals.append(t)
+        if is_pickup:
+            if t < ready:
+                t = ready
+            if o == fresh:
+                acc -= fw * (t + service - now)
+        else:
+            if t > limit:
+                ok = False
+            acc += _drop_cost(t, promised, now, cfg)
+        t += service
+        x, y = sx, sy
+    return t, acc, ok, arrivals, ride
+
+
+class _Rider:
+    __slots__ = ("id", "x", "y", "capacity", "inv_speed", "stops", "orders", "base_cost", "version",
+                 "touched", "now", "cfg", "_bx", "_by", "_bt", "_bacc", "_end",
+                 "_ride")
+
+    def __init__(self, state: RiderState, frame: _Frame, order_index: dict[str, int], now: float,
+                 cfg: DispatchSettings) -> None:
+        self.id = state.id
+        self.x, self.y = frame.xy(state.lat, state.lng)
+        self.capacity = state.capacity
+        self.inv_speed = 1.0 / state.speed_mps
+        self.orders = len(state.order_ids)
+        self.now, self.cfg = now, cfg
+        raw = []
+        for s in state.route:
+            sx, sy = frame.xy(s.lat, s.lng)
+            idx = order_index.setdefault(s.order_id, len(order_index))
+            raw.append((sx, sy, s.ready_at, s.promised_at, INF, idx, s.kind == PICKUP, s))
+        arrivals = _walk(self.x, self.y, now, raw, self.inv_speed, cfg)[3]
+        self.version = 0      # bumped when the route changes: cached insertions expire
+        self.touched = False  # route changed in this tick
+        self.set_route([_protect(stop, a, cfg) for stop, a in zip(raw, arrivals, strict=True)])
+
+    def set_route(self, stops: list[_S]) -> None:
+        """Take a new route and recompute, per position, where the rider is, when they
+        leave it, and the cost of the stops so far (the base of every insertion)."""
+        self.stops = stops
+        cfg, now = self.cfg, self.now
+        x, y, t, acc, ride = self.x, self.y, now, 0.0, 0.0
+        bx, by, bt, bacc = [x], [y], [t], [0.0]
+        service, inv = cfg.service_s, self.inv_speed
+        for sx, sy, ready, promised, _limit, _o, is_pickup, _s in stops:
+            leg = math.hypot(sx - x, sy - y) * inv
+            ride += leg
+            t += leg
+            if is_pickup:
+                if t < ready:
+                    t = ready
+            else:
+                acc += _drop_cost(t, promised, now, cfg)
+            t += service
+            x, y = sx, sy
+            bx.append(x)
+            by.append(y)
+            bt.append(t)
+            bacc.append(acc)
+        self._bx, self._by, self._bt, self._bacc = bx, by, bt, bacc
+        self._end = t
+        self._ride = ride
+        self.base_cost = acc + cfg.ride_weight * ride
+
+    def cost_of(self, stops: Sequence[_S], now: float, cfg: DispatchSettings, fresh: int = -1
+                ) -> tuple[float, bool, list[float]]:
+        _end, acc, ok, arrivals, ride = _walk(self.x, self.y, now, stops, self.inv_speed, cfg, fresh)
+        return acc + cfg.ride_weight * ride, ok, arrivals
+
+    def best_insertion(self, pickup: _S, dropoff: _S) -> _Plan | None:
+        """The cheapest feasible positions for the pair (pickup before drop-off).
+
+        Every stop's cost only grows when it is reached later, so a pickup position i
+        costs at least: the route's cost as it is + the new order's drop-off reached
+        straight from the store + the pickup's detour. Positions are tried in the order of
+        that bound, until it reaches the best cost found. From pickup position i the
+        rider's state is carried forward stop by stop; at each later position j (again
+        while a bound allows) the drop-off plus the rest of the route is walked until the
+        delay is absorbed by waiting (then the rest is as before)."""
+        if self.orders >= self.capacity:
+            return None
+        route, bx, by, bt, bacc = self.stops, self._bx, self._by, self._bt, self._bacc
+        k = len(route)
+        cfg = self.cfg
+        inv, service, now = self.inv_speed, cfg.service_s, self.now
+        acc_total = bacc[k]
+        fw, tf, margin, mw, lw, lf = (cfg.fresh_weight, cfg.time_weight + cfg.fresh_weight, cfg.margin_s,
+                                      cfg.margin_weight, cfg.late_weight, cfg.late_fixed_s)
+        rw, ride0 = cfg.ride_weight, self._ride
+        px, py, p_ready = pickup[0], pickup[1], pickup[2]
+        dx, dy, d_promised, d_limit = dropoff[0], dropoff[1], dropoff[3], dropoff[4]
+        d_soft = d_promised - margin
+        direct = math.hypot(dx - px, dy - py) * inv
+
+        def drop_cost(d_arrive: float, leave: float) -> float:
+            cost = tf * (d_arrive - now) - fw * (leave - now)
+            if d_arrive > d_soft:
+                cost += mw * (d_arrive - d_soft)
+                if d_arrive > d_promised:
+                    cost += lw * (d_arrive - d_promised) + lf
+            return cost
+
+        if k == 0:  # nothing to do: ride to the store, (wait,) ride to the door
+            to_p = math.hypot(px - self.x, py - self.y) * inv
+            p_arrive = now + to_p
+            leave = (p_arrive if p_arrive > p_ready else p_ready) + service
+            cost = drop_cost(leave + direct, leave) + rw * (to_p + direct)
+            return _Plan(cost - self.base_cost, 0, 0, p_arrive, leave + direct)
+
+        # Per pickup position: (bound, i, arrival at the store, leaving it, pickup detour in m).
+        starts = []
+        for i in range(k + 1):
+            to_p = math.hypot(px - bx[i], py - by[i])
+            p_arrive = bt[i] + to_p * inv
+            leave = (p_arrive if p_arrive > p_ready else p_ready) + service
+            p_detour = (to_p + math.hypot(bx[i + 1] - px, by[i + 1] - py)
+                        - math.hypot(bx[i + 1] - bx[i], by[i + 1] - by[i])) if i < k else to_p
+            d_arrive = leave + direct
+            bound = acc_total + tf * (d_arrive - now) - fw * (leave - now) + rw * (ride0 + p_detour * inv)
+            if d_arrive > d_soft:
+                bound += mw * (d_arrive - d_soft)
+                if d_arrive > d_promised:
+                    bound += lw * (d_arrive - d_promised) + lf
+            starts.append((bound, i, p_arrive, leave, p_detour))
+        # The end of the route first (its bound is its cost), then by the bound.
+        last = starts.pop()
+        starts.sort()
+        starts.insert(0, last)
+        best_cost, best_i, best_j, best_p, best_d = INF, -1, -1, 0.0, 0.0
+        for bound, i, p_arrive, t, p_detour in starts:
+            if bound >= best_cost - 1e-9:
+                continue
+            x, y = px, py
+            acc = bacc[i]   # the stops before i, as they were; i..j-1 carried forward
+            p_ride = ride0 + p_detour * inv
+            leave = t
+            for j in range(i, k + 1):
+                # The drop-off right here, then the rest of the route.
+                d_arrive = t + math.hypot(dx - x, dy - y) * inv
+                if d_arrive > d_limit:
+                    break  # later j only arrive later
+                tl = acc + tf * (d_arrive - now) - fw * (leave - now)
+                if d_arrive > d_soft:
+                    tl += mw * (d_arrive - d_soft)
+                    if d_arrive > d_promised:
+                        tl += lw * (d_arrive - d_promised) + lf
+                if tl + acc_total - bacc[j] + rw * p_ride >= best_cost - 1e-9:
+                    break  # the rest only costs more, and so does a later j
+                tt, tx, ty, ok = d_arrive + service, dx, dy, True
+                for m in range(j, k):
+                    sx, sy, ready, promised, limit, _o, is_pickup, _s = route[m]
+                    tt += math.hypot(sx - tx, sy - ty) * inv
+                    if is_pickup:
+                        if tt < ready:
+                            tt = ready
+                    else:
+                        if tt > limit:
+                            ok = False
+                            break
+                        tl += tf * (tt - now)
+                        if tt > promised - margin:
+                            tl += mw * (tt - promised + margin)
+                            if tt > promised:
+                                tl += lw * (tt - promised) + lf
+                    tt += service
+                    tx, ty = sx, sy
+                    if tt <= bt[m + 1] + 1e-9:  # delay absorbed: the rest is unchanged
+                        tl += acc_total - bacc[m + 1]
+                        break
+                if ok:
+                    if j == i:  # both on the edge from position i
+                        detour = math.hypot(px - bx[i], py - by[i]) + math.hypot(dx - px, dy - py) + (
+                            math.hypot(bx[i + 1] - dx, by[i + 1] - dy)
+                            - math.hypot(bx[i + 1] - bx[i], by[i + 1] - by[i]) if i < k else 0.0)
+                    else:
+                        detour = p_detour + math.hypot(dx - bx[j], dy - by[j]) + (
+                            math.hypot(bx[j + 1] - dx, by[j + 1] - dy)
+                            - math.hypot(bx[j + 1] - bx[j], by[j + 1] - by[j]) if j < k else 0.0)
+                    cost = tl + rw * (ride0 + detour * inv)
+                    if cost < best_cost - 1e-9:
+                        best_cost, best_i, best_j, best_p, best_d = cost, i, j, p_arrive, d_arrive
+                if j == k:
+                    break
+                # Carry the rider over route stop j (before a later drop-off).
+                sx, sy, ready, promised, limit, _o, is_pickup, _s = route[j]
+                t += math.hypot(sx - x, sy - y) * inv
+                if is_pickup:
+                    if t < ready:
+                        t = ready
+                else:
+                    if t > limit:
+                        break  # this stop is too late whatever comes after
+                    acc += tf * (t - now)
+                    if t > promised - margin:
+                        acc += mw * (t - promised + margin)
+                        if t > promised:
+                            acc += lw * (t - promised) + lf
+                t += service
+                x, y = sx, sy
+        if best_i < 0:
+            return None
+        return _Plan(best_cost - self.base_cost, best_i, best_j, best_p, best_d)
+
+    def best_insertion_brute(self, pickup: _S, dropoff: _S) -> _Plan | None:
+        """Every (i, j) walked in full: the reference the tests check `best_insertion` with."""
+        if self.orders >= self.capacity:
+            return None
+        best: _Plan | None = None
+        route = self.stops
+        for i in range(len(route) + 1):
+            for j in range(i, len(route) + 1):
+                stops = [*route[:i], pickup, *route[i:j], dropoff, *route[j:]]
+                cost, ok, arrivals = self.cost_of(stops, self.now, self.cfg, fresh=pickup[5])
+                if ok and (best is None or cost - self.base_cost < best.cost - 1e-9):
+                    eta = arrivals[j + 1]
+                    best = _Plan(cost - self.base_cost, i, j, arrivals[i], eta)
+        return best
+
+
+# --- the tick -------------------------------------------------------------------------
