@@ -14,7 +14,7 @@ from linli.orders.models import Order
 from tests.fixtures import make_product, make_store, token_api
 from tests.orders.test_concurrency import run_concurrently
 
-from .helpers import make_template, place
+from .helpers import make_promotion, make_template, place
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -62,3 +62,21 @@ def test_one_coupon_paying_two_orders_at_the_same_moment_pays_one():
     assert StockItem.objects.get(product=product).quantity == 19  # the refused orders took no stock
     winner = next(a.json() for a in answers if a.status_code == 201)
     assert Coupon.objects.get(public_id=coupon_id).order.public_id == winner["id"]
+
+
+def test_first_orders_placed_at_the_same_instant_get_the_new_customer_discount_once():
+    store = make_store()
+    product = make_product(store, price_fen=3200, stock=50)
+    first = make_promotion(store, kind="first_order", name="新客立减5元", tiers=[], amount_fen=500)
+    user = _user(902)
+    apis = [token_api(user) for _ in range(6)]
+    answers = run_concurrently([lambda api=api, i=i: place(api, store, product, key=f"first-{i}")
+                                for i, api in enumerate(apis)])
+    placed = [a.json() for a in answers if a.status_code == 201]
+    refused = [a for a in answers if a.status_code != 201]
+    assert {(a.status_code, a.json()["code"]) for a in refused} <= {(409, "first_order_used")}
+    with_discount = [o for o in placed if any(line["ref"] == first.public_id for line in o["price_lines"])]
+    assert len(with_discount) == 1, [o["price_lines"] for o in placed]
+    assert Order.objects.filter(consumer=user).count() == len(placed)
+    # the refused orders wrote nothing: only the placed ones took stock
+    assert StockItem.objects.get(product=product).quantity == 50 - len(placed)

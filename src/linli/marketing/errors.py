@@ -37,6 +37,12 @@ class CouponUsed(Conflict):
     message = _("This coupon has already been used.")
 
 
+class FirstOrderUsed(Conflict):
+    code = "first_order_used"
+    message = _("You already have an order at this store, so the new-customer discount no longer applies. "
+                "The order was not placed: place it again to see the new price.")
+
+
 class CouponExpired(Conflict):
     code = "coupon_expired"
     message = _("This coupon has expired.")

@@ -34,6 +34,13 @@ FIRST_ORDER = "first_order"  # 新客立减: the consumer's first order at this 
 SPECIAL_PRICE = "special_price"  # 限时特价: a product at a special unit price
 PROMOTION_KINDS = (TIERED, FIRST_ORDER, SPECIAL_PRICE)
 
+
+@dataclass(frozen=True)
+class FirstOrderRule(DiscountRule):
+    """A 新客立减 discount: priced like any DiscountRule, but only true while the consumer
+    has no other order at the store, which the order's transaction confirms under a lock
+    (`services.discounts_commit`): two first orders placed at the same instant get it once."""
+
 AMOUNT_OFF = "amount_off"  # 满减 coupon (threshold 0 = no-threshold coupon, 无门槛)
 PERCENT_OFF = "percent_off"  # 折扣券: percent_off of the goods, at most cap_fen
 FREE_DELIVERY = "free_delivery"  # 免配送费
@@ -239,8 +246,8 @@ def discount_plan(promotions: Sequence[PromotionSpec], *, lines: Sequence[CartLi
                                       amount_fen=tier.amount_fen, threshold_fen=tier.threshold_fen))
     for promotion in chosen:
         if promotion.kind == FIRST_ORDER:
-            rules.append(DiscountRule(ref=promotion.ref, label=promotion.label, kind=AMOUNT_OFF_ITEMS,
-                                      amount_fen=promotion.amount_fen))
+            rules.append(FirstOrderRule(ref=promotion.ref, label=promotion.label, kind=AMOUNT_OFF_ITEMS,
+                                        amount_fen=promotion.amount_fen))
     if own and own.kind != PERCENT_OFF_ITEMS:
         rules.append(own)
     return Plan(rules=tuple(rules), coupon_rule=own, promotions_dropped=dropped)

@@ -219,6 +219,24 @@ def coupon_redeem(*, consumer: User, coupon_id: str, order: Order, lines: Sequen
     return redemption
 
 
+def discounts_commit(*, consumer: User, order: Order, discounts: Sequence[DiscountRule], coupon_id: str | None,
+                     lines: Sequence[PriceLine], now: datetime) -> None:
+    """Inside the order's transaction, make the discounts it was priced with true: the
+    coupon is spent by this order (`coupon_redeem`), and a first-order discount is
+    confirmed. The latter locks the consumer's row, then looks for another live order at
+    the store: of two first orders placed at the same instant the second waits for the
+    first's commit, sees it, and is refused (409 first_order_used, nothing written; placed
+    again, it is priced without the discount). Other carts never take the lock."""
+    if coupon_id:
+        coupon_redeem(consumer=consumer, coupon_id=coupon_id, order=order, lines=lines, now=now)
+    if any(isinstance(rule, rules.FirstOrderRule) for rule in discounts):
+        User.objects.select_for_update().filter(pk=consumer.pk).values_list("pk", flat=True).first()
+        others = (Order.objects.filter(consumer=consumer, store_id=order.store_id).exclude(pk=order.pk)
+                  .exclude(status__in=S.CANCELLED_ALL))
+        if others.exists():
+            raise errors.FirstOrderUsed()
+
+
 def coupon_return_for_order(*, order: Order, now: datetime | None = None) -> Coupon | None:
     """A cancelled or refunded order gives its coupon back: available again while it is
     valid, `expired` after its end. Idempotent (each later change of the order finds the

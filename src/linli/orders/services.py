@@ -438,9 +438,10 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
         event = OrderEvent.objects.create(order=order, action="place", from_status="",
                                           to_status=order.status, actor=consumer,
                                           actor_role="consumer")
-        if coupon_id:  # marketing: the coupon is spent by this order or the order is not placed
-            marketing.coupon_redeem(consumer=consumer, coupon_id=coupon_id, order=order,
-                                    lines=breakdown.lines, now=now)
+        # marketing: the coupon is spent and a first-order discount confirmed by this order,
+        # or the order is not placed
+        marketing.discounts_commit(consumer=consumer, order=order, discounts=discounts, coupon_id=coupon_id,
+                                   lines=breakdown.lines, now=now)
         # inventory: reserve last, so the stock row is locked only until the commit
         stock_reserve(store_id=store.pk, lines=stock_lines, reference=order.public_id,
                       actor=consumer, seen=stock_seen)
