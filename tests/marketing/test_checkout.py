@@ -187,6 +187,29 @@ def test_a_paid_order_refunded_gives_the_coupon_back(shop):
     assert Coupon.objects.get(public_id=coupon_id).status == "available"
 
 
+def test_the_sweeper_gives_back_a_coupon_whose_receiver_never_ran(shop):
+    from linli.marketing.receivers import coupon_back_on_order_changed
+    from linli.marketing.services import coupons_return_sweep
+    from linli.orders.events import order_changed
+
+    store, product = shop
+    _user, api = _consumer()
+    coupon_id = _claim(api, make_template())
+    kept = place(api, store, product, quantity=2, coupon_id=_claim(api, make_template(name="留着")))
+    order = place(api, store, product, quantity=2, coupon_id=coupon_id).json()
+    order_changed.disconnect(dispatch_uid="marketing-coupon-back")  # the process "dies" after the commit
+    try:
+        assert api.post(f"/orders/{order['id']}/cancel", {}).status_code == 200
+    finally:
+        order_changed.connect(coupon_back_on_order_changed, dispatch_uid="marketing-coupon-back")
+    assert Coupon.objects.get(public_id=coupon_id).status == "used"
+    assert coupons_return_sweep() == 1
+    assert Coupon.objects.get(public_id=coupon_id).status == "available"
+    assert coupons_return_sweep() == 0  # once
+    assert Coupon.objects.get(order__public_id=kept.json()["id"]).status == "used"  # a live order keeps its coupon
+    assert CouponEvent.objects.filter(coupon__public_id=coupon_id, action="return").count() == 1
+
+
 def test_a_coupon_given_back_after_its_end_stays_expired(shop):
     store, product = shop
     _user, api = _consumer()

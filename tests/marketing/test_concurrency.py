@@ -80,3 +80,59 @@ def test_first_orders_placed_at_the_same_instant_get_the_new_customer_discount_o
     assert Order.objects.filter(consumer=user).count() == len(placed)
     # the refused orders wrote nothing: only the placed ones took stock
     assert StockItem.objects.get(product=product).quantity == 50 - len(placed)
+
+
+def test_five_thousand_claims_from_a_thousand_users_issue_exactly_the_quota():
+    """The issue's figure: 5,000 claims of a coupon with quota 500 and per-user limit 1 from
+    1,000 users, by 32 clients at once (each its own connection), in random order."""
+    import queue
+    import random
+    import threading
+
+    from django.db import connection
+
+    from linli.marketing import errors
+    from linli.marketing.services import coupon_claim
+
+    template = make_template(total_quota=500, per_user_limit=1)
+    User.objects.bulk_create([User(username=f"+86135{n:08d}", phone=f"+86135{n:08d}") for n in range(1000)])
+    users = list(User.objects.filter(username__startswith="+86135"))
+    claims = [user for user in users for _ in range(5)]
+    random.Random(5).shuffle(claims)
+    work: queue.Queue = queue.Queue()
+    for user in claims:
+        work.put(user)
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+    barrier = threading.Barrier(32)
+
+    def client() -> None:
+        barrier.wait()
+        try:
+            while True:
+                try:
+                    user = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    coupon_claim(user=user, template_id=template.public_id)
+                    outcome = "issued"
+                except (errors.CouponSoldOut, errors.CouponClaimLimit) as exc:
+                    outcome = exc.code
+                with lock:
+                    outcomes[outcome] += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert sum(outcomes.values()) == 5000, outcomes  # every claim answered, none crashed
+    assert outcomes["issued"] == 500, outcomes
+    assert set(outcomes) <= {"issued", "coupon_sold_out", "coupon_claim_limit"}
+    assert Coupon.objects.filter(template=template).count() == 500
+    assert CouponTemplate.objects.get(pk=template.pk).issued_count == 500
+    per_user = Counter(Coupon.objects.filter(template=template).values_list("user_id", flat=True))
+    assert max(per_user.values()) == 1

@@ -259,3 +259,18 @@ def coupon_return_for_order(*, order: Order, now: datetime | None = None) -> Cou
         CouponEvent.objects.create(coupon=coupon, action="return" if valid else "return_expired",
                                    order=order, actor=None)
     return coupon
+
+
+def coupons_return_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Give back the coupons of cancelled or refunded orders whose `order_changed` receiver
+    never ran (the process died between the order's commit and the receiver). Runs from
+    the beat; `coupon_return_for_order` is idempotent, so a receiver running at the same
+    moment gives the coupon back once. Returns how many coupons came back."""
+    now = now or timezone.now()
+    order_ids = list(CouponRedemption.objects.filter(returned_at__isnull=True, order__status__in=S.CANCELLED_ALL)
+                     .values_list("order_id", flat=True)[:limit])
+    returned = 0
+    for order in Order.objects.filter(pk__in=order_ids):
+        if coupon_return_for_order(order=order, now=now) is not None:
+            returned += 1
+    return returned
