@@ -174,10 +174,34 @@ def test_a_rejected_task_goes_to_another_rider_never_back_to_the_same_one():
     assert api.post(f"/rider/tasks/{task.public_id}/reject", {"reason": "x"}).status_code == 404
 
 
+def test_an_offer_not_accepted_within_90_seconds_goes_to_another_rider():
+    from linli.delivery.services import delivery_accept
+
+    [task, kept] = _waiting_tasks(2)
+    slow = make_rider(lat=31.2310, lng=121.4740)
+    assert dispatch_pending() == 2
+    delivery_accept(user=slow, task_id=kept.public_id)  # accepted: never taken back for silence at 90 s
+    DeliveryTask.objects.filter(pk__in=[task.pk, kept.pk]).update(assigned_at=timezone.now() - timedelta(seconds=60))
+    dispatch_pending()
+    task.refresh_from_db()
+    assert task.rider.user == slow and task.status == "assigned"  # 60 s: still their offer
+    DeliveryTask.objects.filter(pk__in=[task.pk, kept.pk]).update(assigned_at=timezone.now() - timedelta(seconds=91))
+    other = make_rider(lat=31.2400, lng=121.4800)
+    dispatch_pending()
+    task.refresh_from_db()
+    kept.refresh_from_db()
+    assert task.rider.user == other and task.status == "assigned"
+    assert TaskRejection.objects.get(task=task).kind == "unanswered"
+    assert kept.rider.user == slow and kept.status == "accepted"
+
+
 def test_a_silent_rider_loses_the_task_on_the_next_tick():
+    from linli.delivery.services import delivery_accept
+
     [task] = _waiting_tasks(1)
     silent = make_rider(lat=31.2310, lng=121.4740)
     assert dispatch_pending() == 1
+    delivery_accept(user=silent, task_id=task.public_id)
     dispatch_pending()
     task.refresh_from_db()
     assert task.rider.user == silent  # fresh: kept

@@ -79,7 +79,11 @@ def test_table_has_arrival_between_assignment_and_pickup():
     assert DELIVERY_MACHINE.find(action="pickup", source="arrived").target == "picked_up"
     assert DELIVERY_MACHINE.find(action="deliver", source="arrived") is None
     assert DELIVERY_MACHINE.find(action="arrive", source="picked_up") is None
-    assert DELIVERY_MACHINE.actions_from("picked_up", "rider") == ["deliver"]
+    assert DELIVERY_MACHINE.actions_from("picked_up", "rider") == ["deliver", "fail"]
+    assert DELIVERY_MACHINE.find(action="accept", source="assigned").target == "accepted"
+    assert DELIVERY_MACHINE.find(action="arrive", source="accepted").target == "arrived"
+    assert DELIVERY_MACHINE.find(action="cancel", source="failed") is None  # the goods still go back
+    assert DELIVERY_MACHINE.actions_from("failed", "rider") == ["return"]
 
 
 def test_deadlines_are_computed_from_acceptance_prep_time_and_distance(world):
@@ -155,6 +159,38 @@ def test_illegal_moves_answer_409_and_change_nothing(world):
     task.refresh_from_db()
     assert task.status == "picked_up" and task.code_attempts == 0
     assert task.events.count() == 4
+
+
+def test_accept_then_a_failed_delivery_keeps_the_rider_busy_until_the_goods_are_back(world):
+    _, product, staff, rider = world
+    order, consumer = _order(product)
+    task = _accept(order, staff, "prepare", "ready")
+    accepted = _task_api(rider, task, "accept")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted" and accepted.json()["accepted_at"]
+    assert _task_api(rider, task, "accept").json()["code"] == "illegal_transition"
+    assert _task_api(rider, task, "fail", {"reason": "unreachable"}).json()["code"] == "illegal_transition"
+    assert _task_api(rider, task, "pickup").json()["status"] == "picked_up"
+    for bad in ({"reason": "bored"}, {"reason": ""}, {"reason": "other"}, {"reason": "other", "note": "  "}):
+        refused = _task_api(rider, task, "fail", bad)
+        assert refused.status_code == 422 and refused.json()["code"] == "fail_reason_invalid", bad
+    failed = _task_api(rider, task, "fail", {"reason": "unreachable", "note": "电话无人接听"})
+    assert failed.status_code == 200, failed.content
+    assert failed.json()["status"] == "failed" and failed.json()["fail_reason"] == "unreachable"
+    assert Order.objects.get(pk=order.pk).status == "delivering"  # support decides the order's fate
+    eta = token_api(consumer).get(f"/orders/{order.public_id}/eta")
+    assert (eta.status_code, eta.json()["code"]) == (404, "eta_unavailable")
+    assert _task_api(rider, task, "deliver", {"code": task.delivery_code}).json()["code"] == "illegal_transition"
+    other = make_rider(lat=31.2311, lng=121.4741)
+    assert _task_api(other, task, "return").status_code == 404  # not their task
+    # still busy: the failed task counts against the rider's capacity
+    from linli.delivery.dispatching import riders_with_room
+    Rider.objects.filter(user=rider).update(max_concurrent=1)
+    assert all(r.user_id != rider.pk for r, _ in riders_with_room(task.city_code, timezone.now()))
+    back = _task_api(rider, task, "return")
+    assert back.status_code == 200 and back.json()["status"] == "returned" and back.json()["returned_at"]
+    assert any(r.user_id == rider.pk for r, _ in riders_with_room(task.city_code, timezone.now()))
+    assert list(task.events.values_list("action", "actor_role"))[-4:] == [
+        ("accept", "rider"), ("pickup", "rider"), ("fail", "rider"), ("return", "rider")]
 
 
 def test_pickup_without_tapping_arrived_is_allowed_and_leaves_arrival_empty(world):

@@ -67,7 +67,7 @@ def test_task_card_shows_store_drop_off_distance_deadlines_and_arrive(rider_clie
     assert 'data-testid="task-distance">' in card and f"{task.distance_m} m" in card
     assert f'data-deadline="{task.pickup_deadline.isoformat()}"' in card
     assert f'data-deadline="{task.deliver_deadline.isoformat()}"' in card
-    assert 'data-testid="arrive"' in card and 'data-testid="pickup"' in card
+    assert 'data-testid="accept"' in card and 'data-testid="reject"' in card
     assert 'data-testid="deliver"' not in card and "is-late" not in card
     assert task.delivery_code not in re.sub(r"data-deadline=\"[^\"]*\"|<time[^>]*>", "", card)
     assert 'data-testid="earnings-today">¥0.00<' in page
@@ -164,3 +164,22 @@ def test_the_consumer_order_page_shows_the_delivery_code_until_delivered(rider_c
     assert task.status == "delivered"
     after = client.get(f"/orders/{task.order.public_id}").content.decode()
     assert 'data-testid="delivery-code"' not in after
+
+
+def test_accept_then_report_a_failed_delivery_and_return_the_goods(rider_client, product):
+    task = _task(product, "prepare", "ready")
+    assert rider_client.post(f"/r/tasks/{task.public_id}/accept").status_code == 302
+    card = _card(rider_client.get("/r/").content.decode(), task)
+    assert 'data-status="accepted"' in card and 'data-testid="arrive"' in card and 'data-testid="accept"' not in card
+    assert rider_client.post(f"/r/tasks/{task.public_id}/pickup").status_code == 302
+    card = _card(rider_client.get("/r/").content.decode(), task)
+    assert 'data-testid="fail-reason"' in card and 'value="unreachable"' in card
+    refused = rider_client.post(f"/r/tasks/{task.public_id}/fail", {"reason": "other", "note": ""})
+    assert refused.status_code == 422 and 'data-testid="fail"' in refused.content.decode()
+    assert rider_client.post(f"/r/tasks/{task.public_id}/fail", {"reason": "refused"}).status_code == 302
+    card = _card(rider_client.get("/r/").content.decode(), task)
+    assert 'data-testid="failed"' in card and 'data-testid="return"' in card
+    assert rider_client.post(f"/r/tasks/{task.public_id}/return").status_code == 302
+    task.refresh_from_db()
+    assert task.status == "returned" and task.fail_reason == "refused"
+    assert task.public_id not in rider_client.get("/r/").content.decode()  # off the rider's list

@@ -94,9 +94,13 @@ class TaskOut(Schema):
     pickup_seconds_left: int | None = Field(description="Negative once the pickup deadline passed")
     deliver_seconds_left: int | None = Field(description="Negative once the delivery is late")
     assigned_at: str | None
+    accepted_at: str | None
     arrived_at: str | None
     picked_up_at: str | None
     delivered_at: str | None
+    failed_at: str | None
+    fail_reason: str = Field(description="Why the delivery failed (empty unless failed)")
+    returned_at: str | None
     code_attempts_left: int
     code_locked: bool
     rider_fee_fen: int | None
@@ -143,8 +147,10 @@ def task_out(task: DeliveryTask) -> dict[str, Any]:
         "pickup_deadline": _iso(task.pickup_deadline), "deliver_deadline": _iso(task.deliver_deadline),
         "pickup_seconds_left": seconds_left(task.pickup_deadline, now),
         "deliver_seconds_left": seconds_left(task.deliver_deadline, now),
-        "assigned_at": _iso(task.assigned_at), "arrived_at": _iso(task.arrived_at),
-        "picked_up_at": _iso(task.picked_up_at), "delivered_at": _iso(task.delivered_at),
+        "assigned_at": _iso(task.assigned_at), "accepted_at": _iso(task.accepted_at),
+        "arrived_at": _iso(task.arrived_at), "picked_up_at": _iso(task.picked_up_at),
+        "delivered_at": _iso(task.delivered_at), "failed_at": _iso(task.failed_at),
+        "fail_reason": task.fail_reason, "returned_at": _iso(task.returned_at),
         "code_attempts_left": max(0, services.CODE_MAX_ATTEMPTS - task.code_attempts),
         "code_locked": task.code_locked_at is not None,
         "rider_fee_fen": task.rider_fee_fen, "late_penalty_fen": task.late_penalty_fen,
@@ -199,6 +205,29 @@ def location(request: HttpRequest, payload: LocationIn) -> dict[str, Any]:
 @router.get("/rider/tasks", response=list[TaskOut], summary="My assigned and ongoing deliveries")
 def tasks(request: HttpRequest) -> list[dict[str, Any]]:
     return [task_out(t) for t in tasks_for_rider(user=request.auth)]  # type: ignore[attr-defined]
+
+
+class FailIn(Schema):
+    reason: str = Field(description="unreachable, wrong_address, refused, damaged or other (other needs a note)")
+    note: str = Field(default="", max_length=200)
+
+
+@router.post("/rider/tasks/{task_id}/accept", response=TaskOut, summary="Accept an offered task",
+             description="An assignment is an offer: not accepted within 90 s, the next tick gives it to someone else.")
+def accept(request: HttpRequest, task_id: str) -> dict[str, Any]:
+    return task_out(services.delivery_accept(user=request.auth, task_id=task_id))  # type: ignore[attr-defined]
+
+
+@router.post("/rider/tasks/{task_id}/fail", response=TaskOut, summary="The delivery failed",
+             description="The goods could not be handed over; the task stays the rider's until they are returned.")
+def fail(request: HttpRequest, task_id: str, payload: FailIn) -> dict[str, Any]:
+    return task_out(services.delivery_fail(user=request.auth, task_id=task_id,  # type: ignore[attr-defined]
+                                           reason=payload.reason, note=payload.note))
+
+
+@router.post("/rider/tasks/{task_id}/return", response=TaskOut, summary="The failed delivery's goods are back at the store")
+def returned(request: HttpRequest, task_id: str) -> dict[str, Any]:
+    return task_out(services.delivery_return(user=request.auth, task_id=task_id))  # type: ignore[attr-defined]
 
 
 @router.post("/rider/tasks/{task_id}/arrive", response=TaskOut, summary="Arrived at the store")

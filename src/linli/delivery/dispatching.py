@@ -29,7 +29,8 @@ from .models import DeliveryTask, Rider, TaskRejection
 from .states import DS
 from .tracking import rider_route_state
 
-SILENT_AFTER = timedelta(minutes=5)        # assigned this long and not yet at the store ...
+ACCEPT_WITHIN = timedelta(seconds=90)      # an offer not accepted this long goes to someone else
+SILENT_AFTER = timedelta(minutes=5)        # accepted this long and not yet at the store ...
 LOCATION_SILENT_FOR = timedelta(minutes=3)  # ... by a rider not heard from for this long
 LOCATION_FRESH_FOR = timedelta(minutes=10)
 MAX_TASKS_PER_TICK = 2000
@@ -60,18 +61,23 @@ def riders_with_room(city_code: str, now: datetime) -> list[tuple[Rider, list[De
 
 
 def _silent_reassign(city_code: str, now: datetime) -> int:
-    stale = DeliveryTask.objects.filter(
-        city_code=city_code, status=DS.ASSIGNED, assigned_at__lt=now - SILENT_AFTER,
-    ).filter(Q(rider__location_at__lt=now - LOCATION_SILENT_FOR) | Q(rider__location_at__isnull=True))
+    """Take back offers not accepted within ACCEPT_WITHIN, and accepted tasks whose rider
+    has not reached the store after SILENT_AFTER and has stopped reporting a position."""
+    unanswered = Q(status=DS.ASSIGNED, assigned_at__lt=now - ACCEPT_WITHIN)
+    silent = (Q(status=DS.ACCEPTED, assigned_at__lt=now - SILENT_AFTER)
+              & (Q(rider__location_at__lt=now - LOCATION_SILENT_FOR) | Q(rider__location_at__isnull=True)))
+    stale = DeliveryTask.objects.filter(unanswered | silent, city_code=city_code)
     moved = 0
     for task_id in stale.values_list("pk", flat=True)[:500]:
         with transaction.atomic():
             task = DeliveryTask.objects.select_for_update(skip_locked=True).filter(
-                pk=task_id, status=DS.ASSIGNED).first()
+                pk=task_id, status__in=(DS.ASSIGNED, DS.ACCEPTED)).first()
             if task is None or task.rider_id is None:
                 continue
-            TaskRejection.objects.get_or_create(task=task, rider_id=task.rider_id,
-                                                defaults={"kind": TaskRejection.Reason.SILENT})
+            kind = TaskRejection.Reason.UNANSWERED if task.status == DS.ASSIGNED else TaskRejection.Reason.SILENT
+            if task.status == DS.ASSIGNED and task.assigned_at and task.assigned_at >= now - ACCEPT_WITHIN:
+                continue  # re-assigned meanwhile: a fresh offer
+            TaskRejection.objects.get_or_create(task=task, rider_id=task.rider_id, defaults={"kind": kind})
             task.rider = None
             _services()._move(task, "reassign", actor=None, role="system", fields=("rider",))
             moved += 1
@@ -126,7 +132,7 @@ def dispatch_tick(*, city_code: str | None = None, now: datetime | None = None) 
     if city_code:
         cities = [city_code]
     else:
-        cities = sorted(set(DeliveryTask.objects.filter(status__in=(DS.UNASSIGNED, DS.ASSIGNED))
+        cities = sorted(set(DeliveryTask.objects.filter(status__in=(DS.UNASSIGNED, DS.ASSIGNED, DS.ACCEPTED))
                             .values_list("city_code", flat=True).distinct()))
     assigned = 0
     for city in cities:

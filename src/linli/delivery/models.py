@@ -62,10 +62,20 @@ class DeliveryTask(models.Model):
     class Status(models.TextChoices):
         UNASSIGNED = DS.UNASSIGNED
         ASSIGNED = DS.ASSIGNED
+        ACCEPTED = DS.ACCEPTED  # the rider took the offer
         ARRIVED = DS.ARRIVED  # the rider is at the store
         PICKED_UP = DS.PICKED_UP
         DELIVERED = DS.DELIVERED
         CANCELLED = DS.CANCELLED
+        FAILED = DS.FAILED  # could not be handed over; the goods are on the way back
+        RETURNED = DS.RETURNED  # the goods are back at the store
+
+    class FailReason(models.TextChoices):
+        UNREACHABLE = "unreachable", _("Customer unreachable")
+        WRONG_ADDRESS = "wrong_address", _("Wrong or incomplete address")
+        REFUSED = "refused", _("Customer refused the order")
+        DAMAGED = "damaged", _("Goods damaged on the way")
+        OTHER = "other", _("Other")
 
     public_id = PublicIdField(prefix="dlv")
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="delivery")
@@ -80,9 +90,14 @@ class DeliveryTask(models.Model):
     distance_m = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
     arrived_at = models.DateTimeField(null=True, blank=True)
     picked_up_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    fail_reason = models.CharField(max_length=16, choices=FailReason.choices, blank=True)
+    fail_note = models.CharField(max_length=200, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
     # When the food should be ready, and the time promised to the consumer (deadlines.py).
     pickup_deadline = models.DateTimeField(null=True, blank=True)
     deliver_deadline = models.DateTimeField(null=True, blank=True)
@@ -159,6 +174,7 @@ class TaskRejection(models.Model):
     class Reason(models.TextChoices):
         REJECTED = "rejected", _("rejected by the rider")
         SILENT = "silent", _("rider went silent")
+        UNANSWERED = "unanswered", _("offer not accepted in time")
 
     task = models.ForeignKey(DeliveryTask, on_delete=models.CASCADE, related_name="rejections")
     rider = models.ForeignKey(Rider, on_delete=models.CASCADE, related_name="rejections")

@@ -90,8 +90,9 @@ def _move(task: DeliveryTask, action: str, *, actor: User | None, role: str,
         raise PermissionDenied(status=task.status, action=action)
     source, now = task.status, now or timezone.now()
     task.status = transition.target
-    stamp = {DS.ASSIGNED: "assigned_at", DS.ARRIVED: "arrived_at", DS.PICKED_UP: "picked_up_at",
-             DS.DELIVERED: "delivered_at"}.get(transition.target)
+    stamp = {DS.ASSIGNED: "assigned_at", DS.ACCEPTED: "accepted_at", DS.ARRIVED: "arrived_at",
+             DS.PICKED_UP: "picked_up_at", DS.DELIVERED: "delivered_at", DS.FAILED: "failed_at",
+             DS.RETURNED: "returned_at"}.get(transition.target)
     if stamp:
         setattr(task, stamp, now)
     task.save(update_fields=["status", *([stamp] if stamp else []), *fields])
@@ -199,8 +200,8 @@ def delivery_open_for_order(*, order: Order) -> DeliveryTask:
 
 def delivery_cancel_for_order(*, order: Order, actor: User | None) -> None:
     task = DeliveryTask.objects.select_for_update().filter(order=order).first()
-    if task is None or task.status in DS.FINAL:
-        return
+    if task is None or task.status in DS.FINAL or task.status == DS.FAILED:
+        return  # a failed task ends when the goods are back at the store
     _move(task, "cancel", actor=actor, role="system")
 
 
@@ -218,6 +219,46 @@ def _task_for_rider(user: User, task_id: str) -> DeliveryTask:
     task = DeliveryTask.objects.select_for_update().select_related("order").filter(public_id=task_id).first()
     if task is None or task.rider_id != rider.pk:
         raise TaskNotFound(task_id=task_id)
+    return task
+
+
+class FailReasonInvalid(InvalidInput):
+    code = "fail_reason_invalid"
+    message = _("Choose why the delivery failed (customer unreachable, wrong address, refused, damaged or other).")
+
+
+@transaction.atomic
+def delivery_accept(*, user: User, task_id: str) -> DeliveryTask:
+    """The rider takes the offer (抢单/接单): the tick no longer takes it back as unanswered."""
+    task = _task_for_rider(user, task_id)
+    _move(task, "accept", actor=user, role="rider")
+    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
+    return task
+
+
+@transaction.atomic
+def delivery_fail(*, user: User, task_id: str, reason: str, note: str = "") -> DeliveryTask:
+    """The goods cannot be handed over. The rider stays busy with the task (the goods go
+    back to the store: `delivery_return`); the order stays as it was for support to refund
+    or re-deliver, and the consumer's page and the store's queue are told at once."""
+    if reason not in DeliveryTask.FailReason.values:
+        raise FailReasonInvalid(reason=reason)
+    note = (note or "").strip()[:200]
+    if reason == DeliveryTask.FailReason.OTHER and not note:
+        raise FailReasonInvalid(reason=reason, note="required")
+    task = _task_for_rider(user, task_id)
+    task.fail_reason, task.fail_note = reason, note
+    _move(task, "fail", actor=user, role="rider", fields=("fail_reason", "fail_note"))
+    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
+    return task
+
+
+@transaction.atomic
+def delivery_return(*, user: User, task_id: str) -> DeliveryTask:
+    """The failed delivery's goods are back at the store: the rider is free of the task."""
+    task = _task_for_rider(user, task_id)
+    _move(task, "return", actor=user, role="rider")
+    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
     return task
 
 

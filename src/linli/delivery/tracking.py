@@ -118,11 +118,20 @@ def rider_route_state(rider: Rider, tasks: list[DeliveryTask]) -> RiderState:
                       key=lambda t: t.deliver_deadline.timestamp() if t.deliver_deadline else 0)
     for t in on_board:
         stops.append(_stops(t)[1])
-    for t in sorted((t for t in tasks if t.status in (DS.ASSIGNED, DS.ARRIVED)),
+    for t in tasks:  # a failed delivery goes back to the store before anything else is done
+        if t.status == DS.FAILED:
+            stops.append(_return_stop(t))
+    for t in sorted((t for t in tasks if t.status in DS.BEFORE_PICKUP),
                     key=lambda t: t.assigned_at.timestamp() if t.assigned_at else 0):
         stops.extend(_stops(t))
     return RiderState(rider.public_id, rider.lat or 0.0, rider.lng or 0.0, tuple(stops),
                       rider.max_concurrent, rider.speed_mps)
+
+
+def _return_stop(task: DeliveryTask) -> Any:
+    from .dispatch import DROPOFF, Stop
+
+    return Stop(task.public_id, DROPOFF, task.pickup_lat, task.pickup_lng)
 
 
 def _stops(task: DeliveryTask) -> tuple[Any, Any]:
@@ -151,7 +160,7 @@ def order_eta(*, user: User, order_id: str) -> Eta:
     stops' service time. Before a rider is assigned, the promised time."""
     order: Order = order_get_visible(actor=user, order_id=order_id)  # else 404 order_not_found
     task = DeliveryTask.objects.select_related("rider").filter(order_id=order.pk).first()
-    if task is None or task.status in DS.FINAL:
+    if task is None or task.status in DS.FINAL or task.status == DS.FAILED:
         raise EtaUnavailable(order_id=order_id)
     now = timezone.now()
     if task.rider is None:

@@ -25,9 +25,12 @@ from linli.delivery.selectors import (
 from linli.delivery.services import (
     CODE_MAX_ATTEMPTS,
     InvalidLocation,
+    delivery_accept,
     delivery_arrive,
     delivery_complete,
+    delivery_fail,
     delivery_pickup,
+    delivery_return,
     rider_shift_set,
 )
 
@@ -77,7 +80,7 @@ def _dashboard(request: HttpRequest, error: dict[str, Any] | None = None,
     return render(request, template, {
         "rider": rider, "cards": cards, "earnings": earnings, "delivered_today": earnings.count,
         "error": error, "error_task": error_task if inline else None, "now": now,
-        "city_tz": settings.LINLI_DEFAULT_CITY_TZ,
+        "city_tz": settings.LINLI_DEFAULT_CITY_TZ, "fail_reasons": DeliveryTask.FailReason.choices,
     }, status=status_of(error))
 
 
@@ -126,6 +129,11 @@ def task_action(request: HttpRequest, task_id: str, action: str) -> HttpResponse
                                              code=request.POST.get("code", "")[:12]),
         "reject": lambda: delivery_reject(user=user, task_id=task_id,  # type: ignore[arg-type]
                                           reason=request.POST.get("reason", "")[:400]),
+        "accept": lambda: delivery_accept(user=user, task_id=task_id),  # type: ignore[arg-type]
+        "fail": lambda: delivery_fail(user=user, task_id=task_id,  # type: ignore[arg-type]
+                                      reason=request.POST.get("reason", "")[:20],
+                                      note=request.POST.get("note", "")[:400]),
+        "return": lambda: delivery_return(user=user, task_id=task_id),  # type: ignore[arg-type]
     }
     if action not in services:
         raise Http404
