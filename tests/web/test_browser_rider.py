@@ -81,6 +81,8 @@ def test_rider_arrives_picks_up_enters_the_code_and_sees_earnings(live_server, c
     assert rider.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing overflows at 375 px
     shot(rider, "rider-app-assigned")
 
+    rider.get_by_test_id("accept").click()
+    rider.wait_for_selector("[data-testid=task][data-status=accepted]")
     rider.get_by_test_id("arrive").click()
     rider.wait_for_selector("[data-testid=task][data-status=arrived]")
     for action in ("prepare", "ready"):
