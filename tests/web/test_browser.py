@@ -116,6 +116,10 @@ def test_order_from_search_to_delivery_live_on_every_surface(live_server, chromi
     # The rider was assigned on accept and the task appeared without a reload.
     rider.wait_for_selector("[data-testid=task][data-status=assigned]")
     assert rider.evaluate("window.__noReload") is True
+    rider.get_by_test_id("accept").click()
+    rider.wait_for_selector("[data-testid=task][data-status=accepted]")
+    # the store's queue shows the rider coming
+    merchant.wait_for_selector("[data-testid=rider-coming]")
     rider.get_by_test_id("pickup").click()
     consumer.wait_for_selector("[data-testid=order-status][data-status=delivering]")
     rider.wait_for_selector("[data-testid=deliver]")

@@ -139,3 +139,28 @@ def test_a_merchant_without_stores_sees_a_message_not_an_error():
     merchant_create(name="新商户", owner=owner)
     answer = web_password_login(owner.username, "m").get("/m/")
     assert answer.status_code == 404 and 'data-code="store_not_found"' in answer.content.decode()
+
+
+def test_the_queue_shows_where_the_delivery_rider_is(product):
+    from linli.delivery.models import DeliveryTask, Rider
+    from linli.delivery.services import delivery_accept, dispatch_pending
+    from linli.discovery.geo import haversine_m
+    from tests.fixtures import make_rider
+
+    order = _paid_order(product)
+    staff = make_staff(product.store)
+    client = web_password_login(staff.username, "m")
+    client.post(f"/m/orders/{order.public_id}/accept")
+    page = client.get("/m/", {"part": "queue"}).content.decode()
+    assert 'data-testid="rider-coming"' not in page  # no rider yet
+    store = product.store
+    rider = make_rider(lat=store.lat + 0.009, lng=store.lng)  # ~1 km north of the store
+    dispatch_pending()
+    task = DeliveryTask.objects.get(order=order)
+    delivery_accept(user=rider, task_id=task.public_id)
+    client.cookies["django_language"] = "en"
+    page = client.get("/m/", {"part": "queue"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    name = Rider.objects.get(user=rider).name
+    km = haversine_m(store.lat + 0.009, store.lng, task.pickup_lat, task.pickup_lng) / 1000
+    assert 'data-testid="rider-coming"' in page and name in page
+    assert f"{km:.1f} km away" in page, page

@@ -183,3 +183,32 @@ def order_eta(*, user: User, order_id: str) -> Eta:
 
 def _left(at: datetime | None, now: datetime) -> int | None:
     return None if at is None else int((at - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class RiderComing:
+    """What the store's order queue shows about a delivery order's rider."""
+
+    rider_name: str
+    status: str                   # the task's status (accepted, arrived, picked_up, failed, ...)
+    distance_m: int | None        # from the rider's last position to the store (before pickup)
+    minutes_away: int | None      # at the rider's speed, straight line (before pickup)
+
+
+def riders_coming(orders: list[Order]) -> dict[str, RiderComing]:
+    """Per order public id, the rider of its delivery and, until pickup, how far they are
+    from the store: one cache read per rider, no query (the queue's orders come with
+    `delivery__rider` joined). Orders without a rider are absent."""
+    found: dict[str, RiderComing] = {}
+    for order in orders:
+        task = getattr(order, "delivery", None)  # a missing one-to-one raises an AttributeError
+        if task is None or task.rider is None or task.status in DS.FINAL:
+            continue
+        distance = minutes = None
+        if task.status in DS.BEFORE_PICKUP:
+            position = latest_location(task.rider)
+            if position is not None:
+                distance = round(haversine_m(position["lat"], position["lng"], task.pickup_lat, task.pickup_lng))
+                minutes = max(0, round(distance / task.rider.speed_mps / 60))
+        found[order.public_id] = RiderComing(task.rider.name, task.status, distance, minutes)
+    return found

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.core.errors import DomainError, InvalidInput
+from linli.delivery.tracking import riders_coming
 from linli.merchants import roles
 from linli.merchants.models import Store
 from linli.merchants.selectors import StoreNotFound, merchant_role_for_store, stores_for_member
@@ -106,6 +107,9 @@ def _console_context(request: HttpRequest, error: dict[str, Any] | None = None) 
     store = frame["store"]
     today = store_today(store=store)
     queue = _queue(request, store)
+    coming = riders_coming(queue)
+    for order in queue:  # the card shows where the delivery's rider is
+        order.rider_coming = coming.get(order.public_id)  # type: ignore[attr-defined]
     return {**frame, "orders": queue, "today": today,
             "chart": hour_bars(today.per_hour), "error": error,
             **console_fulfilment(store, queue)}  # fulfilment modes: "orders" due now, scheduled, tabs
