@@ -227,13 +227,22 @@ class FailReasonInvalid(InvalidInput):
     message = _("Choose why the delivery failed (customer unreachable, wrong address, refused, damaged or other).")
 
 
+def _rider_step(user: User, task_id: str, action: str, **changes: str) -> DeliveryTask:
+    """One of the rider's own steps that leaves the order where it is: lock the task, set
+    `changes`, move it, and push the order's pages once committed. Runs in the caller's
+    transaction."""
+    task = _task_for_rider(user, task_id)
+    for name, value in changes.items():
+        setattr(task, name, value)
+    _move(task, action, actor=user, role="rider", fields=tuple(changes))
+    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
+    return task
+
+
 @transaction.atomic
 def delivery_accept(*, user: User, task_id: str) -> DeliveryTask:
     """The rider takes the offer (抢单/接单): the tick no longer takes it back as unanswered."""
-    task = _task_for_rider(user, task_id)
-    _move(task, "accept", actor=user, role="rider")
-    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
-    return task
+    return _rider_step(user, task_id, "accept")
 
 
 @transaction.atomic
@@ -246,29 +255,19 @@ def delivery_fail(*, user: User, task_id: str, reason: str, note: str = "") -> D
     note = (note or "").strip()[:200]
     if reason == DeliveryTask.FailReason.OTHER and not note:
         raise FailReasonInvalid(reason=reason, note="required")
-    task = _task_for_rider(user, task_id)
-    task.fail_reason, task.fail_note = reason, note
-    _move(task, "fail", actor=user, role="rider", fields=("fail_reason", "fail_note"))
-    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
-    return task
+    return _rider_step(user, task_id, "fail", fail_reason=reason, fail_note=note)
 
 
 @transaction.atomic
 def delivery_return(*, user: User, task_id: str) -> DeliveryTask:
     """The failed delivery's goods are back at the store: the rider is free of the task."""
-    task = _task_for_rider(user, task_id)
-    _move(task, "return", actor=user, role="rider")
-    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
-    return task
+    return _rider_step(user, task_id, "return")
 
 
 @transaction.atomic
 def delivery_arrive(*, user: User, task_id: str) -> DeliveryTask:
     """The rider is at the store (the order itself does not move)."""
-    task = _task_for_rider(user, task_id)
-    _move(task, "arrive", actor=user, role="rider")
-    _publish_on_commit(Order.objects.select_related("store").get(pk=task.order_id))
-    return task
+    return _rider_step(user, task_id, "arrive")
 
 
 @transaction.atomic
