@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "linli.marketing",
     "linli.pos",
     "linli.delivery",
+    "linli.notifications",
+    "linli.reviews",
     "linli.web",
 ]
 
@@ -158,6 +160,9 @@ CELERY_BEAT_SCHEDULE = {
     "pos-points-expire": {"task": "linli.pos.tasks.expire_points", "schedule": 3600.0},
     "discovery-search-index-refresh": {"task": "linli.discovery.tasks.search_index_refresh_task",
                                        "schedule": 30.0},
+    "marketing-coupons-return-sweep": {"task": "linli.marketing.tasks.coupons_return_sweep", "schedule": 300.0},
+    "marketing-vouchers-sweep": {"task": "linli.marketing.tasks.vouchers_sweep", "schedule": 60.0},
+    "marketing-campaigns-due": {"task": "linli.marketing.tasks.campaigns_due", "schedule": 60.0},
 }
 
 # --- auth ----------------------------------------------------------------------
@@ -257,3 +262,19 @@ LOGGING = {
 # Static files (admin, API docs) are served by the app itself from the apps' static
 # folders (see urls.py), so the embedded mode needs no collectstatic; behind nginx or a
 # CDN run `linli collectstatic` with LINLI_STATIC_ROOT set and serve that folder instead.
+
+# --- notifications and campaigns (issue 9) -------------------------------------------------
+# At most this many marketing messages reach one user per rolling 24 h / 7 days; service
+# messages (an order's news) are never capped. Channels: docs/notifications.md.
+LINLI_MARKETING_CAP_PER_DAY = int(os.environ.get("LINLI_MARKETING_CAP_PER_DAY", "2"))
+LINLI_MARKETING_CAP_PER_WEEK = int(os.environ.get("LINLI_MARKETING_CAP_PER_WEEK", "5"))
+LINLI_NOTIFICATION_CHANNELS = ["linli.notifications.channels.InAppChannel"]
+
+# --- reviews (issue 10): docs/reviews.md ------------------------------------------------
+LINLI_REVIEW_WINDOW_DAYS = int(os.environ.get("LINLI_REVIEW_WINDOW_DAYS", "15"))
+# Held for moderation when the text contains one of these (compared after folding
+# full-width characters, case, spaces and punctuation). Comma-separated in the environment.
+LINLI_REVIEW_SENSITIVE_WORDS = [w for w in os.environ.get(
+    "LINLI_REVIEW_SENSITIVE_WORDS", "微信,vx,加v,刷单,返现,代购,赌博,色情,法轮").split(",") if w.strip()]
+LINLI_REVIEW_NEW_ACCOUNT_DAYS = int(os.environ.get("LINLI_REVIEW_NEW_ACCOUNT_DAYS", "7"))
+LINLI_REVIEW_BURST_PER_HOUR = int(os.environ.get("LINLI_REVIEW_BURST_PER_HOUR", "3"))

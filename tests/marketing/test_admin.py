@@ -33,7 +33,8 @@ def ops():
 def _template_form(**fields):
     form = {"name": "满20减3", "kind": "amount_off", "amount_fen": "300", "percent_off": "0", "threshold_fen": "2000",
             "scope": "platform", "funded_by": "platform", "platform_share_percent": "0", "valid_days": "7",
-            "per_user_limit": "1", "total_quota": "500", "is_active": "on", "stacks_with_promotions": "on"}
+            "per_user_limit": "1", "total_quota": "500", "is_active": "on", "stacks_with_promotions": "on",
+            "points_cost": "0"}
     form.update(fields)
     return form
 

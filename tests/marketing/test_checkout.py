@@ -75,6 +75,30 @@ def test_promotions_apply_without_a_coupon_and_the_first_order_discount_once(sho
     assert [d[:2] for d in _discounts(again)] == [("满80减18", -1800)]
 
 
+def test_buy_two_get_one_free_is_a_line_of_the_order_and_cannot_overlap_a_special_price(shop):
+    from django.core.exceptions import ValidationError
+
+    store, product = shop
+    gift = make_promotion(store, kind="buy_x_get_y", name="宫保鸡丁买2送1", tiers=[], product=product,
+                          buy_qty=2, free_qty=1)
+    _user, api = _consumer()
+    body = place(api, store, product, quantity=3).json()  # 3 x 26, one free
+    assert _discounts(body) == [("宫保鸡丁买2送1", -2600, gift.public_id)]
+    assert body["total_fen"] == 3 * 2600 - 2600 + 500
+    with pytest.raises(ValidationError) as refused:  # one price rule per product at a time
+        make_promotion(store, kind="special_price", name="特价", tiers=[], product=product, special_price_fen=1990)
+    assert gift.public_id in str(refused.value)  # the clash names the gift
+    for bad in ({"buy_qty": 0, "free_qty": 1}, {"buy_qty": 2, "free_qty": 0}):
+        with pytest.raises(ValidationError):
+            make_promotion(store, kind="buy_x_get_y", name="坏", tiers=[], product=product, **bad,
+                           starts_at=timezone.now() + timedelta(days=30), ends_at=timezone.now() + timedelta(days=31))
+    other_store_product = make_product(make_store(), name="别家菜", price_fen=1000)
+    with pytest.raises(ValidationError):
+        make_promotion(store, kind="buy_x_get_y", name="别家", tiers=[], product=other_store_product,
+                       buy_qty=1, free_qty=1, starts_at=timezone.now() + timedelta(days=30),
+                       ends_at=timezone.now() + timedelta(days=31))
+
+
 def test_a_time_limited_special_price_stops_at_its_end(shop):
     store, product = shop
     now = timezone.now()

@@ -154,3 +154,24 @@ def test_claiming_needs_a_login():
 
     template = make_template()
     assert Api().post(f"/coupons/{template.public_id}/claim").status_code == 401
+
+
+def test_a_coupon_claimed_with_points_takes_them_in_the_claim_or_nothing_happens():
+    from linli.pos.points import points_balance, points_grant, points_verify
+
+    template = make_template(name="积分兑5元", points_cost=300, per_user_limit=2)
+    user = User.objects.create_user(username="+8613911110001", phone="+8613911110001")
+    api = token_api(user)
+    poor = api.post(f"/coupons/{template.public_id}/claim")
+    assert poor.status_code == 409 and poor.json()["code"] == "points_insufficient"
+    assert not Coupon.objects.filter(template=template).exists()
+    template.refresh_from_db()
+    assert template.issued_count == 0  # the refused claim took no quota either
+    points_grant(member=user, points=500, key="test-grant", reference="test", actor=None)
+    claimed = api.post(f"/coupons/{template.public_id}/claim")
+    assert claimed.status_code == 201, claimed.content
+    assert points_balance(user) == 200
+    again = api.post(f"/coupons/{template.public_id}/claim")
+    assert again.status_code == 409 and again.json()["code"] == "points_insufficient"
+    assert Coupon.objects.filter(template=template, user=user).count() == 1 and points_balance(user) == 200
+    assert points_verify() == []

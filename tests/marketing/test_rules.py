@@ -54,6 +54,32 @@ def test_a_special_price_stops_at_its_per_order_limit():
     assert plan.rules[0].amount_fen == 2 * 1000
 
 
+@pytest.mark.parametrize(("units", "free"), [(1, 0), (2, 0), (3, 1), (5, 1), (6, 2), (9, 2)])
+def test_buy_two_get_one_gives_one_free_unit_per_full_group_up_to_the_limit(units, free):
+    gift = PromotionSpec(ref="prm_g", label="买2送1", kind=rules.BUY_X_GET_Y, product_ref="prd_0",
+                         buy_qty=2, free_qty=1, per_order_limit=2)
+    plan = rules.discount_plan([gift], lines=_cart((1500, units), (800, 3)), first_order=False)
+    assert [(r.ref, r.amount_fen) for r in plan.rules] == ([("prm_g", free * 1500)] if free else [])
+
+
+def test_the_free_units_of_a_gift_are_the_cheapest_and_tiers_read_the_goods_after_it():
+    cart = [CartLine(product_ref="prd_0", name="奶茶大杯", unit_price_fen=1800, quantity=1),
+            CartLine(product_ref="prd_0", name="奶茶中杯", unit_price_fen=1200, quantity=1),
+            CartLine(product_ref="prd_0", name="奶茶小杯", unit_price_fen=1000, quantity=1)]
+    promos = [PromotionSpec(ref="prm_g", label="买2送1", kind=rules.BUY_X_GET_Y, product_ref="prd_0",
+                            buy_qty=2, free_qty=1),
+              PromotionSpec(ref="prm_t", label="满减", kind=rules.TIERED, tiers=TIERS)]
+    plan = rules.discount_plan(promos, lines=cart, first_order=False)  # 40 gross, 10 free -> 30: 满30减5
+    assert [(r.ref, r.amount_fen) for r in plan.rules] == [("prm_g", 1000), ("prm_t", 500)]
+    assert _total(cart, plan) == 4000 - 1000 - 500 + 500
+
+
+def test_bad_gift_terms_are_named():
+    assert rules.gift_problems(buy_qty=0, free_qty=1) == ["gift_quantities"]
+    assert rules.gift_problems(buy_qty=2, free_qty=100) == ["gift_quantities"]
+    assert rules.gift_problems(buy_qty=1, free_qty=1) == []
+
+
 def test_an_exclusive_promotion_of_higher_priority_excludes_the_others():
     promos = [PromotionSpec(ref="prm_a", label="满减", kind=rules.TIERED, tiers=TIERS, priority=1),
               PromotionSpec(ref="prm_b", label="新客立减", kind=rules.FIRST_ORDER, amount_fen=300, priority=5,

@@ -133,7 +133,7 @@ def test_ring_up_is_idempotent_per_client_sale_id():
     ({"lines": [{"product_id": None, "quantity": 99}]}, 422, "invalid_input"),
     ({"points_to_redeem": "10"}, 422, "invalid_input"),
     ({"points_to_redeem": True}, 422, "invalid_input"),
-    ({"payment_method": "gateway_qr"}, 422, "payment_method_unavailable"),
+    ({"payment_method": "gateway_qr", "member_phone": "13800138000"}, 422, "payment_method_unavailable"),
     ({"payment_method": "wallet"}, 422, "member_required"),
     ({"payment_method": "bitcoin"}, 422, "invalid_input"),
     ({"member_ticket": "forged"}, 422, "member_ticket_invalid"),

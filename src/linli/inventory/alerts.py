@@ -27,10 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
-from linli.core.errors import InvalidInput
+from linli.core.errors import InvalidInput, NotFound
 from linli.core.realtime import publish
 from linli.merchants import roles
 from linli.merchants.models import Product
+from linli.merchants.selectors import StoreNotFound
 
 from .access import product_for_member, store_for_member
 from .models import StockAlert, StockAlertRule, StockItem
@@ -149,5 +150,27 @@ def stock_threshold_set(*, actor: User, product_id: str, threshold: Any) -> Stoc
 def stock_alert_list(*, actor: User, store_id: str, open_only: bool = False) -> QuerySet[StockAlert]:
     """A store's alerts, newest first (any member of the merchant)."""
     store = store_for_member(actor=actor, store_id=store_id, permission=roles.MENU_VIEW)
-    alerts = StockAlert.objects.filter(store=store).select_related("product").order_by("-opened_at", "-id")
+    alerts = (StockAlert.objects.filter(store=store).select_related("product", "acknowledged_by")
+              .order_by("-opened_at", "-id"))
     return alerts.filter(resolved_at__isnull=True) if open_only else alerts
+
+
+class AlertNotFound(NotFound):
+    code = "alert_not_found"
+    message = _("There is no such low-stock alert.")
+
+
+def stock_alert_acknowledge(*, actor: User, alert_id: str) -> StockAlert:
+    """A manager has seen the alert (owner or manager of its store). It stays open until
+    the count is back at or above the threshold; acknowledging twice keeps the first."""
+    alert = StockAlert.objects.filter(public_id=alert_id).select_related("store").first()
+    if alert is None:
+        raise AlertNotFound(alert_id=alert_id)
+    try:
+        store_for_member(actor=actor, store_id=alert.store.public_id, permission=roles.STOCK_SET)
+    except StoreNotFound:
+        raise AlertNotFound(alert_id=alert_id) from None
+    StockAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=actor)
+    alert.refresh_from_db()
+    return alert

@@ -237,15 +237,28 @@ class AlertOut(Schema):
     available: int = Field(description="the count when it fell below the threshold")
     opened_at: datetime
     resolved_at: datetime | None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
 
 
 @router.get("/merchant/stores/{store_id}/alerts", response=list[AlertOut],
             summary="Low-stock alerts of a store, newest first (any member)")
 def alert_index(request: HttpRequest, store_id: str, open: bool = False) -> list[dict[str, Any]]:  # noqa: A002
     rows = alerts.stock_alert_list(actor=_user(request), store_id=store_id, open_only=open)[:200]
-    return [{"id": a.public_id, "product_id": a.product.public_id, "product_name": a.product.name,
-             "threshold": a.threshold, "available": a.available, "opened_at": a.opened_at,
-             "resolved_at": a.resolved_at} for a in rows]
+    return [_alert_out(a) for a in rows]
+
+
+def _alert_out(a: Any) -> dict[str, Any]:
+    return {"id": a.public_id, "product_id": a.product.public_id, "product_name": a.product.name,
+            "threshold": a.threshold, "available": a.available, "opened_at": a.opened_at,
+            "resolved_at": a.resolved_at, "acknowledged_at": a.acknowledged_at,
+            "acknowledged_by": a.acknowledged_by.public_id if a.acknowledged_by else None}
+
+
+@router.post("/merchant/alerts/{alert_id}/acknowledge", response=AlertOut,
+             summary="Mark a low-stock alert as seen (owner or manager); it stays open until restocked")
+def alert_acknowledge(request: HttpRequest, alert_id: str) -> dict[str, Any]:
+    return _alert_out(alerts.stock_alert_acknowledge(actor=_user(request), alert_id=alert_id))
 
 
 # --- chain routing ---------------------------------------------------------------------------

@@ -55,3 +55,13 @@ def stock_take_sold(*, store_id: int, lines: Iterable[tuple[Product, int]], refe
                 continue
             return short
     raise StockInsufficient(reference=reference)
+
+
+def stock_lock_batch(*, store_id: int, product_ids: Iterable[int]) -> None:
+    """Lock, in product id order, every stock row an offline batch may touch, before its
+    first sale: the batch is one transaction, and taking its rows sale by sale would lock
+    them out of order (a deadlock with a live sale or another batch locking in order)."""
+    ids = sorted(set(product_ids))
+    if ids:
+        list(StockItem.objects.select_for_update().filter(product_id__in=ids, store_id=store_id)
+             .order_by("product_id").values_list("pk", flat=True))

@@ -217,6 +217,10 @@ class StockAlert(models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_available = models.IntegerField(null=True, blank=True)
+    # Seen by a manager (the console's alerts page); the alert stays open until restocked.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         db_table = "inventory_stock_alert"

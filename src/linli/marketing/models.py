@@ -32,6 +32,7 @@ PROBLEM_MESSAGES = {
     "amount_not_allowed": _("A free-delivery coupon takes no amount."),
     "tiers_required": _("Give at least one tier."),
     "tiers_not_ascending": _("Tiers must rise in threshold and in amount off."),
+    "gift_quantities": _("Buy X get Y needs X and Y from 1 to 99."),
 }
 
 
@@ -86,6 +87,8 @@ class CouponTemplate(models.Model):
     claim_ends_at = models.DateTimeField(null=True, blank=True)
     total_quota = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty = unlimited."))
     per_user_limit = models.PositiveSmallIntegerField(default=1)
+    points_cost = models.PositiveIntegerField(
+        default=0, help_text=_("Points a claim costs (积分兑换); 0 = free to claim."))
     issued_count = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -203,14 +206,15 @@ class CouponRedemption(models.Model):
 
 
 class Promotion(models.Model):
-    """A store's promotion for a time window: tiered full reduction, first-order discount
-    or an item's special price. Priority and `exclusive` decide what combines
+    """A store's promotion for a time window: tiered full reduction, first-order discount,
+    an item's special price or 买X送Y on one product. Priority and `exclusive` decide what combines
     (marketing.rules.promotions_chosen)."""
 
     class Kind(models.TextChoices):
         TIERED = rules.TIERED, _("Tiered full reduction (满减)")
         FIRST_ORDER = rules.FIRST_ORDER, _("First-order discount (新客立减)")
         SPECIAL_PRICE = rules.SPECIAL_PRICE, _("Special price (限时特价)")
+        BUY_X_GET_Y = rules.BUY_X_GET_Y, _("Buy X get Y free (买X送Y)")
 
     public_id = PublicIdField(prefix="prm")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="promotions")
@@ -221,7 +225,10 @@ class Promotion(models.Model):
     amount_fen = models.PositiveIntegerField(default=0, help_text=_("First-order discount: amount off."))
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     special_price_fen = models.PositiveIntegerField(default=0)
-    per_order_limit = models.PositiveSmallIntegerField(null=True, blank=True)
+    per_order_limit = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Special price: units at that price per order; buy X get Y: free units per order."))
+    buy_qty = models.PositiveSmallIntegerField(default=0, help_text=_("Buy X get Y: X, the units paid for."))
+    free_qty = models.PositiveSmallIntegerField(default=0, help_text=_("Buy X get Y: Y, the units given free."))
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     priority = models.SmallIntegerField(default=0, help_text=_("Higher applies first."))
@@ -254,6 +261,13 @@ class Promotion(models.Model):
                 errors["tiers"] = str(PROBLEM_MESSAGES[problems[0]])
         if self.kind == self.Kind.FIRST_ORDER and not self.amount_fen:
             errors["amount_fen"] = str(_("Give the amount off."))
+        if self.kind == self.Kind.BUY_X_GET_Y:
+            if not self.product_id:
+                errors["product"] = str(_("Name the product."))
+            elif self.product.store_id != self.store_id:
+                errors["product"] = str(_("The product is not on this store's menu."))
+            if rules.gift_problems(buy_qty=self.buy_qty, free_qty=self.free_qty):
+                errors["buy_qty"] = str(PROBLEM_MESSAGES["gift_quantities"])
         if self.kind == self.Kind.SPECIAL_PRICE:
             if not self.product_id:
                 errors["product"] = str(_("Name the product."))
@@ -278,8 +292,15 @@ class Promotion(models.Model):
                                            starts_at__lt=self.ends_at, ends_at__gt=self.starts_at)
                   .exclude(pk=self.pk))
         for other in others:
-            same = other.kind == self.kind and (self.kind != self.Kind.SPECIAL_PRICE
-                                                or other.product_id == self.product_id)
+            per_product = {self.Kind.SPECIAL_PRICE, self.Kind.BUY_X_GET_Y}
+            if self.kind in per_product and other.kind in per_product:
+                same = other.product_id == self.product_id  # one price rule per product at a time
+            else:
+                same = other.kind == self.kind
             if same or (self.exclusive and other.exclusive):
                 return other
         return None
+
+
+from .engagement_models import *  # noqa: E402,F403
+from .voucher_models import *  # noqa: E402,F403

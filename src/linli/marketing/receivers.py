@@ -14,3 +14,24 @@ def coupon_back_on_order_changed(sender: Any, order: Order, **kwargs: Any) -> No
         from .services import coupon_return_for_order
 
         coupon_return_for_order(order=order)
+
+
+# --- group-buy vouchers ------------------------------------------------------------------------
+
+def vouchers_on_order_changed(sender: Any, order: Order, **kwargs: Any) -> None:
+    """A voucher order paid: issue its vouchers; ended before that: give its quota back
+    (voucher_services.on_order_changed; idempotent, the periodic sweep catches a missed one)."""
+    if order.fulfilment == "voucher":
+        from .voucher_services import on_order_changed
+
+        on_order_changed(order)
+
+
+def _connect_vouchers() -> None:
+    # Connected when apps.ready imports this module (apps.py connects the coupon receiver).
+    from linli.orders.events import order_changed
+
+    order_changed.connect(vouchers_on_order_changed, dispatch_uid="marketing-vouchers")
+
+
+_connect_vouchers()

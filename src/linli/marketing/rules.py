@@ -8,8 +8,8 @@ so the two can never disagree.
 
 Order handed to pricing (pricing applies every percent rule first, then the amount rules
 in the order given, then the delivery rules):
-  percent coupon → special prices → the best full-reduction tier → first-order discount →
-  amount coupon → free-delivery coupon.
+  percent coupon → special prices → 买X送Y gifts → the best full-reduction tier →
+  first-order discount → amount coupon → free-delivery coupon.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from linli.orders.pricing import (
 TIERED = "tiered"  # 满30减5 / 满50减10 / 满80减18: the best reachable tier applies
 FIRST_ORDER = "first_order"  # 新客立减: the consumer's first order at this store
 SPECIAL_PRICE = "special_price"  # 限时特价: a product at a special unit price
-PROMOTION_KINDS = (TIERED, FIRST_ORDER, SPECIAL_PRICE)
+BUY_X_GET_Y = "buy_x_get_y"  # 买X送Y: of every X + Y units of one product in the cart, Y are free
+PROMOTION_KINDS = (TIERED, FIRST_ORDER, SPECIAL_PRICE, BUY_X_GET_Y)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ class PromotionSpec:
     amount_fen: int = 0  # FIRST_ORDER
     product_ref: str = ""  # SPECIAL_PRICE
     special_price_fen: int = 0  # SPECIAL_PRICE: the unit base price during the promotion
-    per_order_limit: int | None = None  # SPECIAL_PRICE: units at the special price per order
+    per_order_limit: int | None = None  # SPECIAL_PRICE: units at the special price per order; BUY_X_GET_Y: free units
+    buy_qty: int = 0  # BUY_X_GET_Y: X, the units paid for in each group
+    free_qty: int = 0  # BUY_X_GET_Y: Y, the units given in each group
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,8 @@ def promotions_chosen(promotions: Sequence[PromotionSpec], *, lines: Sequence[Ca
     def applies(promotion: PromotionSpec) -> bool:
         if promotion.kind == SPECIAL_PRICE:
             return promotion.product_ref in in_cart
+        if promotion.kind == BUY_X_GET_Y:
+            return _free_units(promotion, lines) > 0
         if promotion.kind == FIRST_ORDER:
             return first_order and promotion.amount_fen > 0
         if promotion.kind == TIERED:
@@ -216,6 +221,36 @@ def _special_price_rule(promotion: PromotionSpec, lines: Sequence[CartLine]) -> 
     return DiscountRule(ref=promotion.ref, label=promotion.label, kind=AMOUNT_OFF_ITEMS, amount_fen=off)
 
 
+def _free_units(promotion: PromotionSpec, lines: Sequence[CartLine]) -> int:
+    """买X送Y: Y free units for every full group of X + Y units of the product in the cart,
+    at most `per_order_limit` free units."""
+    group = promotion.buy_qty + promotion.free_qty
+    if promotion.buy_qty < 1 or promotion.free_qty < 1:
+        return 0
+    units = sum(line.quantity for line in lines if line.product_ref == promotion.product_ref)
+    free = units // group * promotion.free_qty
+    return free if promotion.per_order_limit is None else min(free, promotion.per_order_limit)
+
+
+def _gift_rule(promotion: PromotionSpec, lines: Sequence[CartLine]) -> DiscountRule | None:
+    """The free units of a 买X送Y are the cheapest of the product's units in the cart (the
+    base price: options and packaging are paid), as on Meituan; the rule takes their price off."""
+    free = _free_units(promotion, lines)
+    prices = sorted(line.unit_price_fen for line in lines if line.product_ref == promotion.product_ref
+                    for _ in range(line.quantity))
+    off = sum(prices[:free])
+    if not off:
+        return None
+    return DiscountRule(ref=promotion.ref, label=promotion.label, kind=AMOUNT_OFF_ITEMS, amount_fen=off)
+
+
+def gift_problems(*, buy_qty: int, free_qty: int) -> list[str]:
+    """What is wrong with a 买X送Y's terms (codes of models.PROBLEM_MESSAGES)."""
+    if not 1 <= buy_qty <= 99 or not 1 <= free_qty <= 99:
+        return ["gift_quantities"]
+    return []
+
+
 @dataclass(frozen=True)
 class Plan:
     rules: tuple[DiscountRule, ...]
@@ -236,6 +271,11 @@ def discount_plan(promotions: Sequence[PromotionSpec], *, lines: Sequence[CartLi
     for promotion in chosen:
         if promotion.kind == SPECIAL_PRICE:
             rule = _special_price_rule(promotion, lines)
+            if rule:
+                rules.append(rule)
+    for promotion in chosen:
+        if promotion.kind == BUY_X_GET_Y:
+            rule = _gift_rule(promotion, lines)
             if rule:
                 rules.append(rule)
     tiered = next((p for p in chosen if p.kind == TIERED), None)

@@ -56,7 +56,9 @@ def coupon_claim(*, user: User, template_id: str, key: str = "", now: datetime |
     """Claim one coupon of a template (free). The user's count and the template's quota are
     each taken by a conditional UPDATE in one transaction (the user's row first, the shared
     template row last and briefly), so neither the per-user limit nor the quota can be
-    passed by concurrent claims. A retry with the same `key` answers the first coupon."""
+    passed by concurrent claims. A template with a `points_cost` takes the points in the same
+    transaction (409 points_insufficient: nothing claimed, nothing spent). A retry with the
+    same `key` answers the first coupon."""
     now = now or timezone.now()
     key = (key or "").strip()[:100]
     first = _claimed_with_key(user, template_id, key)
@@ -83,6 +85,11 @@ def coupon_claim(*, user: User, template_id: str, key: str = "", now: datetime |
             valid_from, valid_until = template.validity_for(now)
             coupon = Coupon.objects.create(template=template, user=user, valid_from=valid_from,
                                            valid_until=valid_until, claimed_at=now, claim_key=key)
+            if template.points_cost:  # 积分兑换: the points go in the claim's transaction or nothing does
+                from linli.pos.points import points_spend  # points sit above marketing
+
+                points_spend(member=user, points=template.points_cost, key=f"coupon:{coupon.public_id}",
+                             reference=coupon.public_id, actor=user)
             CouponEvent.objects.create(coupon=coupon, action="claim", actor=user)
     except (errors.CouponClaimLimit, IntegrityError):
         first = _claimed_with_key(user, template_id, key)  # the same key raced in on another connection
@@ -149,7 +156,7 @@ def promotions_live(store: Store, now: datetime) -> list[rules.PromotionSpec]:
         ref=p.public_id, label=p.name, kind=p.kind, priority=p.priority, exclusive=p.exclusive,
         tiers=p.tier_list(), amount_fen=p.amount_fen,
         product_ref=p.product.public_id if p.product else "", special_price_fen=p.special_price_fen,
-        per_order_limit=p.per_order_limit) for p in found]
+        per_order_limit=p.per_order_limit, buy_qty=p.buy_qty, free_qty=p.free_qty) for p in found]
 
 
 def store_context(*, consumer: User | None, store: Store, now: datetime) -> tuple[list[rules.PromotionSpec], bool]:

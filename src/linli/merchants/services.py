@@ -203,3 +203,14 @@ def member_remove(*, actor: User, store_id: str, user_id: str) -> None:
     if member.role == roles.OWNER and not _other_owners(member):
         raise LastOwner(member_id=user_id)
     member.delete()
+
+
+def store_rating_set(store_id: int, rating: Any, count: int) -> None:
+    """The headline rating and its count (reviews computes them); bumps `updated_at` so the
+    nearby and search indexes pick the change up."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    Store.objects.filter(pk=store_id).update(rating=Decimal(str(rating)), rating_count=count,
+                                             updated_at=timezone.now())

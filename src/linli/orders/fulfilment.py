@@ -30,6 +30,10 @@ from . import errors, slots
 from .models import Order, OrderItem, Table, TableTab
 from .states import S
 
+# Group-buy vouchers (marketing, issue 9): an order that buys vouchers of a deal; nothing to
+# deliver, no stock, no rider. Not among `Order.Fulfilment.choices` (that would need an
+# orders migration) so `POST /orders` refuses it; only `services.order_place_voucher` makes one.
+VOUCHER = "voucher"
 DEFAULT_TAB_TTL = timedelta(hours=4)  # settings.LINLI_TAB_TTL overrides it
 LABEL_MAX = 20
 MAX_TABLES = 500

@@ -50,7 +50,7 @@ from linli.merchants.zones import BeyondLastTier, delivery_fee_for, point_in_pol
 
 from . import errors
 from .events import order_changed_on_commit
-from .fulfilment import fulfilment_check, tab_join
+from .fulfilment import VOUCHER, fulfilment_check, tab_join
 from .models import Order, OrderEvent, OrderItem, StoreOrderSettings
 from .pricing import (
     CartLine,
@@ -488,7 +488,8 @@ def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], no
     if transition.target == S.PAID:
         order.paid_at = now
         stock_commit(reference=order.public_id, actor=actor)  # inventory: held units are sold
-        order.accept_deadline = now + _accept_timeout(order.store_id)
+        if order.fulfilment != VOUCHER:  # vouchers: nothing for the store to accept
+            order.accept_deadline = now + _accept_timeout(order.store_id)
     elif transition.target == S.COMPLETED:
         order.completed_at = now
     elif transition.target == S.DELIVERED:
@@ -920,3 +921,41 @@ def order_reorder(*, consumer: User, order_id: str, now: datetime | None = None)
     return ReorderCart(store=store, store_open=store_is_open(store=store, at=now),
                        fulfilment=order.fulfilment, note=order.note, utensils=order.utensils,
                        lines=lines)
+
+
+# --- fulfilment modes: group-buy vouchers (marketing, issue 9) ------------------------------
+
+def order_place_voucher(*, consumer: User, store: Store, label: str, ref: str, unit_price_fen: int,
+                        quantity: int, idempotency_key: str, request: dict[str, object],
+                        within: Callable[[Order], None], now: datetime | None = None) -> OrderPlaced:
+    """An order buying `quantity` vouchers of a deal (`ref`, marketing's public id): one
+    item price line, no order items, no stock, no delivery; paid, refunded and timed out
+    like any order. `within(order)` runs inside the order's transaction (marketing takes
+    the deal's quota there: if it raises, there is no order). Idempotent by key like
+    `order_place`: the same key and `request` answer the first order."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        raise errors.IdempotencyKeyMissing()
+    request_hash = _request_hash({"voucher": ref, **request})
+    now = now or timezone.now()
+    total = unit_price_fen * quantity
+    line = {"kind": "item", "label": label, "amount_fen": total, "quantity": quantity,
+            "unit_price_fen": unit_price_fen, "product_ref": "", "variant": None, "options": [],
+            "ref": ref, "target": ""}
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                consumer=consumer, store=store, city_code=store.city_code, fulfilment=VOUCHER,
+                items_fen=total, total_fen=total, price_lines=[line], idempotency_key=key,
+                request_hash=request_hash, pay_deadline=now + settings.LINLI_UNPAID_ORDER_TTL)
+            event = OrderEvent.objects.create(order=order, action="place", from_status="",
+                                              to_status=order.status, actor=consumer,
+                                              actor_role="consumer")
+            within(order)
+            order_changed_on_commit(order)
+    except (DomainError, IntegrityError):
+        existing = _existing_for_key(consumer=consumer, key=key, request_hash=request_hash)
+        if existing is None:
+            raise
+        return OrderPlaced(order=existing, created=False)
+    return OrderPlaced(order=order, created=True, events=(event,))

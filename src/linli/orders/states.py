@@ -46,6 +46,7 @@ ORDER_MACHINE = StateMachine([
     T(S.PAID,            S.ACCEPTED,   "accept",         "merchant", "system"),
     T(S.PAID,            S.REFUNDING,  "reject",         "merchant", "system"),
     T(S.PAID,            S.REFUNDING,  "cancel",         "consumer", "operator"),
+    T(S.PAID,            S.COMPLETED,  "issue",          "system"),  # voucher: vouchers issued (marketing)
     T(S.ACCEPTED,        S.PREPARING,  "prepare",        "merchant"),
     T(S.ACCEPTED,        S.REFUNDING,  "cancel",         "operator"),
     T(S.ACCEPTED,        S.ACCEPTED,   "request_cancel", "consumer"),
@@ -67,4 +68,4 @@ ORDER_MACHINE = StateMachine([
 
 # Actions that only make sense for one fulfilment mode.
 ACTION_FULFILMENT = {"rider_pickup": "delivery", "deliver": "delivery", "collect": "pickup",
-                     "serve": "dine_in"}
+                     "serve": "dine_in", "issue": "voucher"}

@@ -26,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet, Sum
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -365,6 +366,8 @@ def _capture(payment: Payment, *, via: str, raw_note: str = "") -> str:
         wallet_part.save(update_fields=["status", "succeeded_at", "updated_at"])
         _event(wallet_part, Payment.Status.PENDING, actor=None, role="system",
                note=f"captured with {payment.public_id}")
+    if payment.purpose == Payment.Purpose.COUNTER:  # a counter sale's QR (issue 8)
+        return _counter_gateway_settled(payment, via=via)
     tab_outcome = _tab_payment_apply(payment)
     if tab_outcome is not None:
         return tab_outcome
@@ -400,6 +403,8 @@ def _close_open(payment: Payment, *, actor: User | None, role: str, note: str,
                         debit(HOLD, part.amount_fen),
                         credit(ledger.wallet_cash(payer), part.amount_fen - part.wallet_bonus_fen, payer),
                         credit(ledger.wallet_bonus(payer), part.wallet_bonus_fen, payer)])
+    if payment.purpose == Payment.Purpose.COUNTER and not payment.is_wallet:
+        _counter_gateway_closed(payment, actor=actor, role=role)
 
 
 def payment_close(*, payment_id: str, actor: User) -> Payment:
@@ -459,7 +464,9 @@ def payment_sync(*, payment_id: str) -> str:
         stale = order is not None and (order.status != S.PENDING_PAYMENT
                                        or order.pay_deadline < timezone.now() - timedelta(minutes=2))
         if stale or (payment.purpose == Payment.Purpose.TOPUP
-                     and payment.created_at < timezone.now() - settings.LINLI_UNPAID_ORDER_TTL):
+                     and payment.created_at < timezone.now() - settings.LINLI_UNPAID_ORDER_TTL) \
+                or (payment.purpose == Payment.Purpose.COUNTER
+                    and payment.created_at < timezone.now() - COUNTER_QR_TTL):
             _close_open(payment, actor=None, role="system", note="no longer payable")
             return "closed"
     return "pending"
@@ -655,8 +662,9 @@ def _refund_result_apply(refund: Refund, state: str, *, via: str) -> str:
         # The gateway refused: the money goes back where it was and the payment may be
         # refunded again (an operator retries, or picks another way).
         back_to = CLEARING
-        payer = User.objects.get(pk=payment.payer_id)
+        payer = User.objects.get(pk=payment.payer_id) if payment.payer_id else None  # counter QR: no payer
         if payment.purpose == Payment.Purpose.TOPUP:
+            assert payer is not None
             back_to = ledger.wallet_cash(payer)
         ledger.post(key=f"refund_failed:{refund.public_id}", kind="refund_failed", payment=payment,
                     refund=refund, memo=via, entries=[debit(IN_FLIGHT, refund.amount_fen),
@@ -937,8 +945,9 @@ def counter_wallet_charge(*, payer: User, amount_fen: int, reference: str, actor
 
 def counter_wallet_refund(*, payment_id: str, amount_fen: int, actor: User, reason: str,
                           batch: str = "") -> Refund:
-    """A return at the counter: give (part of) a counter wallet payment back to the
-    wallet, principal and bonus in the proportion they were paid. Never above what is left.
+    """A return at the counter: give (part of) a counter payment back, a wallet payment
+    to the wallet (principal and bonus in the proportion they were paid), a gateway QR
+    payment along the gateway (`counter_gateway_open`). Never above what is left.
     The same `batch` (the POS's return id) refunds once."""
     _check_amount(amount_fen, maximum=MAX_WALLET_FEN)
     with transaction.atomic():
@@ -952,6 +961,74 @@ def counter_wallet_refund(*, payment_id: str, amount_fen: int, actor: User, reas
         return _refund_payment(payment, amount_fen, batch=batch or new_public_id("rfb"),
                                source=Refund.Source.CANCEL, reason=reason, actor=actor,
                                role="merchant")
+
+
+# --- the counter (POS, issue 8): gateway QR payments -----------------------------------------
+# The counter shows the QR of a gateway trade (channel "qr"); the customer scans it with the
+# gateway's app. The sale waits (`pos`: stock held, nothing earned) until a verified
+# notification or query says the trade succeeded — never the till's word. Then, inside the
+# payment's transaction with the payment row locked, `counter_payment_changed` is sent
+# (state "succeeded" or "closed") and the POS settles its sale in the same transaction. A
+# receiver answering False to "succeeded" no longer wants the money (the sale was voided
+# meanwhile): it is refunded at once, like an order paid too late.
+
+# sender=Payment, payment=<Payment>, state="succeeded"|"closed" (closed: also actor=, role=)
+counter_payment_changed = Signal()
+COUNTER_QR_TTL = timedelta(minutes=5)  # an unpaid counter QR is closed after this
+
+
+def counter_gateway_open(*, amount_fen: int, reference: str, subject: str, actor: User,
+                         payer: User | None = None, provider: str = "sandbox") -> Payment:
+    """Open a gateway trade for a counter sale (`reference`: the sale's id) and answer the
+    payment with its `qr_code`. Opening the same reference again returns the open payment.
+    Runs inside the caller's transaction: a gateway failure rolls the sale back too."""
+    _check_amount(amount_fen, maximum=MAX_WALLET_FEN)
+    if not reference or len(reference) > 64:
+        raise InvalidInput(field="reference")
+    gateway = _gateway(provider)
+    with transaction.atomic():
+        existing = Payment.objects.filter(purpose=Payment.Purpose.COUNTER, reference=reference,
+                                          status__in=Payment.OPEN_STATES).exclude(provider=Payment.WALLET).first()
+        if existing is not None:
+            if existing.amount_fen != amount_fen:
+                raise IdempotencyKeyReused(reference=reference)
+            return existing
+        payment = Payment.objects.create(purpose=Payment.Purpose.COUNTER, reference=reference, payer=payer,
+                                         provider=provider, channel="qr", amount_fen=amount_fen,
+                                         status=Payment.Status.CREATED)
+        _event(payment, "", actor=actor, role="merchant", note=f"counter sale {reference}")
+        _trade_open(payment, gateway, subject=subject, return_url="")
+    return payment
+
+
+def counter_gateway_close(*, payment_id: str, actor: User) -> Payment:
+    """The cashier gives up on a counter QR: ask the gateway first (a trade paid meanwhile
+    stays paid), then close the trade if it is still open."""
+    try:
+        payment_sync(payment_id=payment_id)
+    except GatewayUnavailable:
+        logger.warning("query of %s before closing failed; closing anyway", payment_id)
+    with transaction.atomic():
+        payment = _lock_payment(payment_id)
+        if payment.purpose != Payment.Purpose.COUNTER or payment.is_wallet:
+            raise PaymentNotFound(payment_id=payment_id)
+        _close_open(payment, actor=actor, role="merchant", note="closed at the counter")
+    return payment
+
+
+def _counter_gateway_settled(payment: Payment, *, via: str) -> str:
+    answers = counter_payment_changed.send(sender=Payment, payment=payment, state="succeeded")
+    if answers and all(taken for _receiver, taken in answers):
+        return "paid"
+    if payment.refundable_fen:
+        _refund_payment(payment, payment.refundable_fen, batch=new_public_id("rfb"),
+                        source=Refund.Source.LATE, reason="counter sale no longer payable",
+                        actor=None, role="system")
+    return "refunded_late"
+
+
+def _counter_gateway_closed(payment: Payment, *, actor: User | None, role: str) -> None:
+    counter_payment_changed.send(sender=Payment, payment=payment, state="closed", actor=actor, role=role)
 
 
 # --- the periodic job ----------------------------------------------------------------------

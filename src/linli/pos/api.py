@@ -14,8 +14,10 @@ from pydantic import Field
 from linli.accounts.phone import phone_mask
 from linli.core.auth import jwt_auth
 
-from . import selectors, services, sync
-from .models import Sale, SaleReturn, SyncBatch
+from . import gateway_sales, selectors, services, sync
+from .conflicts import conflict_actions
+from .conflicts import conflict_resolve as resolve
+from .models import Sale, SaleReturn, SyncBatch, SyncConflict
 from .points import points_balance, spend_12m_fen
 from .points_rules import tier_for
 from .receipt import escpos_text
@@ -88,6 +90,11 @@ class SaleLineOut(Schema):
     returned_quantity: int
 
 
+class SaleQrOut(Schema):
+    qr_code: str
+    expires_at: datetime
+
+
 class SaleOut(Schema):
     id: str
     client_sale_id: str
@@ -110,6 +117,7 @@ class SaleOut(Schema):
     client_created_at: datetime | None
     created_at: datetime
     lines: list[SaleLineOut]
+    qr: SaleQrOut | None = None  # gateway_qr while awaiting_payment: show it to the customer
 
 
 class ReturnLineIn(Schema):
@@ -163,6 +171,16 @@ class ConflictOut(Schema):
     reason: str
     details: dict[str, Any]
     created_at: datetime
+    actions: list[str]  # what the documented rules allow (docs/pos.md "Resolving conflicts")
+    resolution: str
+    resolution_note: str
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+class ResolveIn(Schema):
+    action: Literal["acknowledge", "accept_server_price", "void"]
+    note: str = Field(default="", max_length=200)
 
 
 class ReceiptQuery(Schema):
@@ -186,7 +204,7 @@ def sale_out(sale: Sale) -> dict[str, Any]:
         "paid_fen": sale.paid_fen, "refunded_fen": sale.refunded_fen, "points_earned": sale.points_earned,
         "payment_method": sale.payment_method, "payment_id": sale.payment_id, "offline": sale.offline,
         "cashier_id": sale.cashier.public_id, "client_created_at": sale.client_created_at,
-        "created_at": sale.created_at,
+        "created_at": sale.created_at, "qr": gateway_sales.sale_qr(sale),
         "lines": [{"line": line.position, "product_id": line.product.public_id, "barcode": line.barcode,
                    "name": line.name, "quantity": line.quantity, "unit_price_fen": line.unit_price_fen,
                    "member_price_fen": line.member_price_fen, "charged_unit_fen": line.charged_unit_fen,
@@ -246,9 +264,16 @@ def sale_create(request: HttpRequest, store_id: str, payload: SaleIn) -> Status[
     return Status(201 if result.created else 200, sale_out(result.sale))
 
 
-@router.get("/pos/sales/{sale_id}", response=SaleOut, summary="A counter sale")
+@router.get("/pos/sales/{sale_id}", response=SaleOut, summary="A counter sale (a waiting QR sale asks the gateway)")
 def sale_detail(request: HttpRequest, sale_id: str) -> dict[str, Any]:
-    return sale_out(services.sale_get(actor=request.auth, sale_id=sale_id))  # type: ignore[attr-defined]
+    sale = services.sale_get(actor=request.auth, sale_id=sale_id)  # type: ignore[attr-defined]
+    return sale_out(gateway_sales.sale_payment_check(sale=sale))
+
+
+@router.post("/pos/sales/{sale_id}/cancel-qr", response=SaleOut, summary="Give up a waiting QR payment")
+def sale_cancel_qr(request: HttpRequest, sale_id: str) -> dict[str, Any]:
+    sale = services.sale_get(actor=request.auth, sale_id=sale_id)  # type: ignore[attr-defined]
+    return sale_out(gateway_sales.sale_qr_cancel(sale=sale, actor=request.auth))  # type: ignore[attr-defined]
 
 
 @router.get("/pos/sales/{sale_id}/receipt", summary="Receipt: HTML, or ESC/POS text 32/42 columns")
@@ -275,11 +300,22 @@ def sync_upload(request: HttpRequest, payload: SyncIn) -> dict[str, Any]:
                                       sales=payload.sales))
 
 
+def conflict_out(c: SyncConflict) -> dict[str, Any]:
+    return {"id": c.public_id, "client_sale_id": c.client_sale_id, "sale_id": c.sale.public_id if c.sale else None,
+            "kind": c.kind, "reason": c.reason, "details": c.details, "created_at": c.created_at,
+            "actions": conflict_actions(c), "resolution": c.resolution, "resolution_note": c.resolution_note,
+            "resolved_at": c.resolved_at, "resolved_by": c.resolved_by.public_id if c.resolved_by else None}
+
+
 @router.get("/pos/stores/{store_id}/conflicts", response=list[ConflictOut], summary="Open offline conflicts (manager)")
 def conflicts(request: HttpRequest, store_id: str) -> list[dict[str, Any]]:
-    return [{"id": c.public_id, "client_sale_id": c.client_sale_id, "sale_id": c.sale.public_id if c.sale else None,
-             "kind": c.kind, "reason": c.reason, "details": c.details, "created_at": c.created_at}
-            for c in selectors.conflicts_open(actor=request.auth, store_id=store_id)[:500]]  # type: ignore[attr-defined]
+    return [conflict_out(c) for c in selectors.conflicts_open(actor=request.auth, store_id=store_id)[:500]]  # type: ignore[attr-defined]
+
+
+@router.post("/pos/conflicts/{conflict_id}/resolve", response=ConflictOut, summary="Resolve an offline conflict (manager)")
+def conflict_resolve(request: HttpRequest, conflict_id: str, payload: ResolveIn) -> dict[str, Any]:
+    return conflict_out(resolve(actor=request.auth, conflict_id=conflict_id,  # type: ignore[attr-defined]
+                                action=payload.action, note=payload.note))
 
 
 @router.get("/me/points", response=PointsOut, summary="My points and tier")

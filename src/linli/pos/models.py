@@ -61,9 +61,11 @@ class Sale(models.Model):
         GATEWAY_QR = "gateway_qr", _("gateway QR")
 
     class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", _("awaiting payment")  # gateway QR shown, stock held
         COMPLETED = "completed", _("completed")
         PARTIALLY_RETURNED = "partially_returned", _("partially returned")
         RETURNED = "returned", _("returned")
+        VOIDED = "voided", _("voided")  # the QR was closed or expired unpaid: stock released
 
     public_id = PublicIdField(prefix="sal")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
@@ -81,7 +83,7 @@ class Sale(models.Model):
     paid_fen = models.PositiveIntegerField()  # money: total - points value
     points_earned = models.PositiveIntegerField(default=0)
     payment_method = models.CharField(max_length=12, choices=Method.choices)
-    payment_id = models.CharField(max_length=40, blank=True)  # payments.Payment public id (wallet)
+    payment_id = models.CharField(max_length=40, blank=True)  # payments.Payment public id (wallet, QR)
     refunded_fen = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.COMPLETED)
     cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -101,6 +103,24 @@ class Sale(models.Model):
                                    name="pos_sale_refund_le_paid"),
         ]
         indexes = [models.Index(fields=["store", "created_at"], name="pos_sale_store_time")]
+
+
+class SaleEvent(models.Model):
+    """A sale's state change (gateway QR paid or voided; a conflict resolved on it): who,
+    when, from, to."""
+
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_role = models.CharField(max_length=16)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "pos_sale_event"
+        ordering = ["id"]
 
 
 class SaleLine(models.Model):
@@ -183,6 +203,11 @@ class SyncConflict(models.Model):
         SALE_ID_REUSED = "sale_id_reused", _("sale id reused with another body")
         REJECTED = "rejected", _("sale refused")
 
+    class Resolution(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        ACCEPTED_SERVER_PRICE = "accepted_server_price", _("accepted at the server's price")
+        VOIDED = "voided", _("voided")
+
     public_id = PublicIdField(prefix="scf")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
     batch = models.ForeignKey(SyncBatch, on_delete=models.PROTECT, related_name="conflicts")
@@ -194,6 +219,8 @@ class SyncConflict(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
+    resolution = models.CharField(max_length=24, choices=Resolution.choices, blank=True)
+    resolution_note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -230,6 +257,8 @@ class PointsTransaction(models.Model):
         REDEEM = "redeem", _("redeemed")
         REDEEM_BACK = "redeem_back", _("given back after a return")
         EXPIRE = "expire", _("expired")
+        GRANT = "grant", _("granted as a prize or reward")
+        SPEND = "spend", _("spent on a coupon")
 
     public_id = PublicIdField(prefix="ptx")
     key = models.CharField(max_length=120, unique=True)  # `earn:ord_x`, `redeem:sal_y`...

@@ -11,7 +11,8 @@ changes nothing) whose postings sum to zero. Accounts:
 | `points:expired` | credit | points that ran out |
 
 earn: issuance → member; reverse (refund): member → issuance; redeem: member → redeemed;
-redeem_back (a return): redeemed → member; expire: member → expired. Debits of a member
+redeem_back (a return): redeemed → member; expire: member → expired; grant (a prize or
+reward): issuance → member; spend (a coupon claimed with points): member → redeemed. Debits of a member
 take the oldest lots first under the member account's row lock, so the balance equals the
 sum of open lots and can never go below zero.
 """
@@ -174,6 +175,30 @@ def points_redeem(*, member: User, points: int, total_fen: int, key: str, refere
     _post(key=key, kind=K.REDEEM, member=member, member_delta=-points, other=REDEEMED, actor=actor,
           reference=reference)
     return rules.points_value_fen(points)
+
+
+def points_grant(*, member: User, points: int, key: str, reference: str, actor: User | None) -> PointsTransaction | None:
+    """Give points no purchase earned (a lottery prize, a campaign reward): issuance → member,
+    a fresh lot with the usual 12-month life. Idempotent per key; nothing for 0 points."""
+    if points <= 0:
+        return None
+    with transaction.atomic():
+        txn = _post(key=key, kind=K.GRANT, member=member, member_delta=points, other=ISSUANCE, actor=actor,
+                    reference=reference)
+        if txn is not None and not PointsLot.objects.filter(earned_by=txn).exists():
+            PointsLot.objects.create(member=member, earned_by=txn, points=points, remaining=points,
+                                     expires_at=timezone.now() + rules.POINTS_LIFETIME)
+    return txn
+
+
+def points_spend(*, member: User, points: int, key: str, reference: str, actor: User | None) -> PointsTransaction | None:
+    """Spend points on something other than a sale (a coupon claimed with points): member →
+    redeemed, oldest lots first; `PointsInsufficient` (409) when the member holds too few.
+    Must run inside the caller's transaction so a refused claim spends nothing."""
+    if points <= 0:
+        return None
+    return _post(key=key, kind=K.SPEND, member=member, member_delta=-points, other=REDEEMED, actor=actor,
+                 reference=reference)
 
 
 def points_redeem_back(*, member: User, points: int, key: str, reference: str, actor: User | None) -> None:

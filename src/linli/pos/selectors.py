@@ -85,4 +85,13 @@ def conflicts_open(*, actor: User, store_id: str) -> QuerySet[SyncConflict]:
     if not roles.allows(role, roles.STOCK_SET):
         raise PermissionDenied(permission=roles.STOCK_SET)
     return (SyncConflict.objects.filter(store=store, resolved_at__isnull=True)
-            .select_related("sale").order_by("created_at", "pk"))
+            .select_related("sale", "resolved_by", "batch__uploaded_by").order_by("created_at", "pk"))
+
+
+def conflicts_recently_resolved(*, actor: User, store_id: str, limit: int = 20) -> list[SyncConflict]:
+    """The store's last resolved conflicts (who resolved them, how), newest first."""
+    store, role = staff_store(actor=actor, store_id=store_id)
+    if not roles.allows(role, roles.STOCK_SET):
+        raise PermissionDenied(permission=roles.STOCK_SET)
+    return list(SyncConflict.objects.filter(store=store, resolved_at__isnull=False)
+                .select_related("sale", "resolved_by").order_by("-resolved_at", "-pk")[:limit])

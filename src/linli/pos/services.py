@@ -117,6 +117,11 @@ class InvalidReturn(InvalidInput):
     message = _("The return lines are not valid.")
 
 
+class SaleNotReturnable(Conflict):
+    code = "sale_not_returnable"
+    message = _("Only a completed sale can be returned (this one is unpaid or voided).")
+
+
 class ReturnNotAllowed(PermissionDenied):
     code = "return_not_allowed"
     message = _("Returns need a manager, or the cashier's own sale on the same day.")
@@ -247,9 +252,41 @@ class PricedSale:
         return sum(line.amount_fen for line in self.lines)
 
 
-def sale_lines_resolve(*, store: Store, lines: list[dict[str, Any]]) -> list[tuple[Product, str, int]]:
+@dataclass
+class LineCatalog:
+    """The store's products that some lines name, by barcode and by public id: read once
+    for a whole offline batch (`line_catalog`), or per sale."""
+
+    by_code: dict[str, int]  # barcode -> product pk
+    products: dict[int, Product]  # pk -> product
+    by_public: dict[str, Product]
+
+
+def line_catalog(*, store: Store, line_lists: list[Any]) -> LineCatalog:
+    """Two queries for every product named by any of these lists of lines (malformed
+    entries are skipped here; `sale_lines_resolve` refuses them)."""
+    codes: set[str] = set()
+    ids: set[str] = set()
+    for lines in line_lists:
+        for line in lines if isinstance(lines, list) else []:
+            if not isinstance(line, dict):
+                continue
+            barcode, product_id = line.get("barcode"), line.get("product_id")
+            if isinstance(barcode, str):
+                codes.add(barcode)
+            elif barcode is None and isinstance(product_id, str):
+                ids.add(product_id)
+    by_code = {b.code: b.product_id for b in ProductBarcode.objects.filter(store=store, code__in=codes)} \
+        if codes else {}
+    products = {p.pk: p for p in Product.objects.filter(store=store).filter(
+        public_id__in=ids) | Product.objects.filter(store=store, pk__in=set(by_code.values()))}
+    return LineCatalog(by_code, products, {p.public_id: p for p in products.values()})
+
+
+def sale_lines_resolve(*, store: Store, lines: list[dict[str, Any]],
+                       catalog: LineCatalog | None = None) -> list[tuple[Product, str, int]]:
     """(product, barcode, quantity) for lines given by `product_id` or EAN-13 `barcode`
-    (two queries whatever the number of lines)."""
+    (two queries whatever the number of lines; none with a `catalog` read beforehand)."""
     if not lines or len(lines) > MAX_LINES:
         raise InvalidInput(field="lines", maximum=MAX_LINES)
     for line in lines:
@@ -261,12 +298,8 @@ def sale_lines_resolve(*, store: Store, lines: list[dict[str, Any]]) -> list[tup
             raise InvalidBarcode(barcode=str(barcode)[:20])
         if barcode is None and not isinstance(line.get("product_id"), str):
             raise InvalidInput(field="product_id")
-    codes = {line["barcode"] for line in lines if line.get("barcode") is not None}
-    by_code = {b.code: b.product_id for b in ProductBarcode.objects.filter(store=store, code__in=codes)}
-    ids = {line["product_id"] for line in lines if line.get("barcode") is None}
-    products = {p.pk: p for p in Product.objects.filter(store=store).filter(
-        public_id__in=ids) | Product.objects.filter(store=store, pk__in=set(by_code.values()))}
-    by_public = {p.public_id: p for p in products.values()}
+    known = catalog if catalog is not None else line_catalog(store=store, line_lists=[lines])
+    by_code, products, by_public = known.by_code, known.products, known.by_public
     out = []
     for line in lines:
         if line.get("barcode") is not None:
@@ -325,13 +358,15 @@ def sale_ring_up(*, actor: User, store_id: str, counter_id: str, client_sale_id:
     """A live sale at the counter, in one transaction: the sale and its lines, the stock
     (reserve + commit on the same ledger as online orders: refused with
     `stock_insufficient` when short), points redeemed, the payment (cash; wallet by the
-    identified member), points earned. Retrying the same `client_sale_id` with the same
+    identified member), points earned. `gateway_qr`: the units are only held and the
+    sale waits for the gateway (`gateway_sales`): it completes on a verified notification
+    or query, and is voided if the QR closes unpaid. Retrying the same `client_sale_id` with the same
     body returns the first sale; with another body: `sale_id_reused`.
 
     `member_phone` instead of a member code: the sale is kept against that phone (list
     prices, cash, no points) until its owner proves the phone by SMS login
     (`phone_sales.phone_sales_attach`)."""
-    store, _role = staff_store(actor=actor, store_id=store_id)
+    store, role = staff_store(actor=actor, store_id=store_id)
     counter = counter_for(store=store, counter_id=counter_id)
     if not client_sale_id or len(client_sale_id) > 64:
         raise InvalidInput(field="client_sale_id")
@@ -349,8 +384,8 @@ def sale_ring_up(*, actor: User, store_id: str, counter_id: str, client_sale_id:
         return _replayed(existing, digest)
     if payment_method not in M.values:
         raise InvalidInput(field="payment_method", allowed=list(M.values))
-    if payment_method == M.GATEWAY_QR:
-        raise PaymentMethodUnavailable(payment_method=payment_method)
+    if payment_method == M.GATEWAY_QR and phone:
+        raise PaymentMethodUnavailable(payment_method=payment_method, reason="not_with_member_phone")
     if not isinstance(points_to_redeem, int) or points_to_redeem < 0:
         raise InvalidInput(field="points_to_redeem")
     member, use_id = (None, "")
@@ -365,7 +400,7 @@ def sale_ring_up(*, actor: User, store_id: str, counter_id: str, client_sale_id:
         with transaction.atomic():
             sale = _sale_create(store=store, counter=counter, actor=actor, client_sale_id=client_sale_id,
                                 digest=digest, priced=priced, member=member, use_id=use_id,
-                                payment_method=payment_method, points_to_redeem=points_to_redeem)
+                                payment_method=payment_method, points_to_redeem=points_to_redeem, role=role)
             if phone:
                 PhoneSale.objects.create(sale=sale, store=store, phone=phone, recorded_by=actor)
     except IntegrityError:
@@ -386,7 +421,7 @@ def _replayed(existing: Sale, digest: str) -> SaleResult:
 
 def _sale_create(*, store: Store, counter: Counter, actor: User, client_sale_id: str, digest: str,
                  priced: PricedSale, member: User | None, use_id: str, payment_method: str,
-                 points_to_redeem: int) -> Sale:
+                 points_to_redeem: int, role: str = "") -> Sale:
     # The row first: its unique (store, client_sale_id) makes a concurrent duplicate wait
     # here and fail, before either touches stock or money.
     sale = Sale.objects.create(
@@ -398,7 +433,6 @@ def _sale_create(*, store: Store, counter: Counter, actor: User, client_sale_id:
     counted = _counted(priced)
     if counted:
         stock_reserve(store_id=store.pk, lines=counted, reference=sale.public_id, actor=actor)
-        stock_commit(reference=sale.public_id, actor=actor)
     if member is not None:
         value = points.points_redeem(member=member, points=points_to_redeem, total_fen=sale.total_fen,
                                      key=f"redeem:{sale.public_id}", reference=sale.public_id, actor=actor)
@@ -410,9 +444,18 @@ def _sale_create(*, store: Store, counter: Counter, actor: User, client_sale_id:
             payment = counter_wallet_charge(payer=member, amount_fen=sale.paid_fen, reference=sale.public_id,
                                             actor=actor)
             sale.payment_id = payment.public_id
-        _sale_earn(sale, member, actor)
+    if payment_method == M.GATEWAY_QR and sale.paid_fen > 0:
+        # Held, not sold: the sale completes on the gateway's verified word (gateway_sales).
+        from .gateway_sales import sale_qr_open
+
+        sale_qr_open(sale=sale, actor=actor, role=role or "merchant")
+    else:
+        if counted:
+            stock_commit(reference=sale.public_id, actor=actor)
+        if member is not None:
+            _sale_earn(sale, member, actor)
     sale.save(update_fields=["points_redeemed", "points_value_fen", "paid_fen", "payment_id",
-                             "points_earned", "updated_at"])
+                             "points_earned", "status", "updated_at"])
     return sale
 
 
@@ -469,6 +512,8 @@ def sale_return(*, actor: User, sale_id: str, client_return_id: str, lines: list
         raise InvalidReturn()
     with transaction.atomic():
         sale = Sale.objects.select_for_update().get(pk=sale.pk)
+        if sale.status not in (Sale.Status.COMPLETED, Sale.Status.PARTIALLY_RETURNED):
+            raise SaleNotReturnable(sale_id=sale.public_id, status=sale.status)
         by_position = {line.position: line for line in sale.lines.all()}
         wanted: dict[int, int] = {}
         for item in lines:
@@ -517,7 +562,7 @@ def sale_return(*, actor: User, sale_id: str, client_return_id: str, lines: list
             ret.points_reversed = points.points_reverse_to(earn_key=f"earn:{sale.public_id}",
                                                            refunded_fen=sale.refunded_fen, actor=actor)
             points.spend_record(member=member, key=f"return:{ret.public_id}", amount_fen=-refund)
-        if sale.payment_method == M.WALLET and sale.payment_id and refund > 0:
+        if sale.payment_method in (M.WALLET, M.GATEWAY_QR) and sale.payment_id and refund > 0:
             from linli.payments.services import counter_wallet_refund
 
             ret.refund_id = counter_wallet_refund(payment_id=sale.payment_id, amount_fen=refund, actor=actor,

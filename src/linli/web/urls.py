@@ -2,9 +2,11 @@
 
 from django.urls import path
 
+from . import views_alerts as stock_alerts
 from . import views_consumer as consumer
 from . import views_consumer_address as consumer_address
 from . import views_coupons as coupons
+from . import views_engagement as engagement
 from . import views_fulfilment as fulfilment
 from . import views_member as member
 from . import views_merchant as merchant
@@ -13,8 +15,11 @@ from . import views_merchant_promotions as merchant_promotions
 from . import views_merchant_staff as merchant_staff
 from . import views_merchant_store as merchant_store
 from . import views_pos as pos
+from . import views_pos_conflicts as pos_conflicts
+from . import views_pos_qr as pos_qr
 from . import views_rider as rider
 from . import views_stock as stock
+from . import views_transfers as stock_transfers
 from . import views_wallet as wallet
 
 urlpatterns = [
@@ -85,6 +90,7 @@ urlpatterns = [
     path("m/staff/<str:user_id>/remove", merchant_staff.member_remove,
          name="web-merchant-staff-remove"),
     path("events/stores/<str:store_id>", merchant.store_events, name="web-store-events"),
+    *engagement.urlpatterns,  # lottery, inbox, merchant campaigns (issue 9)
     # rider app
     path("r/", rider.dashboard, name="web-rider"),
     path("r/login", rider.login_view, name="web-rider-login"),
@@ -92,4 +98,25 @@ urlpatterns = [
     path("r/shift", rider.shift, name="web-rider-shift"),
     path("r/tasks/<str:task_id>/<str:action>", rider.task_action, name="web-rider-task"),
     path("events/rider", rider.rider_events, name="web-rider-events"),
+    # the counter's gateway QR and the POS pages of issue 8 (pos helper)
+    path("m/pos/sales/<str:sale_id>/status", pos_qr.pos_sale_status, name="web-merchant-pos-sale-status"),
+    path("m/pos/sales/<str:sale_id>/cancel-qr", pos_qr.pos_sale_cancel_qr, name="web-merchant-pos-cancel-qr"),
+    path("m/pos/conflicts", pos_conflicts.conflicts_page, name="web-merchant-pos-conflicts"),
+    path("m/pos/conflicts/<str:conflict_id>/resolve", pos_conflicts.conflict_resolve,
+         name="web-merchant-pos-conflict-resolve"),
+    path("m/transfers", stock_transfers.transfers_page, name="web-merchant-transfers"),
+    path("m/transfers/new", stock_transfers.transfer_create, name="web-merchant-transfer-new"),
+    path("m/transfers/<str:transfer_id>/<str:action>", stock_transfers.transfer_step, name="web-merchant-transfer-step"),
+    path("m/alerts", stock_alerts.alerts_page, name="web-merchant-alerts"),
+    path("m/alerts/<str:alert_id>/acknowledge", stock_alerts.alert_acknowledge, name="web-merchant-alert-ack"),
 ]
+
+# group-buy vouchers (marketing, issue 9): deal pages, /me/vouchers, the /m/vouchers console
+from . import views_vouchers  # noqa: E402
+
+urlpatterns += views_vouchers.urlpatterns
+
+# reviews and favourites (reviews, issue 10): write a review, helpful, favourites, /m/reviews
+from . import views_reviews  # noqa: E402
+
+urlpatterns += views_reviews.urlpatterns

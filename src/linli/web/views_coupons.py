@@ -108,6 +108,7 @@ def store_marketing(request: HttpRequest, store: Store, menu: list[MenuCategory]
         "promo_tiers": [rules.tier_label(tiers[k]) for k in sorted(tiers)],
         "promo_first_order": [p for p in promotions if p.kind == rules.FIRST_ORDER],
         "promo_specials": list(specials.values()),
+        "promo_gifts": [p for p in promotions if p.kind == rules.BUY_X_GET_Y],
         "claimable": claimable_templates(store=store, user=request.user, now=now),
         "claim_key": secrets.token_urlsafe(12),  # one page, one claim: a double tap claims once
         "claimed_id": request.GET.get("claimed", ""),

@@ -30,6 +30,7 @@ from linli.pos.models import Sale
 
 from .common import error_context, merchant_required, refused, status_of
 from .views_merchant import console_frame
+from .views_pos_qr import sale_status_payload
 
 BASE = "web/merchant/base.html"
 
@@ -146,10 +147,8 @@ def _ring_up(request: HttpRequest) -> JsonResponse:
     except DomainError as exc:
         return _json_error(exc)
     sale = result.sale
-    return JsonResponse({"id": sale.public_id, "client_sale_id": sale.client_sale_id, "paid_fen": sale.paid_fen,
-                         "total_fen": sale.total_fen, "points_earned": sale.points_earned,
-                         "payment_method": sale.payment_method,
-                         "receipt_url": f"/m/pos/sales/{sale.public_id}/receipt"},
+    # status + QR (gateway_qr): views_pos_qr, which the page then polls
+    return JsonResponse({**sale_status_payload(sale, request), "client_sale_id": sale.client_sale_id},
                         status=201 if result.created else 200)
 
 
@@ -173,6 +172,9 @@ def pos_sync(request: HttpRequest) -> JsonResponse:
 
 # --- today's sales, returns, receipts --------------------------------------------------------------
 
+_UNPAID = (Sale.Status.AWAITING_PAYMENT, Sale.Status.VOIDED)  # QR sales not (or never) paid
+
+
 def _may_return(role: str, sale: Sale, user: Any) -> bool:
     """Mirror of `pos.services._may_return` for today's list (the service checks again)."""
     return roles.allows(role, roles.STOCK_SET) or sale.cashier_id == user.pk
@@ -189,10 +191,11 @@ def _sales_context(request: HttpRequest, *, error: dict[str, Any] | None = None,
         rows.append({"sale": sale, "lines": list(sale.lines.all()),
                      "member": phone_mask(sale.member.phone) if sale.member and sale.member.phone else "",
                      "pending_phone": phone_mask(claim.phone) if claim and not claim.attached_at else "",
-                     "returnable": sale.status != Sale.Status.RETURNED and _may_return(role, sale, request.user),
+                     "returnable": sale.status in (Sale.Status.COMPLETED, Sale.Status.PARTIALLY_RETURNED)
+                     and _may_return(role, sale, request.user),
                      "return_id": secrets.token_urlsafe(12)})
     return {**frame, "rows": rows, "error": error, "failed_sale": failed_sale,
-            "total_fen": sum(s.paid_fen - s.refunded_fen for s in sales)}
+            "total_fen": sum(s.paid_fen - s.refunded_fen for s in sales if s.status not in _UNPAID)}
 
 
 @merchant_required

@@ -36,7 +36,6 @@ _STATUS_LABELS = {
     "refunding": _("Refunding"),
     "refunded": _("Refunded"),
     "assigned": _("Assigned"),
-    "accepted": _("Accepted"),
     "failed": _("Delivery failed"),
     "returned": _("Returned to the store"),
     "arrived": _("At the store"),

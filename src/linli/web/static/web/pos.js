@@ -185,6 +185,7 @@
       button.disabled = false;
       if (!r.ok) { showError("sale", r.data); return; }
       resetSale();
+      if (r.data.status === "awaiting_payment") { showQr(r.data); return; }
       showReceipt(r.data.receipt_url, false);
     }, function (err) {
       button.disabled = false;
@@ -196,6 +197,43 @@
       enqueue(sale.counter_id, offlineBody); resetSale(); showReceipt(null, true);
     });
   });
+
+  /* --- gateway QR: the customer scans, the page polls the sale (the server asks the gateway) */
+  var qrTimer = null;
+  function showQr(sale) {
+    var box = $("[data-qr-box]");
+    box.hidden = false; box.setAttribute("data-sale", sale.id);
+    $("[data-qr]").innerHTML = sale.qr ? sale.qr.svg : "";  // our own SVG (segno)
+    $("[data-qr-amount]").textContent = yuan(sale.paid_fen);
+    $("[data-qr-state]").textContent = msg("qr_waiting");
+    $("[data-qr-cancel]").hidden = false;
+    $("[data-qr-cancel]").setAttribute("data-url", sale.cancel_url);
+    clearTimeout(qrTimer);
+    qrTimer = setTimeout(function () { pollQr(sale.status_url); }, 2000);
+  }
+  function qrSettled(sale) {
+    clearTimeout(qrTimer);
+    $("[data-qr-cancel]").hidden = true;
+    if (sale.status === "completed") { $("[data-qr-box]").hidden = true; showReceipt(sale.receipt_url, false); return; }
+    $("[data-qr]").innerHTML = "";
+    $("[data-qr-state]").textContent = msg("qr_voided");
+  }
+  function pollQr(url) {
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(function (sale) {
+        if (sale.status === "awaiting_payment") { qrTimer = setTimeout(function () { pollQr(url); }, 2000); return; }
+        qrSettled(sale);
+      }, function () { qrTimer = setTimeout(function () { pollQr(url); }, 5000); });  // offline: keep asking
+  }
+  $("[data-qr-cancel]").addEventListener("click", function () {
+    var url = this.getAttribute("data-url");
+    post(url, {}).then(function (r) {
+      if (!r.ok) { showError("sale", r.data); return; }
+      qrSettled(r.data);
+    }, function () { showError("sale", {code: "network", message: msg("network")}); });
+  });
+
   $("[data-print]").addEventListener("click", function () {
     var frame = $("[data-receipt]");
     if (frame.src && frame.contentWindow) frame.contentWindow.print(); else window.print();
