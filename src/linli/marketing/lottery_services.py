@@ -119,8 +119,9 @@ def lottery_draw_once(*, user: User, lottery_id: str, key: str = "", order_id: s
         raise errors.DrawNotEligible(lottery_id=lottery_id, rule=lottery.eligibility)
     prizes = list(Prize.objects.filter(lottery=lottery).select_related("coupon_template"))
     options = prize_options(prizes)
-    if lottery_draw.weight_problems(options):
-        raise errors.PrizeWeightsInvalid(lottery_id=lottery_id, problems=lottery_draw.weight_problems(options))
+    problems = lottery_draw.weight_problems(options)
+    if problems:
+        raise errors.PrizeWeightsInvalid(lottery_id=lottery_id, problems=problems)
     seed = secrets.token_hex(16)
     budget_left = lottery.budget_fen - lottery.spent_fen
     outcome = lottery_draw.draw(options, budget_left_fen=budget_left, rng=rng or random.Random(seed))

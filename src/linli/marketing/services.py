@@ -37,11 +37,14 @@ class Claimed:
     created: bool  # False: a retry with the same Idempotency-Key answered the first claim
 
 
-def is_new_customer(consumer: User, store: Store | None = None) -> bool:
-    """No order (at this store, or anywhere) that was not cancelled or refunded."""
+def is_new_customer(consumer: User, store: Store | None = None, *, besides: Order | None = None) -> bool:
+    """No order (at this store, or anywhere) that was not cancelled or refunded, other than
+    `besides` (the order being placed)."""
     orders = Order.objects.filter(consumer=consumer)
     if store is not None:
         orders = orders.filter(store=store)
+    if besides is not None:
+        orders = orders.exclude(pk=besides.pk)
     return not orders.exclude(status__in=S.CANCELLED_ALL).exists()
 
 
@@ -238,9 +241,7 @@ def discounts_commit(*, consumer: User, order: Order, discounts: Sequence[Discou
         coupon_redeem(consumer=consumer, coupon_id=coupon_id, order=order, lines=lines, now=now)
     if any(isinstance(rule, rules.FirstOrderRule) for rule in discounts):
         User.objects.select_for_update().filter(pk=consumer.pk).values_list("pk", flat=True).first()
-        others = (Order.objects.filter(consumer=consumer, store_id=order.store_id).exclude(pk=order.pk)
-                  .exclude(status__in=S.CANCELLED_ALL))
-        if others.exists():
+        if not is_new_customer(consumer, order.store, besides=order):
             raise errors.FirstOrderUsed()
 
 

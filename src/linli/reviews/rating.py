@@ -16,8 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-PRIOR_MEAN = 4.0
-PRIOR_WEIGHT = 20.0
+from linli.discovery.ranking import (  # one prior: the score shown is the one ranked
+    PRIOR_MEAN,
+    PRIOR_WEIGHT,
+)
+
+__all__ = ["PRIOR_MEAN", "PRIOR_WEIGHT", "Tally", "bayesian", "mean", "tally_of"]
 
 
 @dataclass(frozen=True)

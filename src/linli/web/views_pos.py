@@ -30,14 +30,10 @@ from linli.pos.models import Sale
 
 from .common import error_context, merchant_required, refused, status_of
 from .views_merchant import console_frame
+from .views_pos_qr import json_error as _json_error
 from .views_pos_qr import sale_status_payload
 
 BASE = "web/merchant/base.html"
-
-
-def _json_error(exc: DomainError) -> JsonResponse:
-    return JsonResponse({"code": exc.code, "message": str(exc.message), "details": exc.details},
-                        status=exc.status, json_dumps_params={"ensure_ascii": False, "default": str})
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:

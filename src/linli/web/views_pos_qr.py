@@ -21,7 +21,8 @@ from linli.pos.models import Sale
 from .common import merchant_required
 
 
-def _json_error(exc: DomainError) -> JsonResponse:
+def json_error(exc: DomainError) -> JsonResponse:
+    """A domain error as the counter page's scripts read it (also used by views_pos)."""
     return JsonResponse({"code": exc.code, "message": str(exc.message), "details": exc.details},
                         status=exc.status, json_dumps_params={"ensure_ascii": False, "default": str})
 
@@ -52,7 +53,7 @@ def pos_sale_status(request: HttpRequest, sale_id: str) -> JsonResponse:
         sale = pos.sale_get(actor=request.user, sale_id=sale_id)  # type: ignore[arg-type]
         sale = gateway_sales.sale_payment_check(sale=sale)
     except DomainError as exc:
-        return _json_error(exc)
+        return json_error(exc)
     return JsonResponse(sale_status_payload(sale, request))
 
 
@@ -65,5 +66,5 @@ def pos_sale_cancel_qr(request: HttpRequest, sale_id: str) -> JsonResponse:
         sale = pos.sale_get(actor=request.user, sale_id=sale_id)  # type: ignore[arg-type]
         sale = gateway_sales.sale_qr_cancel(sale=sale, actor=request.user)  # type: ignore[arg-type]
     except DomainError as exc:
-        return _json_error(exc)
+        return json_error(exc)
     return JsonResponse(sale_status_payload(sale, request))
