@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "linli.delivery",
     "linli.notifications",
     "linli.reviews",
+    "linli.aftersales",
+    "linli.bookings",
+    "linli.bookings.tables",
+    "linli.finance",
     "linli.web",
 ]
 

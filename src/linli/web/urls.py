@@ -120,3 +120,18 @@ urlpatterns += views_vouchers.urlpatterns
 from . import views_reviews  # noqa: E402
 
 urlpatterns += views_reviews.urlpatterns
+
+# after-sales and complaints (aftersales, issue 10): requests, timeline, queues
+from . import views_aftersales  # noqa: E402
+
+urlpatterns += views_aftersales.urlpatterns
+
+# bookings (issue 11): service appointments; table reservations and the walk-in queue
+from . import views_bookings, views_bookings_tables  # noqa: E402
+
+urlpatterns += views_bookings.urlpatterns + views_bookings_tables.urlpatterns
+
+# finance (issue 12): the merchant's settlement pages
+from . import views_finance  # noqa: E402
+
+urlpatterns += views_finance.urlpatterns

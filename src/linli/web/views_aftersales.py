@@ -1,0 +1,7 @@
+"""Pages of After-sales requests, complaints and arbitration."""
+
+from __future__ import annotations
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

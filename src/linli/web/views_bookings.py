@@ -1,0 +1,7 @@
+"""Pages of Bookings: service appointments."""
+
+from __future__ import annotations
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+"""Pages of Bookings: table reservations and walk-in queue."""
+
+from __future__ import annotations
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+"""Pages of Finance: commission, settlement and statements."""
+
+from __future__ import annotations
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
