@@ -196,6 +196,8 @@ LINLI_NEARBY_REFRESH_SECONDS = float(os.environ.get("LINLI_NEARBY_REFRESH_SECOND
 
 # --- orders and payments ----------------------------------------------------------
 LINLI_UNPAID_ORDER_TTL = timedelta(minutes=15)
+# Chain re-routing (orders/reroute.py): how many stores one cart may be offered to in all.
+LINLI_REROUTE_MAX_STORES = int(os.environ.get("LINLI_REROUTE_MAX_STORES", "3"))
 LINLI_AUTO_COMPLETE_AFTER = timedelta(hours=24)
 # Paid orders not accepted within this are rejected and refunded (or accepted, for stores
 # with StoreOrderSettings.auto_accept); a store may set its own minutes.

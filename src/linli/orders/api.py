@@ -53,6 +53,10 @@ class OrderIn(Schema):
         description="the total the client showed; if the fresh price differs the answer is 409 "
                     "`price_changed` with {expected_total_fen, total_fen, lines} and nothing is placed")
     coupon_id: str | None = Field(None, max_length=40, description="one of my coupons (cpn_..., GET /me/coupons)")
+    allow_reroute: bool = Field(
+        False, description="delivery from a chain store: if the store rejects the order (or does not "
+                           "accept it in time), it is refunded and the same cart is placed at the "
+                           "chain's next-best store, awaiting payment (docs/orders.md \"Re-routing\")")
 
 
 class ActionIn(Schema):
@@ -211,6 +215,9 @@ class OrderOut(Schema):
     cancel_reason: str = ""
     cancel_request: CancelRequestOut | None = None
     refunded_at: str | None = None
+    reroute_allowed: bool = False
+    rerouted_from: str | None = Field(None, description="the rejected order this one replaces")
+    rerouted_to: str | None = Field(None, description="the order placed at the chain's next store")
 
 
 class OrderListOut(Schema):
@@ -261,7 +268,19 @@ def order_out(order: Order, *, show_pickup_code: bool) -> dict[str, Any]:
             for e in order.events.all()
         ],
         **_lifecycle_out(order),
+        **_reroute_out(order),
     }
+
+
+def _reroute_out(order: Order) -> dict[str, Any]:
+    """Chain re-routing (orders/reroute.py); reads only for the rare orders it concerns."""
+    if not order.reroute_allowed:
+        return {"reroute_allowed": False, "rerouted_from": None, "rerouted_to": None}
+    rejected = order.status in (Order.Status.REFUNDING, Order.Status.REFUNDED)
+    to = Order.objects.filter(rerouted_from=order).values_list("public_id", flat=True).first() if rejected else None
+    return {"reroute_allowed": True,
+            "rerouted_from": order.rerouted_from.public_id if order.rerouted_from_id else None,
+            "rerouted_to": to}
 
 
 def _lifecycle_out(order: Order) -> dict[str, Any]:
@@ -302,6 +321,7 @@ def order_create(
             invoice_tax_no=payload.invoice.tax_no if payload.invoice else "",
             invoice_email=payload.invoice.email if payload.invoice else ""),
         expected_total_fen=payload.expected_total_fen, coupon_id=payload.coupon_id,
+        reroute_allowed=payload.allow_reroute,
     )
     order = selectors.order_placed_view(actor=request.auth, placed=placed)  # type: ignore[attr-defined]
     return Status(201 if placed.created else 200, _consumer_view(request, order))

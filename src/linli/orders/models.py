@@ -80,6 +80,11 @@ class Order(models.Model):
                             related_name="orders")
     # Scheduled (预约): the chosen slot (UTC); null = as soon as possible.
     scheduled_for = models.DateTimeField(null=True, blank=True)
+    # Chain re-routing (issue 8, orders/reroute.py): the consumer let the chain hand the
+    # order to its next-best store if this one rejects it; the order placed there points back.
+    reroute_allowed = models.BooleanField(default=False)
+    rerouted_from = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="rerouted_to")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -281,6 +281,8 @@ def order_place(
     table_id: str | None = None,  # fulfilment modes: dine-in at this table (tbl_...)
     scheduled_for: datetime | None = None,  # fulfilment modes: a slot (orders.slots)
     coupon_id: str | None = None,  # marketing: the consumer's claimed coupon (cpn_...)
+    reroute_allowed: bool = False,  # chain re-routing: hand it to the next store on a reject
+    rerouted_from: Order | None = None,  # orders.reroute: the rejected order this one replaces
 ) -> OrderPlaced:
     """Place an order and take its stock, all or nothing. A retry with the same
     idempotency key returns the first order; the same key with a different body is refused.
@@ -300,13 +302,15 @@ def order_place(
         **({"table": table_id} if table_id else {}),
         **({"scheduled_for": scheduled_for.isoformat()} if scheduled_for else {}),
         **({"coupon": coupon_id} if coupon_id else {}),
+        **({"reroute": True} if reroute_allowed else {}),
     })
     try:
         order, event = _order_create(
             consumer=consumer, store_id=store_id, lines=lines, fulfilment=fulfilment,
             address=address, note=note, key=key, request_hash=request_hash, now=now,
             expected_total_fen=expected_total_fen, extras=extras, table_id=table_id,
-            scheduled_for=scheduled_for, coupon_id=coupon_id)
+            scheduled_for=scheduled_for, coupon_id=coupon_id,
+            reroute_allowed=reroute_allowed, rerouted_from=rerouted_from)
     except (DomainError, IntegrityError):
         # A retry (the key is taken, possibly by a request that raced in on another
         # connection): answer its first order; the same key with another body is refused.
@@ -341,7 +345,8 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
                   address: AddressInput | None, note: str, key: str, request_hash: str,
                   now: datetime | None, expected_total_fen: int | None, extras: OrderExtras,
                   table_id: str | None, scheduled_for: datetime | None,
-                  coupon_id: str | None = None) -> tuple[Order, OrderEvent]:
+                  coupon_id: str | None = None, reroute_allowed: bool = False,
+                  rerouted_from: Order | None = None) -> tuple[Order, OrderEvent]:
     """Check, price and write a new order with its stock (`order_place` without the retry)."""
     merged, quantities = _merge_lines(lines)
     # inventory: a product found sold out a moment ago is refused without a query
@@ -425,6 +430,7 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
             note=note, idempotency_key=key, request_hash=request_hash,
             pay_deadline=tab.closes_at if tab else now + settings.LINLI_UNPAID_ORDER_TTL,
             table=plan.table, tab=tab, scheduled_for=plan.scheduled_for,
+            reroute_allowed=reroute_allowed and delivery, rerouted_from=rerouted_from,
             **asdict(extras),
         )
         OrderItem.objects.bulk_create([
@@ -515,6 +521,10 @@ def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], no
         delivery_cancel_for_order(order=order, actor=actor)
         order.refresh_from_db()
     order_changed_on_commit(order)
+    if action == "reject" and order.reroute_allowed:
+        from .reroute import order_reroute_on_commit
+
+        order_reroute_on_commit(order)  # the chain's next store gets it once this commits
     if action == "accept" and order.fulfilment == Order.Fulfilment.DELIVERY:
         from linli.delivery.services import delivery_open_for_order
 

@@ -363,7 +363,8 @@ def _checkout_form(request: HttpRequest) -> dict[str, str]:
     fields = ("fulfilment", "address_id", "address_text", "lat", "lng", "contact_name",
               "contact_phone", "note", "idempotency_key", "shown_totals",
               "utensils", "invoice_title", "invoice_tax_no", "invoice_email",  # lifecycle extras
-              "coupon_id", "shown_coupon")  # the coupon picker: chosen, and the one priced on the page
+              "coupon_id", "shown_coupon",  # the coupon picker: chosen, and the one priced on the page
+              "allow_reroute")  # chain stores: pass it on if this store rejects (orders/reroute.py)
     return {f: request.POST.get(f, "").strip() for f in fields}
 
 
@@ -455,6 +456,7 @@ def _place(request: HttpRequest, store: Store, cart: list[CartItem], form: dict[
         if form["fulfilment"] == Order.Fulfilment.DINE_IN else None,
         scheduled_for=fulfilment_web.checkout_scheduled_for(request, form["fulfilment"]),
         coupon_id=coupons_web.chosen_coupon(form["coupon_id"]),  # the picker's coupon, as the API takes it
+        reroute_allowed=form["allow_reroute"] == "1" and form["fulfilment"] == Order.Fulfilment.DELIVERY,
     )
     return placed.order
 
@@ -512,6 +514,7 @@ def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
                 "contact_name": "", "contact_phone": request.user.phone or "",  # type: ignore[union-attr]
                 "note": "", "idempotency_key": secrets.token_urlsafe(18),
                 "utensils": "", "invoice_title": "", "invoice_tax_no": "", "invoice_email": "",
+                "allow_reroute": "1",  # a chain's other stores may take it: on unless unticked
                 **_reorder_prefill(request, store)}
     form["coupon_id"] = coupon_id or coupons_web.NO_COUPON
     if request.method == "POST" and not form["address_id"]:
@@ -534,6 +537,8 @@ def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
         "shown_totals": _shown_totals(choices, pickup_view["breakdown"].total_fen
                                       if pickup_view["breakdown"] else None),
         "tiers": tiers,
+        "chain_store": Store.objects.filter(merchant_id=store.merchant_id, status=Store.Status.OPEN)
+        .exclude(pk=store.pk).exists(),  # offer re-routing only where there is somewhere to go
         **fulfilment_web.checkout_fulfilment(  # dine-in table, scheduled slots
             request, store, delivery_distance_m=selected.distance_m if selected else
             round(haversine_m(store.lat, store.lng, lat, lng))),
