@@ -167,6 +167,7 @@ CELERY_BEAT_SCHEDULE = {
     "marketing-coupons-return-sweep": {"task": "linli.marketing.tasks.coupons_return_sweep", "schedule": 300.0},
     "marketing-vouchers-sweep": {"task": "linli.marketing.tasks.vouchers_sweep", "schedule": 60.0},
     "marketing-campaigns-due": {"task": "linli.marketing.tasks.campaigns_due", "schedule": 60.0},
+    "reviews-photos-sweep": {"task": "linli.reviews.tasks.review_photos_sweep", "schedule": 3600.0},
 }
 
 # --- auth ----------------------------------------------------------------------
@@ -278,6 +279,8 @@ LINLI_NOTIFICATION_CHANNELS = ["linli.notifications.channels.InAppChannel"]
 
 # --- reviews (issue 10): docs/reviews.md ------------------------------------------------
 LINLI_REVIEW_WINDOW_DAYS = int(os.environ.get("LINLI_REVIEW_WINDOW_DAYS", "15"))
+# photos uploaded for a review never submitted are deleted after this (reviews.tasks)
+LINLI_REVIEW_PHOTO_ORPHAN_HOURS = int(os.environ.get("LINLI_REVIEW_PHOTO_ORPHAN_HOURS", "24"))
 # Held for moderation when the text contains one of these (compared after folding
 # full-width characters, case, spaces and punctuation). Comma-separated in the environment.
 LINLI_REVIEW_SENSITIVE_WORDS = [w for w in os.environ.get(

@@ -17,6 +17,7 @@ from linli.core.auth import jwt_auth
 from linli.merchants.selectors import store_get
 
 from . import selectors, services
+from .errors import DimensionNotApplicable
 from .models import Favourite, Review
 
 router = Router(tags=["reviews and favourites"])
@@ -54,6 +55,8 @@ class ReviewOut(Schema):
     id: str
     store_id: str
     order_id: str | None
+    subject: str = Field("order", description="order, voucher or booking")
+    subject_id: str = Field("", description="the reviewed order, voucher or booking")
     author: str
     stars: int
     taste: int | None
@@ -147,6 +150,7 @@ def review_out(review: Review) -> dict[str, Any]:
     return {
         "id": review.public_id, "store_id": review.store.public_id,
         "order_id": review.subject_key if review.subject_kind == Review.Subject.ORDER else None,
+        "subject": review.subject_kind, "subject_id": review.subject_key,
         "author": selectors.author_label(review.author), "stars": review.stars, "taste": review.taste,
         "packaging": review.packaging, "delivery": review.delivery, "text": review.text,
         "photos": [photo_out(p) for p in review.photos.all()], "helpful_count": review.helpful_count,
@@ -178,6 +182,57 @@ def review_submit(request: HttpRequest, order_id: str, payload: ReviewIn) -> Sta
                                delivery=payload.delivery),
         text=payload.text, photo_ids=payload.photo_ids, rider=rider)
     return Status(201, review_out(done.review))
+
+
+@router.post("/vouchers/{voucher_id}/review", response={201: ReviewOut}, auth=jwt_auth,
+             summary="Review my group-buy voucher once it has been used at the store")
+def voucher_review_submit(request: HttpRequest, voucher_id: str, payload: ReviewIn) -> Status[dict[str, Any]]:
+    return Status(201, review_out(_subject_review(request, Review.Subject.VOUCHER, voucher_id, payload)))
+
+
+def _subject_review(request: HttpRequest, kind: str, key: str, payload: ReviewIn) -> Review:
+    if payload.rider is not None:
+        raise DimensionNotApplicable(field="rider")
+    return services.review_submit_subject(
+        user=request.auth, kind=kind, key=key,  # type: ignore[arg-type]
+        scores=services.Scores(stars=payload.stars, taste=payload.taste, packaging=payload.packaging,
+                               delivery=payload.delivery),
+        text=payload.text, photo_ids=payload.photo_ids).review
+
+
+# --- the operator's moderation queue (the same actions as /ops/ admin) --------------------
+
+class ModerateIn(Schema):
+    action: Literal["approve", "hide", "restore"]
+    reason: str = Field("", max_length=200, description="required to hide")
+
+
+class QueueQuery(Schema):
+    status: Literal["held", "hidden", "published"] = "held"
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+class QueueItemOut(ReviewOut):
+    status_reason: str
+    author_id: str
+
+
+@router.get("/ops/reviews", response=list[QueueItemOut], auth=jwt_auth,
+            summary="Operator: reviews by moderation status, oldest first (held = the queue)")
+def moderation_queue(request: HttpRequest, q: Query[QueueQuery]) -> list[dict[str, Any]]:
+    page = selectors.moderation_queue(actor=request.auth, status=q.status,  # type: ignore[arg-type]
+                                      limit=q.limit, offset=q.offset)
+    return [{**review_out(r), "status_reason": r.status_reason, "author_id": r.author.public_id}
+            for r in page]
+
+
+@router.post("/ops/reviews/{review_id}/moderate", response=ReviewOut, auth=jwt_auth,
+             summary="Operator: approve a held review, hide one (reason required), or restore it")
+def moderate(request: HttpRequest, review_id: str, payload: ModerateIn) -> dict[str, Any]:
+    review = services.review_moderate(actor=request.auth, review_id=review_id,  # type: ignore[arg-type]
+                                      action=payload.action, reason=payload.reason)
+    return review_out(review)
 
 
 @router.get("/stores/{store_id}/reviews", response=ReviewListOut, summary="A store's published reviews")

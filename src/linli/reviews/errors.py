@@ -17,6 +17,10 @@ class SubjectNotFinished(Conflict):
     message = _("Only a completed order can be reviewed.")
 
 
+class VoucherNotUsed(SubjectNotFinished):
+    message = _("A voucher can be reviewed once it has been used at the store.")
+
+
 class AlreadyReviewed(Conflict):
     code = "already_reviewed"
     message = _("This order has already been reviewed.")

@@ -22,7 +22,9 @@ from linli.orders.models import Order
 
 class Review(models.Model):
     class Subject(models.TextChoices):
-        ORDER = "order"  # later: "voucher", "booking"
+        ORDER = "order"
+        VOUCHER = "voucher"  # a group-buy voucher used at the store (marketing)
+        BOOKING = "booking"  # a finished appointment or reservation (bookings registers it)
 
     class Status(models.TextChoices):
         PUBLISHED = "published"
@@ -31,7 +33,7 @@ class Review(models.Model):
 
     public_id = PublicIdField(prefix="rev")
     subject_kind = models.CharField(max_length=16, choices=Subject.choices)
-    subject_key = models.CharField(max_length=40)  # the subject's public id (ord_...)
+    subject_key = models.CharField(max_length=40)  # the subject's public id (ord_, vch_, bkg_...)
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews")
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="reviews")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")

@@ -9,13 +9,14 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import User
+from linli.core.errors import PermissionDenied
 from linli.merchants.models import Store
 from linli.merchants.selectors import StoreNotFound, store_for_member, store_get, store_is_open
 from linli.orders.models import Order
 
 from .models import Favourite, Review, ReviewPhoto, ReviewVote, StoreRatingStats
 from .rating import Tally, bayesian, mean
-from .services import DIMENSIONS, review_window_open, subject_get
+from .services import DIMENSIONS, is_operator, review_window_open, subject_get
 
 SORTS = ("recent", "helpful")
 SCORED = ("taste", "packaging", "delivery")
@@ -154,3 +155,13 @@ def author_label(user: User) -> str:
 
 __all__ = ["StoreNotFound", "ReviewFilters", "store_reviews", "store_rating", "reviews_of_user",
            "reviews_of_store_for_merchant", "order_review_state", "favourites_of", "is_favourite_store"]
+
+
+def moderation_queue(*, actor: User, status: str, limit: int, offset: int) -> list[Review]:
+    """The operator's queue: reviews in one moderation status, oldest first (a held review
+    waits the longest at the top)."""
+    if not is_operator(actor):
+        raise PermissionDenied(surface="ops")
+    reviews = (Review.objects.filter(status=status).select_related("store", "author", "reply")
+               .prefetch_related("photos").order_by("created_at", "id"))
+    return list(reviews[offset:offset + limit])

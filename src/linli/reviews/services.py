@@ -88,8 +88,26 @@ def _order_subject(*, user: User, key: str) -> Subject:
                    rider_id=task.rider_id if (delivered and task is not None) else None, order=order)
 
 
-# Vouchers and bookings add their resolver here: (user, key) -> Subject, raising the errors above.
-SUBJECT_KINDS: dict[str, Callable[..., Subject]] = {Review.Subject.ORDER: _order_subject}
+def _voucher_subject(*, user: User, key: str) -> Subject:
+    """A group-buy voucher of mine, reviewable from its first use at the store (核销), at the
+    store that redeemed it; the window counts from that use."""
+    from linli.marketing.voucher_models import Voucher
+
+    voucher = (Voucher.objects.filter(public_id=key, owner=user).first() if "\x00" not in key else None)
+    if voucher is None:
+        raise errors.ReviewSubjectNotFound(voucher_id=key)
+    first_use = voucher.redemptions.select_related("store").order_by("redeemed_at").first()
+    if first_use is None:
+        raise errors.VoucherNotUsed(voucher_id=key, status=voucher.status)
+    return Subject(kind=Review.Subject.VOUCHER, key=voucher.public_id, store=first_use.store,
+                   buyer_id=voucher.owner_id, finished_at=first_use.redeemed_at, delivered=False,
+                   rider_id=None)
+
+
+# Each kind's resolver: (user, key) -> Subject, raising the errors above. Bookings registers
+# its own from its AppConfig.ready (reviews never imports it).
+SUBJECT_KINDS: dict[str, Callable[..., Subject]] = {Review.Subject.ORDER: _order_subject,
+                                                    Review.Subject.VOUCHER: _voucher_subject}
 
 
 def subject_get(*, user: User, kind: str, key: str) -> Subject:
@@ -114,6 +132,22 @@ def review_photo_upload(*, user: User, upload: UploadedFile) -> ReviewPhoto:
     photo.image.save(checked.storage_name("rph"), upload, save=False)
     photo.save()
     return photo
+
+
+def review_photos_sweep(*, now: datetime | None = None) -> int:
+    """Delete photos uploaded for a review that was never submitted (the buyer gave up), once
+    they are older than LINLI_REVIEW_PHOTO_ORPHAN_HOURS: the rows and the stored files. A
+    photo is attached inside the review's transaction, so one being attached right now is
+    either still unattached and young, or attached and skipped by the conditional delete."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.LINLI_REVIEW_PHOTO_ORPHAN_HOURS)
+    removed = 0
+    for photo in ReviewPhoto.objects.filter(review__isnull=True, created_at__lt=cutoff).order_by("id")[:1000]:
+        deleted, _kinds = ReviewPhoto.objects.filter(pk=photo.pk, review__isnull=True).delete()
+        if deleted:
+            photo.image.delete(save=False)
+            removed += 1
+    return removed
 
 
 # --- submit -----------------------------------------------------------------------------------
@@ -211,6 +245,14 @@ def review_submit(*, user: User, order_id: str, scores: Scores, text: str = "",
     reviews count in the store's rating."""
     return _submit(user=user, kind=Review.Subject.ORDER, key=order_id, scores=scores, text=text,
                    photo_ids=photo_ids, rider=rider, now=now)
+
+
+def review_submit_subject(*, user: User, kind: str, key: str, scores: Scores, text: str = "",
+                          photo_ids: Sequence[str] = (), now: datetime | None = None) -> Submitted:
+    """A review of a used voucher or a finished booking: the same rules as an order's,
+    without the delivery score or the rider."""
+    return _submit(user=user, kind=kind, key=key, scores=scores, text=text, photo_ids=photo_ids,
+                   rider=None, now=now)
 
 
 def _submit(*, user: User, kind: str, key: str, scores: Scores, text: str, photo_ids: Sequence[str],
