@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "linli.bookings",
     "linli.bookings.tables",
     "linli.finance",
+    "linli.analytics",
     "linli.web",
 ]
 

@@ -135,3 +135,8 @@ urlpatterns += views_bookings.urlpatterns + views_bookings_tables.urlpatterns
 from . import views_finance  # noqa: E402
 
 urlpatterns += views_finance.urlpatterns
+
+# analytics (issue 13): the merchant console's numbers and charts
+from . import views_analytics  # noqa: E402
+
+urlpatterns += views_analytics.urlpatterns
