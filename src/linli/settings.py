@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 
@@ -165,6 +166,9 @@ CELERY_BEAT_SCHEDULE = {
     "pos-points-expire": {"task": "linli.pos.tasks.expire_points", "schedule": 3600.0},
     "discovery-search-index-refresh": {"task": "linli.discovery.tasks.search_index_refresh_task",
                                        "schedule": 30.0},
+    # recommendations: retrained nightly at 03:00 Beijing time (19:00 UTC)
+    "discovery-recommendations-train": {"task": "linli.discovery.tasks.recommendations_train_task",
+                                        "schedule": crontab(hour=19, minute=0)},
     "marketing-coupons-return-sweep": {"task": "linli.marketing.tasks.coupons_return_sweep", "schedule": 300.0},
     "marketing-vouchers-sweep": {"task": "linli.marketing.tasks.vouchers_sweep", "schedule": 60.0},
     "marketing-campaigns-due": {"task": "linli.marketing.tasks.campaigns_due", "schedule": 60.0},

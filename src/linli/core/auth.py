@@ -33,3 +33,14 @@ def require_operator(request: HttpRequest) -> Any:
     if user.platform_role not in ("operator", "support"):
         raise PermissionDenied()
     return user
+
+
+def optional_user(request: HttpRequest) -> Any:
+    """For anonymous endpoints that personalise when they can (recommendations): the
+    bearer's user, or None without an Authorization header; a bad token is still a 401."""
+    from linli.accounts.services import user_from_token
+
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    return user_from_token(token=header.removeprefix("Bearer ").strip())

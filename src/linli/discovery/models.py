@@ -42,4 +42,64 @@ class HotStore(models.Model):
         ordering = ["sort", "id"]
 
 
+
+
+# --- recommendations (issue 13): discovery/recommendations.py trains these nightly ----------
+
+class StoreRecommendation(models.Model):
+    """A user's precomputed "guess you like" candidates: the item-item model's score for a
+    store, before the cheap online blend (distance, open now, hour, diversity)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        db_table = "discovery_store_recommendation"
+        constraints = [models.UniqueConstraint(fields=["user", "store"], name="reco_user_store")]
+        indexes = [models.Index(fields=["user", "rank"], name="reco_user_rank")]
+
+
+class StoreAlsoBought(models.Model):
+    """"People who ordered here also ordered at": a store's nearest neighbours in the model."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        db_table = "discovery_store_also_bought"
+        constraints = [models.UniqueConstraint(fields=["store", "other"], name="also_bought_pair")]
+        indexes = [models.Index(fields=["store", "rank"], name="also_bought_rank")]
+
+
+class StoreOrderHours(models.Model):
+    """The share of a store's orders in each local hour (24 floats summing to 1), for the
+    time-of-day part of the blend: breakfast at 8, skewers at 22."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="+", primary_key=True)
+    shares = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "discovery_store_order_hours"
+
+
+class RecommenderRun(models.Model):
+    """One training run: what it read, what it wrote, how long it took."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    orders = models.PositiveIntegerField(default=0)
+    users = models.PositiveIntegerField(default=0)
+    stores = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    took_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "discovery_recommender_run"
+        ordering = ["-started_at"]
+
+
 from .search_index import SearchDoc, SearchIndexState, SearchTerm  # noqa: E402,F401  (registers the search index tables)

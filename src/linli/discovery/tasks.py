@@ -12,3 +12,11 @@ def search_index_refresh_task() -> int:
     """Catch up with changed stores and products, including late-committed ones (recheck),
     so the index stays fresh even in a city where nobody searched for a while."""
     return search_index_refresh(limit=REFRESH_LIMIT, recheck=True)
+
+
+@shared_task
+def recommendations_train_task() -> int:
+    """Nightly: retrain "guess you like" and "also bought" on the last year of orders."""
+    from .recommendations import recommendations_train
+
+    return recommendations_train().rows_written

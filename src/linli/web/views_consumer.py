@@ -31,6 +31,7 @@ from linli.delivery.tracking import EtaUnavailable, order_eta
 from linli.discovery.home import home_feed
 from linli.discovery.search import store_search
 from linli.discovery.selectors import store_list_nearby
+from linli.discovery.recommendations import also_bought, guess_you_like
 from linli.merchants.models import MenuCategory, Product, Store, StorePhoto
 from linli.merchants.selectors import store_get, store_is_open, store_menu
 from linli.orders.errors import OrderNotFound, UtensilsInvalid
@@ -251,11 +252,14 @@ def home(request: HttpRequest) -> HttpResponse:
     nearby = [{"store": s, "eta": eta_minutes(s.prep_minutes, s.distance_m),
                **cards.get(s.id, {"status": "open", "photo": None})} for s in stores]
     hot = [{"store": h, **cards.get(h.id, {"status": "open", "photo": None})} for h in feed.hot_stores]
+    guess = guess_you_like(user=request.user if request.user.is_authenticated else None,  # 猜你喜欢
+                           lat=lat, lng=lng, limit=8)
     categories = [{"slug": c.slug, "name_zh": c.name_zh, "name_en": c.name_en,
                    "icon": CATEGORY_ICONS.get(c.slug, DEFAULT_ICON)} for c in feed.categories]
     return render(request, "web/consumer/home.html", {
         "nearby": nearby, "lat": lat, "lng": lng, "error": error, "city_name": city[1],
         "banners": feed.banners, "categories": categories, "hot": hot, "category": category,
+        "guess": guess,
     })
 
 
@@ -310,7 +314,10 @@ def store_page(request: HttpRequest, store_id: str) -> HttpResponse:
     store = _store_or_404(store_id)
     menu = store_menu(store=store)
     cart = _cart(request, store.public_id)
-    return render(request, "web/consumer/store.html", _store_context(request, store, menu, cart))
+    context = _store_context(request, store, menu, cart)
+    lat, lng = _point(request)
+    context["also_bought"] = also_bought(store_id=store.public_id, lat=lat, lng=lng)  # 买了这家的还买了
+    return render(request, "web/consumer/store.html", context)
 
 
 @require_POST
