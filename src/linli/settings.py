@@ -33,6 +33,20 @@ if SECRET_KEY == _DEV_SECRET and env_bool("LINLI_PRODUCTION"):
     raise RuntimeError("LINLI_SECRET_KEY must be set when LINLI_PRODUCTION=1")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("LINLI_ALLOWED_HOSTS", "*").split(",") if h]
+# --- web security (issue 14, docs/security.md) ------------------------------------------
+# Behind HTTPS (LINLI_HTTPS=1): secure cookies, HSTS for a year, HTTP redirected to HTTPS
+# (the proxy in front must set X-Forwarded-Proto).
+LINLI_HTTPS = env_bool("LINLI_HTTPS", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = LINLI_HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if LINLI_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = LINLI_HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if LINLI_HTTPS else None
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+LINLI_CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("LINLI_CORS_ALLOWED_ORIGINS", "").split(",")
+                              if o.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
@@ -68,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "linli.core.security.security_headers",  # CSP, Permissions-Policy (docs/security.md)
+    "linli.core.security.cors",  # /api/ from LINLI_CORS_ALLOWED_ORIGINS only
     "linli.core.middleware.reject_nul_characters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
