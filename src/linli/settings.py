@@ -45,6 +45,16 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Rate limits per scope: (requests, window seconds), per user (orders, coupons, reviews);
+# counted in the cache, failing open (core/ratelimit.py). Login lockout: failures per
+# login and address, and how long the lock lasts.
+LINLI_RATE_LIMITS = {
+    "order_place": (int(os.environ.get("LINLI_RATE_ORDERS_PER_MINUTE", "20")), 60),
+    "coupon_claim": (int(os.environ.get("LINLI_RATE_COUPON_CLAIMS_PER_MINUTE", "30")), 60),
+    "review_submit": (int(os.environ.get("LINLI_RATE_REVIEWS_PER_HOUR", "10")), 3600),
+}
+LINLI_LOGIN_MAX_FAILURES = int(os.environ.get("LINLI_LOGIN_MAX_FAILURES", "5"))
+LINLI_LOGIN_LOCK_SECONDS = int(os.environ.get("LINLI_LOGIN_LOCK_SECONDS", "900"))
 LINLI_CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("LINLI_CORS_ALLOWED_ORIGINS", "").split(",")
                               if o.strip()]
 CSRF_TRUSTED_ORIGINS = [

@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from linli.core.auth import jwt_auth
+from linli.core.ratelimit import client_address
 
 from . import services
 from .models import User
@@ -81,7 +82,8 @@ def login(request: HttpRequest, payload: SmsLoginIn) -> dict[str, Any]:
 
 @router.post("/auth/password-login", response=TokenOut, summary="Staff and operator password login")
 def password_login(request: HttpRequest, payload: PasswordLoginIn) -> dict[str, Any]:
-    return _token_out(services.auth_login_password(login=payload.login, password=payload.password))
+    return _token_out(services.auth_login_password(login=payload.login, password=payload.password,
+                                                   address=client_address(request)))
 
 
 @router.post("/auth/refresh", response=TokenOut, summary="Exchange a refresh token for new tokens")

@@ -27,6 +27,7 @@ from linli.core.errors import (
     NotFound,
     RateLimited,
 )
+from linli.core.ratelimit import login_check, login_failed, login_succeeded
 
 from .events import phone_verified_on_commit
 from .models import Address, SmsCode, User
@@ -156,8 +157,21 @@ def auth_login_sms(*, phone: str, code: str) -> dict[str, Any]:
     return {"user": user, **token_pair_issue(user_public_id=user.public_id, token_version=user.token_version)}
 
 
-def auth_login_password(*, login: str, password: str) -> dict[str, Any]:
-    """Password login for merchant staff and operators; `login` is a username or phone."""
+def auth_login_password(*, login: str, password: str, address: str = "") -> dict[str, Any]:
+    """Password login for merchant staff and operators; `login` is a username or phone.
+    Repeated failures for one login from one address lock it for a while
+    (`core.ratelimit`, 429 `login_locked`), checked before the password is."""
+    login_check(login, address)
+    try:
+        done = _login_password(login=login, password=password)
+    except BadCredentials:
+        login_failed(login, address)
+        raise
+    login_succeeded(login, address)
+    return done
+
+
+def _login_password(*, login: str, password: str) -> dict[str, Any]:
     username = login.strip()
     try:
         phone: str | None = phone_normalise(username, region=settings.LINLI_DEFAULT_REGION)

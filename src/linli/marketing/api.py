@@ -12,6 +12,7 @@ from pydantic import Field
 
 from linli.core.auth import jwt_auth
 from linli.core.errors import DomainError
+from linli.core.ratelimit import limit
 from linli.merchants.selectors import store_get
 
 from . import selectors, services
@@ -111,6 +112,7 @@ def _lines(breakdown: Any) -> list[dict[str, Any]]:
              summary="Claim a coupon (free; retry-safe with an Idempotency-Key header)")
 def coupon_claim(request: HttpRequest, template_id: str,
                  idempotency_key: str = Header("", alias="Idempotency-Key")) -> Status[dict[str, Any]]:
+    limit("coupon_claim", request.auth.public_id)  # type: ignore[attr-defined]  # abuse: 429 above the budget
     claimed = services.coupon_claim(user=request.auth, template_id=template_id, key=idempotency_key)  # type: ignore[attr-defined]
     return Status(201 if claimed.created else 200, coupon_out(claimed.coupon))
 

@@ -8,11 +8,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse, TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from linli.core.ratelimit import (
+    LoginLocked,
+    client_address,
+    login_check,
+    login_failed,
+    login_succeeded,
+)
 
 from . import charts, selectors
 
@@ -31,6 +39,23 @@ class OpsSite(admin.AdminSite):
         # Other apps may set admin.site's titles at start-up; the brand wins.
         context.update(site_header=BRAND, site_title=BRAND)
         return context
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The back office's login, under the same lockout as every password login
+        (core.ratelimit): a failed form counts, a success clears, a locked pair gets 429."""
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        login, address = request.POST.get("username", ""), client_address(request)
+        try:
+            login_check(login, address)
+        except LoginLocked as exc:
+            return HttpResponse(str(exc.message), status=429, content_type="text/plain; charset=utf-8")
+        response = super().login(request, extra_context)
+        if response.status_code in (301, 302):
+            login_succeeded(login, address)
+        else:
+            login_failed(login, address)
+        return response
 
     def admin_view(self, view, cacheable=False):  # type: ignore[no-untyped-def]
         """Operators read times in the city's time zone: dates in lists, filters ("today")

@@ -14,6 +14,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from linli.core.auth import jwt_auth
+from linli.core.ratelimit import limit
 from linli.merchants.selectors import store_get
 
 from . import selectors, services
@@ -174,6 +175,7 @@ def photo_upload(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[
 @router.post("/orders/{order_id}/review", response={201: ReviewOut}, auth=jwt_auth,
              summary="Review my completed order (once, within the window)")
 def review_submit(request: HttpRequest, order_id: str, payload: ReviewIn) -> Status[dict[str, Any]]:
+    limit("review_submit", request.auth.public_id)  # type: ignore[attr-defined]  # abuse: 429 above the budget
     rider = (services.RiderInput(thumbs_up=payload.rider.thumbs_up, stars=payload.rider.stars,
                                  tags=tuple(payload.rider.tags)) if payload.rider else None)
     done = services.review_submit(
@@ -191,6 +193,7 @@ def voucher_review_submit(request: HttpRequest, voucher_id: str, payload: Review
 
 
 def _subject_review(request: HttpRequest, kind: str, key: str, payload: ReviewIn) -> Review:
+    limit("review_submit", request.auth.public_id)  # type: ignore[attr-defined]
     if payload.rider is not None:
         raise DimensionNotApplicable(field="rider")
     return services.review_submit_subject(

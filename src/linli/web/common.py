@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from linli.accounts.models import User
 from linli.accounts.services import auth_login_password
 from linli.core.errors import DomainError, PermissionDenied
+from linli.core.ratelimit import client_address
 from linli.delivery.models import Rider
 from linli.merchants.models import MerchantMember
 
@@ -103,7 +104,8 @@ def password_login(request: HttpRequest, *, surface: str, allowed: Any, refusal:
                                "surface": surface}
     if request.method == "POST":
         try:
-            user = auth_login_password(login=login, password=request.POST.get("password", ""))["user"]
+            user = auth_login_password(login=login, password=request.POST.get("password", ""),
+                                       address=client_address(request))["user"]
             if not allowed(user):
                 raise refusal
         except DomainError as exc:
