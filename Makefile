@@ -45,7 +45,7 @@ test: setup
 
 ## Benchmarks that print figures (flash_sale and checkout need PostgreSQL, and skip without it).
 bench: setup
-	@for f in bench/bench_*.py bench/discovery.py bench/flash_sale.py bench/checkout.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in bench/bench_*.py bench/discovery.py bench/flash_sale.py bench/checkout.py bench/bookings_availability.py bench/settlement.py bench/analytics_dashboard.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 ## Li & Lim PDPTW: the route optimiser against OR-Tools (56 instances x 2 solvers x LIMIT s).
 LIMIT ?= 30
@@ -54,7 +54,8 @@ bench-lilim: setup
 
 lint: setup
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src/linli/orders/pricing.py src/linli/merchants/hours.py src/linli/discovery/geo.py src/linli/core/statemachine.py src/linli/core/ids.py src/linli/core/seed src/linli/*/services.py src/linli/payments/money.py src/linli/payments/ledger.py src/linli/payments/reconcile.py src/linli/accounts/member_code.py src/linli/pos/ean.py src/linli/pos/receipt.py
+	$(BIN)/mypy src/linli/orders/pricing.py src/linli/merchants/hours.py src/linli/discovery/geo.py src/linli/core/statemachine.py src/linli/core/ids.py src/linli/core/seed src/linli/*/services.py src/linli/payments/money.py src/linli/payments/ledger.py src/linli/payments/reconcile.py src/linli/accounts/member_code.py src/linli/pos/ean.py src/linli/pos/receipt.py \
+		src/linli/bookings/slots.py src/linli/bookings/tables/assign.py src/linli/bookings/tables/services.py src/linli/finance/commission.py src/linli/finance/netting.py src/linli/discovery/recommend.py src/linli/orders/reroute.py src/linli/core/ratelimit.py src/linli/core/backup.py src/linli/core/security.py
 
 worker: setup
 	$(BIN)/celery -A linli worker -B -l info

@@ -199,7 +199,23 @@ CELERY_BEAT_SCHEDULE = {
     "marketing-vouchers-sweep": {"task": "linli.marketing.tasks.vouchers_sweep", "schedule": 60.0},
     "marketing-campaigns-due": {"task": "linli.marketing.tasks.campaigns_due", "schedule": 60.0},
     "reviews-photos-sweep": {"task": "linli.reviews.tasks.review_photos_sweep", "schedule": 3600.0},
+    "notifications-deliveries-due": {"task": "linli.notifications.tasks.deliveries_due", "schedule": 60.0},
+    "aftersales-sla-sweep": {"task": "linli.aftersales.tasks.sla_sweep", "schedule": 60.0},
+    "bookings-reminders": {"task": "linli.bookings.tasks.booking_reminders", "schedule": 60.0},
+    # finance (issue 12): settle at 02:30 Beijing time (18:30 UTC), retry payouts every 10 minutes
+    "finance-settlement-daily": {"task": "linli.finance.tasks.settlement_daily",
+                                 "schedule": crontab(hour=18, minute=30)},
+    "finance-payouts-retry": {"task": "linli.finance.tasks.payouts_retry", "schedule": 600.0},
+    # analytics (issue 13): flush the event buffer, refresh today's and yesterday's aggregates,
+    # daily report at 01:00 Beijing time (17:00 UTC)
+    "analytics-events-flush": {"task": "linli.analytics.tasks.events_flush", "schedule": 5.0},
+    "analytics-aggregate-recent": {"task": "linli.analytics.tasks.aggregate_recent", "schedule": 900.0},
+    "analytics-daily-report": {"task": "linli.analytics.tasks.daily_report",
+                               "schedule": crontab(hour=17, minute=0)},
 }
+# finance: payment fee per gateway (basis points), adjustments above this need a second operator
+LINLI_FINANCE_GATEWAY_FEE_BP = {"sandbox": 60, "alipay": 60, "wechatpay": 60, "wallet": 0}
+LINLI_FINANCE_ADJUSTMENT_APPROVAL_FEN = int(os.environ.get("LINLI_FINANCE_ADJUSTMENT_APPROVAL_FEN", "100000"))
 
 # --- auth ----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -306,7 +322,19 @@ LOGGING = {
 # messages (an order's news) are never capped. Channels: docs/notifications.md.
 LINLI_MARKETING_CAP_PER_DAY = int(os.environ.get("LINLI_MARKETING_CAP_PER_DAY", "2"))
 LINLI_MARKETING_CAP_PER_WEEK = int(os.environ.get("LINLI_MARKETING_CAP_PER_WEEK", "5"))
-LINLI_NOTIFICATION_CHANNELS = ["linli.notifications.channels.InAppChannel"]
+LINLI_NOTIFICATION_CHANNELS = ["linli.notifications.channels.InAppChannel", "linli.notifications.channels.SmsChannel",
+                               "linli.notifications.channels.PushChannel"]
+# Push provider (SMS shares LINLI_SMS_PROVIDER with the login codes); per user and channel at
+# most (count, seconds); failed SMS/push retried with back-off. docs/notifications.md.
+LINLI_PUSH_PROVIDER = os.environ.get("LINLI_PUSH_PROVIDER", "linli.notifications.providers.ConsolePushProvider")
+LINLI_NOTIFICATION_RATE_LIMITS = {"sms": (int(os.environ.get("LINLI_NOTIFICATION_SMS_PER_HOUR", "5")), 3600),
+                                  "push": (int(os.environ.get("LINLI_NOTIFICATION_PUSH_PER_HOUR", "30")), 3600)}
+LINLI_NOTIFICATION_MAX_ATTEMPTS = 4
+LINLI_NOTIFICATION_RETRY_SECONDS = 60
+LINLI_ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("LINLI_ALIYUN_SMS_ACCESS_KEY_ID", "")
+LINLI_ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("LINLI_ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+LINLI_ALIYUN_SMS_SIGN = os.environ.get("LINLI_ALIYUN_SMS_SIGN", "")
+LINLI_ALIYUN_SMS_TEMPLATE = os.environ.get("LINLI_ALIYUN_SMS_TEMPLATE", "")
 
 # --- reviews (issue 10): docs/reviews.md ------------------------------------------------
 LINLI_REVIEW_WINDOW_DAYS = int(os.environ.get("LINLI_REVIEW_WINDOW_DAYS", "15"))
@@ -318,3 +346,9 @@ LINLI_REVIEW_SENSITIVE_WORDS = [w for w in os.environ.get(
     "LINLI_REVIEW_SENSITIVE_WORDS", "微信,vx,加v,刷单,返现,代购,赌博,色情,法轮").split(",") if w.strip()]
 LINLI_REVIEW_NEW_ACCOUNT_DAYS = int(os.environ.get("LINLI_REVIEW_NEW_ACCOUNT_DAYS", "7"))
 LINLI_REVIEW_BURST_PER_HOUR = int(os.environ.get("LINLI_REVIEW_BURST_PER_HOUR", "3"))
+
+# --- after-sales (issue 10): docs/aftersales.md ------------------------------------------
+LINLI_AFTERSALES_WINDOW_DAYS = int(os.environ.get("LINLI_AFTERSALES_WINDOW_DAYS", "7"))  # after completion
+LINLI_AFTERSALES_MERCHANT_SLA_HOURS = int(os.environ.get("LINLI_AFTERSALES_MERCHANT_SLA_HOURS", "24"))
+LINLI_AFTERSALES_ESCALATE_DAYS = int(os.environ.get("LINLI_AFTERSALES_ESCALATE_DAYS", "7"))  # after the refusal
+LINLI_AFTERSALES_RETURN_CONFIRM_DAYS = int(os.environ.get("LINLI_AFTERSALES_RETURN_CONFIRM_DAYS", "7"))  # then refunded

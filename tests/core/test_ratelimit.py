@@ -9,7 +9,15 @@ from django.test import Client
 
 from linli.accounts.models import PlatformRole, User
 from linli.orders.models import Order
-from tests.fixtures import PASSWORD, Api, delivery_address, make_product, make_store, next_phone, token_api
+from tests.fixtures import (
+    PASSWORD,
+    Api,
+    delivery_address,
+    make_product,
+    make_store,
+    next_phone,
+    token_api,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -137,7 +137,19 @@ def test_the_command_takes_orders_and_hours_for_a_day():
     assert abs(placed - 200) < 4 * math.sqrt(200)
 
 
-@pytest.mark.parametrize("args", [["--riders", "0"], ["--minutes", "0"], ["--policy", "random"],
+def test_a_bigger_box_carries_more_at_once():
+    """--capacity is the rider's box: with one order per trip, fewer orders per rider-hour."""
+    def per_rider_hour(capacity: str) -> float:
+        out = StringIO()
+        call_command("simulate", "--minutes", "30", "--riders", "15", "--orders-per-minute", "3", "--city", "small",
+                     "--seed", "3", "--drain-minutes", "40", "--capacity", capacity, stdout=out, stderr=StringIO(),
+                     verbosity=0)
+        row = next(line for line in out.getvalue().splitlines() if line.startswith("orders per rider-hour"))
+        return float(row.split()[-1])
+    assert per_rider_hour("1") < per_rider_hour("4")
+
+
+@pytest.mark.parametrize("args", [["--riders", "0"], ["--capacity", "0"], ["--minutes", "0"], ["--policy", "random"],
                                   ["--orders-per-minute", "-2"], ["--city", "atlantis"], ["--orders", "0"],
                                   ["--hours", "0"], ["--hours", "2", "--minutes", "30"],
                                   ["--orders", "10", "--orders-per-minute", "3"]])

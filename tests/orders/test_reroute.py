@@ -53,6 +53,11 @@ def test_a_rejected_order_is_placed_at_the_next_store_and_refunded(chain):
     assert second["address"] == order["address"]
     placed = second["events"][0]
     assert (placed["action"], placed["actor_role"]) == ("place", "system")
+    # the consumer hears of it once, with where and how much (notifications)
+    from linli.notifications.models import Message
+    news = Message.objects.filter(user__orders__public_id=order["id"], kind="order_rerouted").distinct()
+    assert news.count() == 1
+    assert news.get().link == f"/orders/{second['id']}" and near.name in news.get().body
     # stock: the rejected store got its units back, the next store holds two for the new order
     assert StockItem.objects.get(product=chain.tea[near.public_id]).quantity == 5
     assert StockItem.objects.get(product=chain.tea[mid.public_id]).quantity == 3

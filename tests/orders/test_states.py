@@ -33,4 +33,5 @@ def test_only_the_system_marks_orders_paid_and_consumers_cannot_cancel_after_acc
     assert ORDER_MACHINE.find(action="pay", source=S.PENDING_PAYMENT).roles == {"system"}
     assert "consumer" not in ORDER_MACHINE.find(action="cancel", source=S.ACCEPTED).roles
     assert ORDER_MACHINE.actions_from(S.PAID, "merchant") == ["accept", "reject"]
-    assert set(ACTION_FULFILMENT) == {"rider_pickup", "deliver", "collect", "serve", "issue"}  # dine-in; vouchers
+    assert set(ACTION_FULFILMENT) == {"rider_pickup", "deliver", "collect", "serve", "issue",  # dine-in; vouchers
+                                      "book"}  # appointments

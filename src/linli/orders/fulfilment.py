@@ -34,6 +34,9 @@ from .states import S
 # deliver, no stock, no rider. Not among `Order.Fulfilment.choices` (that would need an
 # orders migration) so `POST /orders` refuses it; only `services.order_place_voucher` makes one.
 VOUCHER = "voucher"
+# Service appointments (bookings, issue 11) that take a deposit or the full price: the same
+# kind of order, made by `order_place_voucher(fulfilment=BOOKING)`; `book` completes it once paid.
+BOOKING = "booking"
 DEFAULT_TAB_TTL = timedelta(hours=4)  # settings.LINLI_TAB_TTL overrides it
 LABEL_MAX = 20
 MAX_TABLES = 500

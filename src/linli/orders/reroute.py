@@ -97,19 +97,20 @@ def order_reroute(*, order_id: str) -> Order | None:
     product_of = {line["sku"]: line["product_id"] for line in leg["items"]}
     try:
         lines = [_line_at(item, product_of[skus[item.product_id]]) for item in items]
-        placed = order_place(
-            consumer=order.consumer, store_id=leg["store_id"], lines=lines,
-            fulfilment=Order.Fulfilment.DELIVERY, address=AddressInput(**address), note=order.note,
-            idempotency_key=f"reroute:{order.public_id}", reroute_allowed=True, rerouted_from=order)
+        with transaction.atomic():  # the new order is announced with its place event as below
+            placed = order_place(
+                consumer=order.consumer, store_id=leg["store_id"], lines=lines,
+                fulfilment=Order.Fulfilment.DELIVERY, address=AddressInput(**address), note=order.note,
+                idempotency_key=f"reroute:{order.public_id}", reroute_allowed=True, rerouted_from=order)
+            # The place event says who really placed it: the platform, for the consumer.
+            OrderEvent.objects.filter(order=placed.order, action="place").update(
+                actor=None, actor_role="system", note=f"rerouted from {order.public_id}")
     except ChoiceMissing as exc:
         log.info("re-routing %s to %s: %s", order_id, leg["store_id"], exc)
         return None
     except DomainError as exc:
         log.info("re-routing %s to %s refused: %s", order_id, leg["store_id"], exc.code)
         return None
-    # The place event says who really placed it: the platform, for the consumer.
-    OrderEvent.objects.filter(order=placed.order, action="place").update(
-        actor=None, actor_role="system", note=f"rerouted from {order.public_id}")
     return placed.order
 
 

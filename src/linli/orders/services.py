@@ -50,7 +50,7 @@ from linli.merchants.zones import BeyondLastTier, delivery_fee_for, point_in_pol
 
 from . import errors
 from .events import order_changed_on_commit
-from .fulfilment import VOUCHER, fulfilment_check, tab_join
+from .fulfilment import BOOKING, VOUCHER, fulfilment_check, tab_join
 from .models import Order, OrderEvent, OrderItem, StoreOrderSettings
 from .pricing import (
     CartLine,
@@ -494,7 +494,7 @@ def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], no
     if transition.target == S.PAID:
         order.paid_at = now
         stock_commit(reference=order.public_id, actor=actor)  # inventory: held units are sold
-        if order.fulfilment != VOUCHER:  # vouchers: nothing for the store to accept
+        if order.fulfilment not in (VOUCHER, BOOKING):  # vouchers, bookings: nothing to accept
             order.accept_deadline = now + _accept_timeout(order.store_id)
     elif transition.target == S.COMPLETED:
         order.completed_at = now
@@ -937,7 +937,8 @@ def order_reorder(*, consumer: User, order_id: str, now: datetime | None = None)
 
 def order_place_voucher(*, consumer: User, store: Store, label: str, ref: str, unit_price_fen: int,
                         quantity: int, idempotency_key: str, request: dict[str, object],
-                        within: Callable[[Order], None], now: datetime | None = None) -> OrderPlaced:
+                        within: Callable[[Order], None], now: datetime | None = None,
+                        fulfilment: str = VOUCHER) -> OrderPlaced:
     """An order buying `quantity` vouchers of a deal (`ref`, marketing's public id): one
     item price line, no order items, no stock, no delivery; paid, refunded and timed out
     like any order. `within(order)` runs inside the order's transaction (marketing takes
@@ -955,7 +956,7 @@ def order_place_voucher(*, consumer: User, store: Store, label: str, ref: str, u
     try:
         with transaction.atomic():
             order = Order.objects.create(
-                consumer=consumer, store=store, city_code=store.city_code, fulfilment=VOUCHER,
+                consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
                 items_fen=total, total_fen=total, price_lines=[line], idempotency_key=key,
                 request_hash=request_hash, pay_deadline=now + settings.LINLI_UNPAID_ORDER_TTL)
             event = OrderEvent.objects.create(order=order, action="place", from_status="",

@@ -47,6 +47,7 @@ ORDER_MACHINE = StateMachine([
     T(S.PAID,            S.REFUNDING,  "reject",         "merchant", "system"),
     T(S.PAID,            S.REFUNDING,  "cancel",         "consumer", "operator"),
     T(S.PAID,            S.COMPLETED,  "issue",          "system"),  # voucher: vouchers issued (marketing)
+    T(S.PAID,            S.COMPLETED,  "book",           "system"),  # booking: appointment confirmed (bookings)
     T(S.ACCEPTED,        S.PREPARING,  "prepare",        "merchant"),
     T(S.ACCEPTED,        S.REFUNDING,  "cancel",         "operator"),
     T(S.ACCEPTED,        S.ACCEPTED,   "request_cancel", "consumer"),
@@ -68,4 +69,5 @@ ORDER_MACHINE = StateMachine([
 
 # Actions that only make sense for one fulfilment mode.
 ACTION_FULFILMENT = {"rider_pickup": "delivery", "deliver": "delivery", "collect": "pickup",
-                     "serve": "dine_in", "issue": "voucher"}
+                     "serve": "dine_in", "issue": "voucher",
+                     "book": "booking"}

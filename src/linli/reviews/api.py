@@ -192,6 +192,12 @@ def voucher_review_submit(request: HttpRequest, voucher_id: str, payload: Review
     return Status(201, review_out(_subject_review(request, Review.Subject.VOUCHER, voucher_id, payload)))
 
 
+@router.post("/bookings/{booking_id}/review", response={201: ReviewOut}, auth=jwt_auth,
+             summary="Review my completed appointment (once, within the window)")
+def booking_review_submit(request: HttpRequest, booking_id: str, payload: ReviewIn) -> Status[dict[str, Any]]:
+    return Status(201, review_out(_subject_review(request, Review.Subject.BOOKING, booking_id, payload)))
+
+
 def _subject_review(request: HttpRequest, kind: str, key: str, payload: ReviewIn) -> Review:
     limit("review_submit", request.auth.public_id)  # type: ignore[attr-defined]
     if payload.rider is not None:

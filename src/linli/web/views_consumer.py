@@ -25,13 +25,14 @@ from linli.accounts.geocode import haversine_m
 from linli.accounts.models import Address
 from linli.accounts.selectors import address_get, address_list
 from linli.accounts.services import auth_login_sms, sms_code_send
+from linli.analytics import track_request
 from linli.core.errors import DomainError, InvalidInput
 from linli.delivery.selectors import delivery_code_for_consumer
 from linli.delivery.tracking import EtaUnavailable, order_eta
 from linli.discovery.home import home_feed
+from linli.discovery.recommendations import also_bought, guess_you_like
 from linli.discovery.search import store_search
 from linli.discovery.selectors import store_list_nearby
-from linli.discovery.recommendations import also_bought, guess_you_like
 from linli.merchants.models import MenuCategory, Product, Store, StorePhoto
 from linli.merchants.selectors import store_get, store_is_open, store_menu
 from linli.orders.errors import OrderNotFound, UtensilsInvalid
@@ -249,6 +250,7 @@ def home(request: HttpRequest) -> HttpResponse:
     stores, _next = store_list_nearby(lat=lat, lng=lng, radius_m=NEARBY_RADIUS_M, limit=30,
                                       category=category or None)
     cards = _store_cards([s.id for s in stores] + [h.id for h in feed.hot_stores])
+    track_request("impression", request, props={"surface": "home", "stores": [s.id for s in stores]})
     nearby = [{"store": s, "eta": eta_minutes(s.prep_minutes, s.distance_m),
                **cards.get(s.id, {"status": "open", "photo": None})} for s in stores]
     hot = [{"store": h, **cards.get(h.id, {"status": "open", "photo": None})} for h in feed.hot_stores]
@@ -270,6 +272,7 @@ def search(request: HttpRequest) -> HttpResponse:
     page, error = None, None
     try:
         page = store_search(q=q, lat=lat, lng=lng, limit=30)
+        track_request("search", request, props={"q": q[:50]})
     except DomainError as exc:
         error = error_context(exc)
     return render(request, "web/consumer/search.html", {"q": q, "page": page, "error": error})
@@ -314,6 +317,7 @@ def store_page(request: HttpRequest, store_id: str) -> HttpResponse:
     store = _store_or_404(store_id)
     menu = store_menu(store=store)
     cart = _cart(request, store.public_id)
+    track_request("store_view", request, store=store)
     context = _store_context(request, store, menu, cart)
     lat, lng = _point(request)
     context["also_bought"] = also_bought(store_id=store.public_id, lat=lat, lng=lng)  # 买了这家的还买了
@@ -363,6 +367,8 @@ def cart_change(request: HttpRequest, store_id: str) -> HttpResponse:
         else:
             cart.pop(index)
         _cart_save(request, store.public_id, cart)
+        if delta == 1:
+            track_request("add_to_cart", request, store=store, props={"product": target.product_id})
     return redirect(f"/stores/{store.public_id}#cart")
 
 
@@ -487,6 +493,8 @@ def checkout(request: HttpRequest, store_id: str) -> HttpResponse:
     lat, lng = _point(request)
     cart_lines = [line for _, line in _cart_lines(menu, cart)[0]]
     error, coupon_notice = None, False
+    if request.method == "GET":
+        track_request("checkout_start", request, store=store)
     if request.method == "POST":
         form = _checkout_form(request)
         picker = coupons_web.coupon_picker(request, store, cart_lines,

@@ -1,4 +1,4 @@
-"""Lottery page and draw (`/lotteries/<id>`), the inbox (`/me/messages`) and the merchant
+"""Lottery page and draw (`/lotteries/<id>`), the message centre (`/me/messages`, its settings) and the merchant
 console's campaigns (`/m/campaigns`, results and charts). Marketing and notifications
 decide; these views read, call and render. The draw form answers its result fragment to
 an htmx request (`HX-Request`) and the whole page otherwise."""
@@ -8,10 +8,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from linli.core.errors import DomainError
@@ -26,8 +29,15 @@ from linli.marketing.lottery_services import (
     prize_options,
 )
 from linli.merchants.selectors import StoreNotFound
+from linli.notifications.models import Category
 from linli.notifications.selectors import inbox, unread_count
-from linli.notifications.services import message_read
+from linli.notifications.services import (
+    PREFERENCE_FLAGS,
+    message_read,
+    messages_read_all,
+    preference_of,
+    preference_update,
+)
 
 from .common import consumer_required, error_context, merchant_required, refused
 from .views_merchant import console_frame
@@ -80,8 +90,13 @@ def lottery_draw_view(request: HttpRequest, lottery_id: str) -> HttpResponse:
 @consumer_required
 @require_GET
 def my_messages(request: HttpRequest) -> HttpResponse:
+    """The message centre: newest first, one category at a time (`?category=order`)."""
+    category = request.GET.get("category", "")
+    category = category if category in Category.VALUES else ""
     return render(request, "web/consumer/messages.html", {
-        "messages_list": inbox(user=request.user), "unread": unread_count(user=request.user)})  # type: ignore[arg-type]
+        "messages_list": inbox(user=request.user, category=category),  # type: ignore[arg-type]
+        "unread": unread_count(user=request.user), "category": category,  # type: ignore[arg-type]
+        "categories": Category.CHOICES})
 
 
 @consumer_required
@@ -94,6 +109,55 @@ def my_message_read(request: HttpRequest, message_id: str) -> HttpResponse:
         return refused(request, exc, base="web/consumer/base.html")
     link = message.link if message.link.startswith("/") and not message.link.startswith("//") else ""
     return redirect(link or "/me/messages")
+
+
+@consumer_required
+@require_POST
+def my_messages_read_all(request: HttpRequest) -> HttpResponse:
+    messages_read_all(user=request.user)  # type: ignore[arg-type]
+    return redirect("/me/messages")
+
+
+class NotificationSettingsForm(forms.Form):
+    marketing_in_app = forms.BooleanField(required=False, label=_("Promotions in my messages"))
+    order_push = forms.BooleanField(required=False, label=_("Order updates by push"))
+    order_sms = forms.BooleanField(required=False, label=_("Order updates by SMS"))
+    promotion_push = forms.BooleanField(required=False, label=_("Promotions by push"))
+    promotion_sms = forms.BooleanField(required=False, label=_("Promotions by SMS"))
+    system_push = forms.BooleanField(required=False, label=_("System notices by push"))
+    system_sms = forms.BooleanField(required=False, label=_("System notices by SMS"))
+    quiet_start = forms.TimeField(required=False, label=_("Quiet hours from"),
+                                  widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    quiet_end = forms.TimeField(required=False, label=_("Quiet hours until"),
+                                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    language = forms.ChoiceField(required=False, label=_("Language of messages"),
+                                 choices=[("", _("Same as the app"))] + list(settings.LANGUAGES))
+
+
+@consumer_required
+def my_message_settings(request: HttpRequest) -> HttpResponse:
+    """Which messages reach me by SMS and push, quiet hours, language (GET form, POST save)."""
+    template = "web/consumer/message_settings.html"
+    context: dict[str, Any] = {"tz": settings.LINLI_DEFAULT_CITY_TZ}
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if not form.is_valid():
+            return render(request, template, {**context, "form": form}, status=422)
+        changes = dict(form.cleaned_data)
+        changes["marketing_opt_out"] = not changes.pop("marketing_in_app")
+        try:
+            preference = preference_update(user=request.user, changes=changes)  # type: ignore[arg-type]
+        except DomainError as exc:
+            return render(request, template, {**context, "form": form, "error": error_context(exc)},
+                          status=exc.status)
+        context["saved"] = True
+    else:
+        preference = preference_of(request.user)  # type: ignore[arg-type]
+    initial: dict[str, Any] = {flag: getattr(preference, flag) for flag in PREFERENCE_FLAGS}
+    initial["marketing_in_app"] = not initial.pop("marketing_opt_out")
+    initial.update(quiet_start=preference.quiet_start, quiet_end=preference.quiet_end,
+                   language=preference.language)
+    return render(request, template, {**context, "form": NotificationSettingsForm(initial=initial)})
 
 
 @merchant_required
@@ -114,6 +178,8 @@ urlpatterns = [
     path("lotteries/<str:lottery_id>", lottery_page, name="web-lottery"),
     path("lotteries/<str:lottery_id>/draw", lottery_draw_view, name="web-lottery-draw"),
     path("me/messages", my_messages, name="web-my-messages"),
+    path("me/messages/read-all", my_messages_read_all, name="web-my-messages-read-all"),
+    path("me/messages/settings", my_message_settings, name="web-my-message-settings"),
     path("me/messages/<str:message_id>/read", my_message_read, name="web-my-message-read"),
     path("m/campaigns", merchant_campaigns, name="web-merchant-campaigns"),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from linli.analytics import track_request
 from linli.core.errors import DomainError
 from linli.merchants import roles
 from linli.merchants.selectors import StoreNotFound
@@ -106,6 +107,7 @@ def review_write(request: HttpRequest, order_id: str) -> HttpResponse:
         error = error_context(exc)
         return render(request, "web/reviews/write.html", _write_context(request, subject, form, error),
                       status=status_of(error))
+    track_request("review", request, store=done.review.store_id, props={"stars": done.review.stars})
     # The order page's review box shows it (and "waiting for review by Linli" if held).
     return redirect(f"/orders/{done.review.subject_key}")
 

@@ -54,6 +54,8 @@ class Command(BaseCommand):
         window.add_argument("--hours", type=_positive, default=None,
                             help="simulated hours of orders (the day profile by default)")
         parser.add_argument("--riders", type=_count, default=200)
+        parser.add_argument("--capacity", type=_count, default=3,
+                            help="orders a rider carries at once (box size); at least 1")
         rate = parser.add_mutually_exclusive_group()
         rate.add_argument("--orders-per-minute", type=_not_negative, default=None,
                           help="flat profile: the rate; lunch/day profile: the peak (default riders / 12)")
@@ -81,7 +83,8 @@ class Command(BaseCommand):
                         orders_per_minute=options["orders_per_minute"],
                         profile=options["profile"] or ("day" if day else "lunch"),
                         seed=options["seed"], tick_s=options["tick_seconds"], policy=options["policy"],
-                        city=options["city"], drain_minutes=options["drain_minutes"])
+                        city=options["city"], drain_minutes=options["drain_minutes"],
+                        capacity=options["capacity"])
         policies = [cfg.policy]
         if options["compare"]:
             policies += [p for p in sorted(POLICIES) if p != cfg.policy]

@@ -91,6 +91,7 @@
       opened = true;
     };
     source.onerror = function () { if (state) state.textContent = "○ …"; box.setAttribute("data-live", "retrying"); };
+    source.addEventListener("refresh", function () { refresh(); });  // any other live part: re-read it
     source.addEventListener("order", function (e) {
       var event = JSON.parse(e.data);
       refresh();
