@@ -166,7 +166,7 @@ def actor_warn(*, actor: User, level: str, reason: str, merchant: Merchant | Non
                rider: Rider | None = None) -> ActorWarning:
     """Record a warning or a suspension of a merchant or a rider and tell them. A rider's
     suspension goes through `delivery.onboarding.rider_review` (they go offline at once); a
-    merchant's is only recorded (`enforced=False`): merchants has no suspension service yet."""
+    merchant's through `merchants.suspension.merchant_suspend` (every listed store closed)."""
     _require_operator(actor)
     reason = clean_text(reason)
     if not reason:
@@ -179,6 +179,11 @@ def actor_warn(*, actor: User, level: str, reason: str, merchant: Merchant | Non
             from linli.delivery.onboarding import rider_review
 
             rider_review(actor=actor, rider_id=rider.public_id, action="suspend", note=reason[:200])
+            enforced = True
+        elif level == ActorWarning.Level.SUSPENSION and merchant is not None:
+            from linli.merchants.suspension import merchant_suspend
+
+            merchant_suspend(actor=actor, merchant_id=merchant.public_id, reason=reason)  # stores delisted
             enforced = True
         warning = ActorWarning.objects.create(merchant=merchant, rider=rider, level=level, reason=reason[:200],
                                               enforced=enforced, actor=actor)

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from linli.core.auth import jwt_auth
 
-from . import onboarding
+from . import onboarding, suspension
 from .models import ApplicationDocument, MerchantApplication
 
 router = Router(tags=["merchant onboarding"], auth=jwt_auth)
@@ -237,3 +237,31 @@ def request_changes(request: HttpRequest, application_id: str, payload: NoteIn) 
     onboarding.application_request_changes(operator=request.auth,  # type: ignore[attr-defined]
                                            application_id=application_id, note=payload.note)
     return _reviewed(request, application_id)
+
+
+# --- suspension (merchants.suspension): operators, e.g. from after-sales' bad-actor view ----
+
+class MerchantStatusOut(Schema):
+    merchant_id: str
+    action: str
+    status: str
+    reason: str
+    stores: list[str] = Field(description="stores closed (suspend) or put back (reinstate)")
+    at: str
+
+
+def _status_out(event: Any) -> dict[str, Any]:
+    return {"merchant_id": event.merchant.public_id, "action": event.action, "status": event.to_status,
+            "reason": event.reason, "stores": event.stores, "at": event.created_at.isoformat()}
+
+
+@router.post("/ops/merchants/{merchant_id}/suspend", response=MerchantStatusOut,
+             summary="Suspend a merchant: every listed store closes (delisted) until reinstated")
+def ops_merchant_suspend(request: HttpRequest, merchant_id: str, payload: ReasonIn) -> dict[str, Any]:
+    return _status_out(suspension.merchant_suspend(actor=request.auth, merchant_id=merchant_id, reason=payload.reason))  # type: ignore[arg-type]
+
+
+@router.post("/ops/merchants/{merchant_id}/reinstate", response=MerchantStatusOut,
+             summary="Reinstate a suspended merchant: its stores return to what they were")
+def ops_merchant_reinstate(request: HttpRequest, merchant_id: str, payload: ReasonIn) -> dict[str, Any]:
+    return _status_out(suspension.merchant_reinstate(actor=request.auth, merchant_id=merchant_id, reason=payload.reason))  # type: ignore[arg-type]

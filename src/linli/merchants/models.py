@@ -71,6 +71,10 @@ class Store(TimeStamped):
         PAUSED = "paused"  # busy: listed, not taking orders
         CLOSED = "closed"  # delisted
 
+    # merchants.suspension: what the store was when its merchant was suspended (and so
+    # closed), restored on reinstatement; empty otherwise
+    status_before_suspension = models.CharField(max_length=8, blank=True, default="")
+
     public_id = PublicIdField(prefix="sto")
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="stores")
     city_code = models.CharField(max_length=16, db_index=True)
@@ -298,3 +302,20 @@ class ApplicationEvent(models.Model):
     class Meta:
         db_table = "merchants_application_event"
         ordering = ["id"]
+
+
+class MerchantStatusEvent(models.Model):
+    """A suspension or reinstatement of a merchant by an operator: who, when, why."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="status_events")
+    action = models.CharField(max_length=12)  # suspend, reinstate
+    from_status = models.CharField(max_length=12)
+    to_status = models.CharField(max_length=12)
+    reason = models.CharField(max_length=200)
+    stores = models.JSONField(default=list)  # the stores closed or reopened (public ids)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "merchants_status_event"
+        ordering = ["-created_at", "-id"]

@@ -98,6 +98,9 @@ class Order(models.Model):
             models.Index(fields=["consumer", "created_at"], name="order_consumer_list"),
             models.Index(fields=["status", "pay_deadline"], name="order_unpaid_timeout"),
             models.Index(fields=["status", "accept_deadline"], name="order_accept_timeout"),
+            # analytics: a day's paid and placed orders are read by time range (aggregate_day)
+            models.Index(fields=["paid_at"], name="order_paid_at"),
+            models.Index(fields=["created_at"], name="order_created_at"),
         ]
 
     def __str__(self) -> str:
