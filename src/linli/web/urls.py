@@ -126,6 +126,11 @@ from . import views_aftersales  # noqa: E402
 
 urlpatterns += views_aftersales.urlpatterns
 
+# complaints (aftersales.complaints, issue 10): file one, follow it, /me/complaints
+from . import views_complaints  # noqa: E402
+
+urlpatterns += views_complaints.urlpatterns
+
 # bookings (issue 11): service appointments; table reservations and the walk-in queue
 from . import views_bookings, views_bookings_tables  # noqa: E402
 
