@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-lilim lint setup migrate seed worker serve-wsgi messages clean
+.PHONY: run test bench bench-lilim lint setup migrate seed worker serve-wsgi serve-prod messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,29 @@ worker: setup
 ## Server-Sent Events still work (a thread per open stream); `make run` keeps uvicorn.
 serve-wsgi: seed
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers 2 --blocking-threads 8 --no-ws linli.wsgi:application
+
+## Production-like stack for the load harness (bench/load/): PostgreSQL, Redis, Celery worker
+## and beat on RabbitMQ, WORKERS granian processes on one port; all in the foreground, Ctrl-C
+## (or SIGTERM) stops every one of them. Seeds a modest city if the database has no stores.
+PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/linli_prod
+PROD_REDIS_URL    ?= redis://127.0.0.1:6379/9
+PROD_BROKER_URL   ?= amqp://guest:guest@127.0.0.1:5672//
+PROD_PORT         ?= 8100
+WORKERS           ?= 2
+serve-prod: setup
+	@set -e; \
+	export DATABASE_URL='$(PROD_DATABASE_URL)' REDIS_URL='$(PROD_REDIS_URL)' \
+	       CELERY_BROKER_URL='$(PROD_BROKER_URL)' LINLI_LOG_LEVEL=$${LINLI_LOG_LEVEL:-WARNING} \
+	       LINLI_SANDBOX_SECRET=$${LINLI_SANDBOX_SECRET:-linli-load-sandbox}; \
+	$(BIN)/linli migrate --no-input -v 0; \
+	$(BIN)/linli seed --if-empty --merchants 300 --users 100 --riders 30; \
+	stop() { trap - INT TERM EXIT; kill $$pids 2>/dev/null; sleep 5; \
+	  for p in $$pids; do pkill -P $$p 2>/dev/null; kill -9 $$p 2>/dev/null; done; wait; }; \
+	trap stop INT TERM EXIT; \
+	$(BIN)/celery -A linli worker -B -l warning --concurrency 2 & pids="$$!"; \
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PROD_PORT) --workers $(WORKERS) \
+	  --blocking-threads 8 --no-ws linli.wsgi:application & pids="$$pids $$!"; \
+	echo "serve-prod: http://$(HOST):$(PROD_PORT) (pids $$pids)"; wait
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
