@@ -83,7 +83,7 @@ serve-prod: setup
 	stop() { trap - INT TERM EXIT; kill $$pids 2>/dev/null; sleep 5; \
 	  for p in $$pids; do pkill -P $$p 2>/dev/null; kill -9 $$p 2>/dev/null; done; wait; }; \
 	trap stop INT TERM EXIT; \
-	$(BIN)/celery -A linli worker -B -l warning --concurrency 2 & pids="$$!"; \
+	$(BIN)/celery -A linli worker -B -l warning --concurrency 2 --schedule var/celerybeat-schedule & pids="$$!"; \
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PROD_PORT) --workers $(WORKERS) \
 	  --blocking-threads 8 --no-ws linli.wsgi:application & pids="$$pids $$!"; \
 	echo "serve-prod: http://$(HOST):$(PROD_PORT) (pids $$pids)"; wait

@@ -72,6 +72,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("", accounts_router)
 api.add_router("", "linli.accounts.api_addresses.router")
+api.add_router("", "linli.accounts.api_data_rights.router")
 api.add_router("", discovery_router)
 api.add_router("", "linli.discovery.api_search.router")
 api.add_router("", "linli.discovery.api_recommend.router")

@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "linli.core.security.security_headers",  # CSP, Permissions-Policy (docs/security.md)
     "linli.core.security.cors",  # /api/ from LINLI_CORS_ALLOWED_ORIGINS only
     "linli.core.middleware.reject_nul_characters",
+    "linli.core.audit.request_address_middleware",  # the address in audit entries
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -149,3 +149,6 @@ class MemberCodeUse(models.Model):
     class Meta:
         db_table = "accounts_member_code_use"
         constraints = [models.UniqueConstraint(fields=["key", "generation"], name="member_code_once")]
+
+
+from .audit_models import AuditEntry  # noqa: E402,F401  (the audit log lives in accounts)

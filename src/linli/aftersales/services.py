@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import PlatformRole, User
+from linli.core.audit import audit
 from linli.core.errors import DomainError, IdempotencyKeyReused, PermissionDenied
 from linli.merchants import roles
 from linli.merchants.models import MerchantMember
@@ -411,6 +412,7 @@ def request_arbitrate(*, actor: User, request_id: str, amount_fen: int, note: st
             title = _("The platform decided: refund %(yuan)s yuan") % {"yuan": f"{req.refunded_fen / 100:.2f}"}
         _notify_consumer(req, title, note)
         _notify_store(req, title, note)
+        audit(actor, "aftersales.arbitrate", "aftersales_request", req.public_id, role="operator", amount_fen=amount_fen, note=note)  # noqa: E501
     return req
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from linli.accounts.models import User
+from linli.core.audit import audit
 from linli.core.errors import PermissionDenied
 from linli.merchants.models import Merchant, StoreCategory
 from linli.orders.models import Order
@@ -368,6 +369,7 @@ def adjustment_create(*, actor: User, merchant_id: str, amount_fen: int, reason:
     with transaction.atomic():
         adjustment = Adjustment.objects.create(merchant=merchant, amount_fen=amount_fen, reason=reason.strip()[:200],
                                                status=Adjustment.Status.PENDING, created_by=actor)
+        audit(actor, "adjustment.create", "adjustment", adjustment.public_id, role="operator", merchant_id=merchant_id, amount_fen=amount_fen, reason=adjustment.reason)  # noqa: E501
         if abs(amount_fen) <= approval_threshold_fen():
             _adjustment_post(adjustment, decided_by=actor)
     return adjustment
@@ -384,6 +386,7 @@ def adjustment_decide(*, actor: User, adjustment_id: str, approve: bool) -> Adju
             raise AdjustmentNotFound(adjustment_id=adjustment_id)
         if adjustment.created_by_id == actor.pk:
             raise SecondApproverRequired()
+        audit(actor, "adjustment.approve" if approve else "adjustment.reject", "adjustment", adjustment_id, role="operator", amount_fen=adjustment.amount_fen)  # noqa: E501
         if approve:
             _adjustment_post(adjustment, decided_by=actor)
         else:

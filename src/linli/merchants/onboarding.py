@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import PlatformRole, User
 from linli.accounts.phone import phone_normalise
+from linli.core.audit import audit
 from linli.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from linli.core.statemachine import StateMachine, T
 
@@ -378,6 +379,7 @@ def application_approve(*, operator: User, application_id: str) -> MerchantAppli
     application.merchant, application.store = merchant, store
     application.decided_at = timezone.now()
     _move(application, action="approve", actor=operator, role=OPERATOR)
+    audit(operator, "merchant_application.approve", "merchant_application", application.public_id, role=OPERATOR, merchant_id=merchant.public_id)  # noqa: E501
     return application
 
 
@@ -395,6 +397,7 @@ def _decide_with_note(*, operator: User, application_id: str, action: str,
     application.decision_note = note
     application.decided_at = timezone.now()
     _move(application, action=action, actor=operator, role=OPERATOR, note=note)
+    audit(operator, f"merchant_application.{action}", "merchant_application", application.public_id, role=OPERATOR, note=note)  # noqa: E501
     return application
 
 

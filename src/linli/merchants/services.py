@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
 from linli.accounts.phone import phone_normalise
+from linli.core.audit import audit
 from linli.core.errors import Conflict, InvalidInput, NotFound
 
 from . import roles
@@ -160,6 +161,7 @@ def member_add(*, actor: User, store_id: str, phone: str, role: str, password: s
             member = MerchantMember.objects.create(merchant=merchant, user=user, role=role)
     except IntegrityError:
         raise MemberExists(field="phone", phone=phone) from None
+    audit(actor, "member.add", "user", user.public_id, role="merchant", merchant_id=merchant.public_id, member_role=role)  # noqa: E501
     return member, created
 
 
@@ -187,6 +189,7 @@ def member_role_set(*, actor: User, store_id: str, user_id: str, role: str) -> M
     if member.role == roles.OWNER and role != roles.OWNER and not _other_owners(member):
         raise LastOwner(member_id=user_id)
     if member.role != role:
+        audit(actor, "member.role_set", "user", user_id, role="merchant", merchant_id=merchant.public_id, from_role=member.role, to_role=role)  # noqa: E501
         member.role = role
         member.save(update_fields=["role"])
     return member
@@ -202,6 +205,7 @@ def member_remove(*, actor: User, store_id: str, user_id: str) -> None:
         raise MemberIsSelf(member_id=user_id)
     if member.role == roles.OWNER and not _other_owners(member):
         raise LastOwner(member_id=user_id)
+    audit(actor, "member.remove", "user", user_id, role="merchant", merchant_id=merchant.public_id, member_role=member.role)  # noqa: E501
     member.delete()
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
+from linli.core.audit import audit
 from linli.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 from .models import Merchant, MerchantStatusEvent, Store
@@ -57,6 +58,7 @@ def merchant_suspend(*, actor: User, merchant_id: str, reason: str) -> MerchantS
             store.status_before_suspension, store.status = store.status, Store.Status.CLOSED
             store.save(update_fields=["status", "status_before_suspension", "updated_at"])
             closed.append(store.public_id)
+        audit(actor, "merchant.suspend", "merchant", merchant.public_id, role="operator", reason=reason, stores=closed)
         merchant.status = Merchant.Status.SUSPENDED
         merchant.save(update_fields=["status"])
         return MerchantStatusEvent.objects.create(merchant=merchant, action="suspend", from_status="active",
@@ -78,6 +80,7 @@ def merchant_reinstate(*, actor: User, merchant_id: str, reason: str) -> Merchan
             store.status, store.status_before_suspension = store.status_before_suspension, ""
             store.save(update_fields=["status", "status_before_suspension", "updated_at"])
             reopened.append(store.public_id)
+        audit(actor, "merchant.reinstate", "merchant", merchant.public_id, role="operator", reason=reason, stores=reopened)
         merchant.status = Merchant.Status.ACTIVE
         merchant.save(update_fields=["status"])
         return MerchantStatusEvent.objects.create(merchant=merchant, action="reinstate", from_status="suspended",

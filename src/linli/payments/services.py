@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
+from linli.core.audit import audit
 from linli.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from linli.core.ids import new_public_id
 from linli.orders.errors import OrderNotFound
@@ -707,6 +708,9 @@ def payment_refund_order(*, order: Order, actor: User | None, reason: str) -> li
             refunds.append(_refund_payment(payment, payment.refundable_fen, batch=batch,
                                            source=Refund.Source.CANCEL, reason=reason,
                                            actor=actor, role=role))
+    if refunds and role in ("merchant", "operator"):  # a merchant's reject or an operator's cancel refunds
+        audit(actor, "refund.order_cancel", "order", order.public_id, role=role, batch=batch,
+              amount_fen=sum(r.amount_fen for r in refunds), reason=reason)
     if order.status == S.REFUNDING and not Refund.objects.filter(
             payment__order=order, status=Refund.Status.PENDING).exists():
         order_refund_settled(order=order)
@@ -787,6 +791,7 @@ def refund_create(*, order_id: str, actor: User, role: str, reason: str,
         for item, quantity, share in picked:
             RefundItem.objects.create(refund=refunds[0], order_item=item, quantity=quantity,
                                       amount_fen=share)
+        audit(actor, "refund.create", "order", order.public_id, role=role, batch=batch, amount_fen=amount_fen, reason=reason)  # noqa: E501
         if idempotency_key:
             try:
                 with transaction.atomic():

@@ -145,3 +145,8 @@ urlpatterns += views_finance.urlpatterns
 from . import views_analytics  # noqa: E402
 
 urlpatterns += views_analytics.urlpatterns
+
+# data rights (issue 14): /me/privacy, download my data, delete my account
+from . import views_privacy  # noqa: E402
+
+urlpatterns += views_privacy.urlpatterns
