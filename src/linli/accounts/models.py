@@ -22,6 +22,13 @@ class PlatformRole(models.TextChoices):
     SUPPORT = "support", "support"
 
 
+def is_platform_staff(user: User) -> bool:
+    """An active operator or support agent (or Django staff): who may act in the back office
+    and its APIs (moderation, arbitration, finance, platform analytics)."""
+    return bool(user.is_active and (user.is_staff or user.platform_role in (PlatformRole.OPERATOR,
+                                                                              PlatformRole.SUPPORT)))
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 

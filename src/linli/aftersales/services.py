@@ -24,7 +24,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.accounts.models import PlatformRole, User
+from linli.accounts.models import User
+from linli.accounts.models import is_platform_staff as is_operator  # the one definition
 from linli.core.audit import audit
 from linli.core.errors import DomainError, IdempotencyKeyReused, PermissionDenied
 from linli.merchants import roles
@@ -54,11 +55,6 @@ def clean_text(value: str | None) -> str:
     """Trimmed, without NUL characters (PostgreSQL text cannot hold them; multipart form
     bodies are not screened by the NUL middleware)."""
     return (value or "").replace("\x00", "").strip()
-
-
-def is_operator(user: User) -> bool:
-    return bool(user.is_active and (user.is_staff or user.platform_role in (PlatformRole.OPERATOR,
-                                                                              PlatformRole.SUPPORT)))
 
 
 # --- photos ---------------------------------------------------------------------------------------

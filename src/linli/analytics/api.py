@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from linli.accounts.models import is_platform_staff
 from linli.core.auth import jwt_auth
 from linli.core.errors import PermissionDenied
 
@@ -85,7 +86,7 @@ def platform_report(request: HttpRequest, metric: str = "summary", from_: str | 
                     granularity: str = GRANULARITY,
                     by: str = Query("", description="city, category or channel (online / pos)"),
                     city: str = Query("", description="only this city")) -> dict[str, Any]:
-    if not selectors.is_operator(request.auth):  # type: ignore[arg-type]
+    if not is_platform_staff(request.auth):  # type: ignore[arg-type]
         raise PermissionDenied()
     q = selectors.report_query(metric=metric, start=from_, end=to, granularity=granularity,
                                allowed=selectors.PLATFORM_METRICS, by=by, dimensions=selectors.DIMENSIONS)

@@ -431,10 +431,6 @@ def retention_table(q: ReportQuery, weeks: int = 8) -> list[dict[str, Any]]:
             for c, size, shares in m.retention(cohorts, weeks=weeks)]
 
 
-def is_operator(user: User) -> bool:
-    return bool(user.is_active and (user.is_staff or user.platform_role in ("operator", "support")))
-
-
 def platform_breakdown(*, q: ReportQuery, city: str = "") -> list[dict[str, Any]]:
     """Every series metric over the whole range, one row per value of `q.by`."""
     dimension = DIMENSIONS[q.by or "city"]

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from linli.accounts.models import User
+from linli.accounts.models import is_platform_staff as is_operator  # the one definition
 from linli.core.audit import audit
 from linli.core.errors import PermissionDenied
 from linli.merchants.models import Merchant, StoreCategory
@@ -54,10 +55,6 @@ from .payouts import PayoutFailed, provider
 
 log = logging.getLogger(__name__)
 MAX_PAYOUT_ATTEMPTS = 5
-
-
-def is_operator(user: User) -> bool:
-    return bool(user.is_active and (user.is_staff or user.platform_role in ("operator", "support")))
 
 
 def require_operator(user: User) -> None:

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from linli.accounts.models import User
+from linli.accounts.models import is_platform_staff as is_operator  # the one definition
 from linli.core.errors import IllegalTransition, PermissionDenied
 from linli.core.statemachine import StateMachine, T
 from linli.merchants import roles
@@ -322,10 +323,6 @@ def _stats_move(review: Review, sign: int) -> None:
 
 
 # --- moderation (operator) -----------------------------------------------------------------------
-
-def is_operator(user: User) -> bool:
-    return bool(user.is_active and (user.is_staff or user.platform_role in ("operator", "support")))
-
 
 def review_moderate(*, actor: User, review_id: str, action: str, reason: str = "") -> Review:
     """approve (held → published), hide (published/held → hidden, with a reason), restore
