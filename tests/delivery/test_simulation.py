@@ -57,6 +57,16 @@ def test_draining_delivers_every_order_of_a_light_load():
     assert result.p90_delivery_s >= result.mean_delivery_s * 0.8 and result.p95_delivery_s >= result.p90_delivery_s
 
 
+def test_rider_figures_cover_the_shift_so_a_window_shorter_than_a_delivery_still_counts():
+    # Ten minutes of orders: no order can be delivered inside the window itself.
+    result = simulate(replace(SMALL, minutes=10, orders_per_minute=2, drain_minutes=90))
+    assert result.delivered == result.placed > 0
+    assert result.shift_s > result.config.minutes * 60
+    rider_hours = result.config.riders * result.shift_s / 3600
+    assert result.orders_per_rider_hour == pytest.approx(result.delivered / rider_hours)
+    assert 0 < result.utilisation < 1 and 0 < result.idle_share < 1
+
+
 def test_batch_beats_greedy_on_on_time_rate_and_mean_delivery_time():
     seeds = range(4)
     cfg = SimConfig(minutes=30, riders=40, orders_per_minute=5, city="small", drain_minutes=60)

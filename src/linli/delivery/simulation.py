@@ -23,9 +23,11 @@ Django, no database: a seed gives the same figures on any machine.
 
 Figures (`SimResult`): on-time rate and delivery time (placed -> delivered) over the
 orders placed in the window and delivered; mean rider wait at the store; rider
-utilisation (share of rider-time carrying at least one order) and idle share (no stop
-ahead) and orders delivered per rider-hour, over the window; the backlog at the end of
-the window.
+utilisation (share of rider-time carrying at least one order), idle share (no stop
+ahead) and orders delivered per rider-hour, over the riders' whole shift: the window and
+the drain, until the last order is delivered (measured over the window alone, a short
+run would show no delivery and no carrying at all, since a delivery takes longer than
+a few minutes); the backlog at the end of the window.
 """
 
 from __future__ import annotations
@@ -196,9 +198,10 @@ class SimResult:
     p90_delivery_s: float
     p95_delivery_s: float
     mean_pickup_wait_s: float      # the rider waiting at the store for the food
-    utilisation: float             # share of rider-time (in the window) carrying orders
-    idle_share: float              # share of rider-time (in the window) with no stop ahead
-    orders_per_rider_hour: float   # delivered in the window / rider-hours of the window
+    utilisation: float             # share of rider-time (the shift) carrying orders
+    idle_share: float              # share of rider-time (the shift) with no stop ahead
+    orders_per_rider_hour: float   # delivered / rider-hours of the shift
+    shift_s: float                 # simulated time run: the window, then the drain until done
     backlog_unassigned: int        # at the end of the window: open, no rider
     backlog_in_flight: int         # at the end of the window: with a rider, not delivered
     left_undelivered: int          # at the end of the run (after draining)
@@ -266,7 +269,6 @@ class _World:
         self.by_id = {r.id: r for r in self.riders}
         self.open: dict[str, SimOrder] = {}      # accepted, no rider yet
         self.delivered: list[str] = []
-        self.window_end = cfg.minutes * 60
 
     def advance(self, rider: SimRider, t0: float, t1: float) -> None:
         """Ride, wait and serve from t0 to t1."""
@@ -311,7 +313,6 @@ class _World:
                 rider.busy_until = t + self.service_s
 
     def _account(self, rider: SimRider, a: float, b: float) -> None:
-        b = min(b, self.window_end)
         if b <= a:
             return
         if rider.on_board:
@@ -386,7 +387,6 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
     total_ticks = tick_count(cfg)
     dispatch_s = 0.0
     backlog_unassigned = backlog_in_flight = 0
-    delivered_in_window = 0
     tick = 0
     while tick < total_ticks:
         now = tick * cfg.tick_s
@@ -398,7 +398,6 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
             states = world.states()
             backlog_unassigned = sum(s == "unassigned" for s in states.values())
             backlog_in_flight = sum(s in ("assigned", "on_board") for s in states.values())
-            delivered_in_window = len(world.delivered)
         if progress:
             progress(tick, total_ticks)
         if tick >= window_ticks and not world.unfinished():
@@ -410,7 +409,8 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
     times = [o.delivered_at - o.placed_at for o in done if o.delivered_at is not None]
     on_time = sum(1 for o in done if o.delivered_at is not None and o.delivered_at <= o.promised_at)
     picked = [o for o in world.orders.values() if o.picked_up_at is not None]
-    rider_s = cfg.riders * cfg.minutes * 60
+    shift_s = tick * cfg.tick_s  # riders were accounted up to the end of the last tick run
+    rider_s = cfg.riders * shift_s
     states = world.states()
     return SimResult(
         policy=cfg.policy, config=cfg, placed=len(world.orders), delivered=len(done),
@@ -420,7 +420,7 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
         mean_pickup_wait_s=sum(o.pickup_wait_s for o in picked) / len(picked) if picked else 0.0,
         utilisation=sum(r.carrying_s for r in world.riders) / rider_s,
         idle_share=sum(r.idle_s for r in world.riders) / rider_s,
-        orders_per_rider_hour=delivered_in_window / (rider_s / 3600),
+        orders_per_rider_hour=len(done) / (rider_s / 3600), shift_s=shift_s,
         backlog_unassigned=backlog_unassigned, backlog_in_flight=backlog_in_flight,
         left_undelivered=sum(s != "delivered" for s in states.values()),
         ticks=tick, dispatch_seconds=dispatch_s, states=states, delivered_ids=list(world.delivered),
@@ -443,7 +443,7 @@ ROWS: tuple[tuple[str, Callable[[SimResult], str]], ...] = (
     ("mean pickup wait", lambda r: _minutes(r.mean_pickup_wait_s)),
     ("rider utilisation", lambda r: f"{r.utilisation * 100:.1f} %"),
     ("rider idle share", lambda r: f"{r.idle_share * 100:.1f} %"),
-    ("mean rider idle time", lambda r: _minutes(r.idle_share * r.config.minutes * 60)),
+    ("mean rider idle time", lambda r: _minutes(r.idle_share * r.shift_s)),
     ("orders per rider-hour", lambda r: f"{r.orders_per_rider_hour:.2f}"),
     ("unassigned at window end", lambda r: f"{r.backlog_unassigned:,}"),
     ("in flight at window end", lambda r: f"{r.backlog_in_flight:,}"),
