@@ -41,6 +41,10 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = LINLI_HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if LINLI_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = LINLI_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if LINLI_HTTPS else None
+# Reverse proxies in front of the app that append the caller to X-Forwarded-For (nginx with
+# `proxy_add_x_forwarded_for`, a cloud load balancer): how many. 0 (default) trusts only the
+# socket's address; the header is then ignored, since any client can send one.
+LINLI_TRUSTED_PROXY_HOPS = int(os.environ.get("LINLI_TRUSTED_PROXY_HOPS", "0"))
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"

@@ -97,7 +97,8 @@ def login_succeeded(login: str, address: str) -> None:
 
 
 def client_address(request: object) -> str:
-    """The caller's address as the app sees it (behind a proxy: set it to pass the real one
-    in REMOTE_ADDR, e.g. uvicorn --proxy-headers)."""
-    meta = getattr(request, "META", {})
-    return str(meta.get("REMOTE_ADDR", "") or "unknown")
+    """The caller's address for counters and logs (`core.security.client_ip`; behind proxies
+    set LINLI_TRUSTED_PROXY_HOPS), "unknown" when there is none."""
+    from linli.core.security import client_ip
+
+    return client_ip(request) or "unknown"

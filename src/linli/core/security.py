@@ -60,3 +60,18 @@ def cors(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpR
             response["Vary"] = ", ".join(v for v in (response.get("Vary"), "Origin") if v)
         return response
     return middleware
+
+
+def client_ip(request: object) -> str:
+    """The caller's IP address, or "" when unknown: the socket's peer, unless
+    LINLI_TRUSTED_PROXY_HOPS says that many proxies of ours each appended the address they
+    saw to X-Forwarded-For; then the entry that many places from the right, the last one a
+    client cannot forge (whatever it sends itself sits to the left of it). Rate limits,
+    login lockouts, the audit log and the payment gateway's client IP all read it here."""
+    meta = getattr(request, "META", {})
+    hops = getattr(settings, "LINLI_TRUSTED_PROXY_HOPS", 0)
+    if hops > 0:
+        chain = [part.strip() for part in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",") if part.strip()]
+        if len(chain) >= hops:
+            return chain[-hops][:64]
+    return str(meta.get("REMOTE_ADDR", "") or "")[:64]

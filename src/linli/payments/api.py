@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, Query, Router, Schema, Status
 
 from linli.core.auth import jwt_auth
+from linli.core.security import client_ip
 from linli.orders.errors import OrderNotFound
 from linli.orders.models import Order
 
@@ -71,7 +72,7 @@ def payment_create(request: HttpRequest, order_id: str, payload: PaymentIn) -> S
                                       provider=payload.provider, use_wallet=payload.use_wallet,
                                       channel=payload.channel,
                                       return_url=_local_path(payload.return_url),
-                                      client_ip=request.META.get("REMOTE_ADDR", ""))
+                                      client_ip=client_ip(request))
     return Status(201, payment_out(payment))
 
 
@@ -223,7 +224,7 @@ def topup_create(request: HttpRequest, payload: TopupIn) -> Status[dict[str, Any
     topup = services.topup_create(user=request.auth, amount_fen=payload.amount_fen,  # type: ignore[arg-type]
                                   provider=payload.provider, channel=payload.channel,
                                   return_url=_local_path(payload.return_url),
-                                  client_ip=request.META.get("REMOTE_ADDR", ""))
+                                  client_ip=client_ip(request))
     return Status(201, topup_out(topup))
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.core.errors import DomainError
+from linli.core.security import client_ip
 from linli.orders.models import Order
 from linli.payments import money, services
 from linli.payments.gateways import available_providers
@@ -122,7 +123,7 @@ def cashier(request: HttpRequest, order_id: str) -> HttpResponse:
             order_id=order.public_id, consumer=request.user,  # type: ignore[arg-type]
             provider=method, use_wallet=method != Payment.WALLET and form["use_wallet"] == "1",
             channel=channel, return_url=_return_path(back_to, method, request),
-            client_ip=request.META.get("REMOTE_ADDR", ""))
+            client_ip=client_ip(request))
     except DomainError as exc:
         error = error_context(exc)
         return render(request, "web/consumer/cashier.html",
@@ -227,7 +228,7 @@ def wallet_topup(request: HttpRequest) -> HttpResponse:
             user=request.user, amount_fen=parse_yuan(form["amount"]),  # type: ignore[arg-type]
             provider=form["provider"], channel="h5",
             return_url=_return_path(back_to, form["provider"], request),
-            client_ip=request.META.get("REMOTE_ADDR", ""))
+            client_ip=client_ip(request))
     except DomainError as exc:
         return _wallet_page(request, error=error_context(exc), form=form)
     return _gateway_redirect(topup.payment, back_to)
