@@ -64,7 +64,7 @@ def photo_upload(*, user: User, upload: UploadedFile) -> AfterSalesPhoto:
     PNG or WebP image (the same check as reviews and menus)."""
     checked = image_check(upload=upload)
     photo = AfterSalesPhoto(uploader=user, width=checked.width, height=checked.height)
-    photo.image.save(checked.storage_name("aph"), upload, save=False)
+    photo.image.save(checked.storage_name("aph"), checked.file(), save=False)
     photo.save()
     return photo
 

@@ -499,7 +499,7 @@ def product_image_set(*, actor: User, product_id: str, upload: UploadedFile) -> 
     product = _product_as(actor=actor, product_id=product_id, permission=roles.MENU_EDIT)
     checked = image_check(upload=upload)
     old = product.image.name
-    product.image.save(checked.storage_name("img"), upload, save=False)
+    product.image.save(checked.storage_name("img"), checked.file(), save=False)
     product.save(update_fields=["image", "updated_at"])
     if old:
         storage = product.image.storage

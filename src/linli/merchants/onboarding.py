@@ -333,7 +333,7 @@ def application_document_add(*, applicant: User, application_id: str, kind: str,
         raise TooManyFiles(max=MAX_DOCUMENTS)
     document = ApplicationDocument(application=application, kind=kind,
                                    content_type=checked.content_type, size_bytes=checked.size_bytes)
-    document.file.save(checked.storage_name("doc"), upload, save=False)
+    document.file.save(checked.storage_name("doc"), checked.file(), save=False)
     document.save()
     application.save(update_fields=["updated_at"])
     return document

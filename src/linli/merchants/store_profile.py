@@ -258,7 +258,7 @@ def store_photo_add(*, actor: User, store_id: str, upload: UploadedFile) -> Stor
     if len(photos) >= MAX_PHOTOS:
         raise TooManyFiles(max=MAX_PHOTOS)
     photo = StorePhoto(store=store, sort=max(photos, default=-1) + 1)
-    photo.image.save(checked.storage_name("pho"), upload, save=False)
+    photo.image.save(checked.storage_name("pho"), checked.file(), save=False)
     photo.save()
     store.save(update_fields=["updated_at"])
     return photo

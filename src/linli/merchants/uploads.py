@@ -1,24 +1,33 @@
 """Image uploads (application documents, store photos): trust the bytes, not the name.
 
 Pillow must recognise the content as JPEG, PNG or WebP and decode it completely; the
-file name and the client's Content-Type are ignored. Stored files get a name we make
-up (`<prefix>_<random>.<ext>`) so nothing the client sent ends up in a path.
+file name and the client's Content-Type are ignored. What is stored is not the client's
+file but the image **re-encoded** from its decoded pixels, in the same format: EXIF and
+every other metadata block go (a phone photo's EXIF carries the GPS position where it was
+taken, the camera's serial number and the time: a consumer's review photo must not
+publish where they live), the EXIF orientation is applied to the pixels first so the
+picture stays upright, anything appended after the image data (a polyglot file) is
+dropped, and the longest side is capped at MAX_STORED_SIDE pixels. Stored files get a name
+we make up (`<prefix>_<random>.<ext>`) so nothing the client sent ends up in a path.
 """
 
 from __future__ import annotations
 
+import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from linli.core.errors import Conflict, DomainError, InvalidInput
 from linli.core.ids import new_public_id
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # a 5 MB file can still decode to gigabytes: refuse first
+MAX_STORED_SIDE = 4096           # px; larger pictures are scaled down before they are stored
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 
 
@@ -42,9 +51,14 @@ class TooManyFiles(Conflict):
 class CheckedImage:
     content_type: str
     extension: str
-    size_bytes: int
+    size_bytes: int   # of what is stored (the re-encoded image)
     width: int
     height: int
+    data: bytes = field(repr=False, default=b"")
+
+    def file(self) -> ContentFile[bytes]:
+        """The re-encoded image, to be saved instead of the upload."""
+        return ContentFile(self.data)
 
     def storage_name(self, prefix: str) -> str:
         """A fresh name to store the file under (`<prefix>_<random>.<ext>`, the real
@@ -52,9 +66,30 @@ class CheckedImage:
         return f"{new_public_id(prefix)}.{self.extension}"
 
 
+def _reencode(image: Image.Image, kind: str) -> Image.Image:
+    """Upright, metadata-free pixels in a mode the format can hold."""
+    image = ImageOps.exif_transpose(image) or image
+    if max(image.size) > MAX_STORED_SIDE:
+        image.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE))
+    if kind == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    elif kind in ("PNG", "WEBP") and image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+        image = image.convert("RGBA")
+    return image
+
+
+def _encoded(image: Image.Image, kind: str) -> bytes:
+    out = io.BytesIO()
+    options: dict[str, object] = {"JPEG": {"quality": 90, "optimize": True},
+                                  "PNG": {"optimize": True},
+                                  "WEBP": {"quality": 90}}[kind]
+    image.save(out, format=kind, **options)  # no exif=, no pnginfo=: metadata is not carried over
+    return out.getvalue()
+
+
 def image_check(*, upload: UploadedFile) -> CheckedImage:
-    """The image's real type and size; InvalidImage or FileTooLarge if it will not do.
-    Leaves the upload rewound so it can be saved as it came."""
+    """The image's real type and size, re-encoded for storage (see the module docstring);
+    InvalidImage or FileTooLarge if it will not do. Store `checked.file()`, never the upload."""
     size = upload.size or 0
     if size > MAX_IMAGE_BYTES:
         raise FileTooLarge(size_bytes=size, max_bytes=MAX_IMAGE_BYTES)
@@ -75,6 +110,9 @@ def image_check(*, upload: UploadedFile) -> CheckedImage:
             upload.seek(0)
             with Image.open(upload) as image:
                 image.load()  # decodes every pixel: catches truncated or corrupt data
+                clean = _reencode(image, kind)
+                data = _encoded(clean, kind)
+                width, height = clean.size
     except (UnidentifiedImageError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
         raise InvalidImage(reason="unreadable") from exc
@@ -83,5 +121,5 @@ def image_check(*, upload: UploadedFile) -> CheckedImage:
     finally:
         upload.seek(0)
     content_type, extension = FORMATS[kind]
-    return CheckedImage(content_type=content_type, extension=extension, size_bytes=size,
-                        width=width, height=height)
+    return CheckedImage(content_type=content_type, extension=extension, size_bytes=len(data),
+                        width=width, height=height, data=data)

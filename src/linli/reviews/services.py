@@ -130,7 +130,7 @@ def review_photo_upload(*, user: User, upload: UploadedFile) -> ReviewPhoto:
     PNG or WebP image (merchants' upload check); the client's file name is not kept."""
     checked = image_check(upload=upload)
     photo = ReviewPhoto(uploader=user, width=checked.width, height=checked.height)
-    photo.image.save(checked.storage_name("rph"), upload, save=False)
+    photo.image.save(checked.storage_name("rph"), checked.file(), save=False)
     photo.save()
     return photo
 
