@@ -5,7 +5,10 @@
      [data-live-part] and swap it in, so the page updates without a reload.
    - [data-live-alert=status]: beep (WebAudio) and show a desktop notification when an
      event with that status arrives (the merchant console's new paid orders).
-   - form[data-once]: disable the submit button after the first submit. */
+   - form[data-once]: disable the submit button after the first submit.
+   - form[data-confirm]: ask first (the attribute is the question); [data-print]: print
+     the page; select[data-autosubmit]: submit its form on change.
+   No page has inline scripts or on* attributes: the CSP forbids them (core/security.py). */
 (function () {
   "use strict";
 
@@ -22,7 +25,24 @@
 
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (!form.hasAttribute("data-once")) return;
+    if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  });
+
+  document.addEventListener("click", function (e) {
+    if (e.target.closest("[data-print]")) window.print();
+  });
+
+  document.addEventListener("change", function (e) {
+    var select = e.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.submit();
+  });
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form.hasAttribute("data-once")) return;
     if (form.dataset.sent) { e.preventDefault(); return; }
     form.dataset.sent = "1";
     var button = form.querySelector("[type=submit]");
