@@ -55,18 +55,20 @@ bench-lilim: setup
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/linli/orders/pricing.py src/linli/merchants/hours.py src/linli/discovery/geo.py src/linli/core/statemachine.py src/linli/core/ids.py src/linli/core/seed src/linli/*/services.py src/linli/payments/money.py src/linli/payments/ledger.py src/linli/payments/reconcile.py src/linli/accounts/member_code.py src/linli/pos/ean.py src/linli/pos/receipt.py \
-		src/linli/bookings/slots.py src/linli/bookings/tables/assign.py src/linli/bookings/tables/services.py src/linli/finance/commission.py src/linli/finance/netting.py src/linli/discovery/recommend.py src/linli/orders/reroute.py src/linli/core/ratelimit.py src/linli/core/backup.py src/linli/core/security.py
+		src/linli/bookings/slots.py src/linli/bookings/tables/assign.py src/linli/bookings/tables/services.py src/linli/finance/commission.py src/linli/finance/netting.py src/linli/discovery/recommend.py src/linli/orders/reroute.py src/linli/core/ratelimit.py src/linli/core/backup.py src/linli/core/security.py \
+		src/linli/core/crypto.py src/linli/core/access.py src/linli/core/dbrouter.py src/linli/core/outbox.py
 
 worker: setup
-	$(BIN)/celery -A linli worker -B -l info
+	$(BIN)/celery -A linli worker -B -l info -Q default,dispatch,notifications,settlement
 
 ## Production-style API server: Django as WSGI under granian (no ASGI thread hops).
 ## Server-Sent Events still work (a thread per open stream); `make run` keeps uvicorn.
 serve-wsgi: seed
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers 2 --blocking-threads 8 --no-ws linli.wsgi:application
 
-## Production-like stack for the load harness (bench/load/): PostgreSQL, Redis, Celery worker
-## and beat on RabbitMQ, WORKERS granian processes on one port; all in the foreground, Ctrl-C
+## Production-like stack for the load harness (bench/load/): PostgreSQL, Redis, Celery beat and
+## one worker per queue (default, dispatch, notifications, settlement; docs/scaling.md) on
+## RabbitMQ, WORKERS granian processes on one port; all in the foreground, Ctrl-C
 ## (or SIGTERM) stops every one of them. Seeds a modest city if the database has no stores.
 PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/linli_prod
 PROD_REDIS_URL    ?= redis://127.0.0.1:6379/9
@@ -83,7 +85,10 @@ serve-prod: setup
 	stop() { trap - INT TERM EXIT; kill $$pids 2>/dev/null; sleep 5; \
 	  for p in $$pids; do pkill -P $$p 2>/dev/null; kill -9 $$p 2>/dev/null; done; wait; }; \
 	trap stop INT TERM EXIT; \
-	$(BIN)/celery -A linli worker -B -l warning --concurrency 2 --schedule var/celerybeat-schedule & pids="$$!"; \
+	$(BIN)/celery -A linli beat -l warning --schedule var/celerybeat-schedule & pids="$$!"; \
+	for q in default:2 dispatch:1 notifications:1 settlement:1; do \
+	  $(BIN)/celery -A linli worker -l warning -Q $${q%%:*} -n $${q%%:*}@%h --concurrency $${q##*:} & \
+	  pids="$$pids $$!"; done; \
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PROD_PORT) --workers $(WORKERS) \
 	  --blocking-threads 8 --no-ws linli.wsgi:application & pids="$$pids $$!"; \
 	echo "serve-prod: http://$(HOST):$(PROD_PORT) (pids $$pids)"; wait

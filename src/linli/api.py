@@ -7,8 +7,9 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from linli.accounts.api import router as accounts_router
 from linli.core.errors import DomainError
@@ -18,7 +19,39 @@ from linli.merchants.api_catalog import router as catalog_router
 from linli.orders.api import router as orders_router
 from linli.payments.api import router as payments_router
 
-api = NinjaAPI(
+
+class ErrorOut(Schema):
+    """The body of every 4xx/5xx answer (see the handlers below)."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+# Every operation may answer these: bad JSON, no or expired token, not allowed, no such
+# object, a state conflict, invalid input, a rate limit. Declared once here rather than on
+# each of the ~250 operations, so the document and the handlers below cannot drift apart.
+ERROR_STATUSES = {400: "Malformed request", 401: "Not authenticated", 403: "Not allowed",
+                  404: "Not found", 409: "Conflicts with the current state", 422: "Invalid input",
+                  429: "Too many requests"}
+
+
+class LinliAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = error
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_STATUSES.items():
+                    responses.setdefault(status, {"description": description, "content": body})
+        return schema
+
+
+api = LinliAPI(
     title="Linli API",
     version="1",
     description="邻里 O2O local commerce. Money is integer fen; times are UTC ISO 8601; "

@@ -31,6 +31,13 @@ _DEV_SECRET = "linli-insecure-dev-key-change-me-in-production-0123456789"
 SECRET_KEY = os.environ.get("LINLI_SECRET_KEY", _DEV_SECRET)
 if SECRET_KEY == _DEV_SECRET and env_bool("LINLI_PRODUCTION"):
     raise RuntimeError("LINLI_SECRET_KEY must be set when LINLI_PRODUCTION=1")
+# Field encryption of personal data (docs/security.md "Field encryption"): "kid:base64key,..."
+# with the current key first, and the key of the keyed lookup hashes (phone_hash). Empty:
+# keys derived from SECRET_KEY, for development and tests only.
+LINLI_FIELD_KEYS = os.environ.get("LINLI_FIELD_KEYS", "")
+LINLI_LOOKUP_KEY = os.environ.get("LINLI_LOOKUP_KEY", "")
+if env_bool("LINLI_PRODUCTION") and not (LINLI_FIELD_KEYS and LINLI_LOOKUP_KEY):
+    raise RuntimeError("LINLI_FIELD_KEYS and LINLI_LOOKUP_KEY must be set when LINLI_PRODUCTION=1")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("LINLI_ALLOWED_HOSTS", "*").split(",") if h]
 # --- web security (issue 14, docs/security.md) ------------------------------------------
@@ -162,19 +169,37 @@ if not _test_name and DATABASES["default"]["ENGINE"] == "django.db.backends.sqli
     # One file per test process, so parallel runs never share it; Django deletes it after.
     _test_name = str(Path(tempfile.gettempdir()) / f"linli-test-{os.getpid()}.sqlite3")
 DATABASES["default"]["TEST"] = {"NAME": _test_name}
+# A read replica (issue 15, core/dbrouter.py): marked read-only pages read from it; writes,
+# transactions and everything after a write in the same request stay on the primary.
+_replica_url = os.environ.get("LINLI_REPLICA_URL") or os.environ.get("DATABASE_REPLICA_URL", "")
+if _replica_url:
+    DATABASES["replica"] = {**dj_database_url.parse(_replica_url),
+                            **{k: v for k, v in DATABASES["default"].items()
+                               if k in ("OPTIONS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS")},
+                            "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["linli.core.dbrouter.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, locks and rate limits -----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis. Redis down must not stop orders (docs/reliability.md): every
+    cache call gives up within a second and answers a miss (get: None, add: None, never
+    True) instead of raising, and the ignored error is logged."""
+    return {"default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": os.environ.get("LINLI_CACHE_PREFIX", "linli"),
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "IGNORE_EXCEPTIONS": True,
+                    "SOCKET_CONNECT_TIMEOUT": 1.0, "SOCKET_TIMEOUT": 1.0},
+    }}
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("LINLI_CACHE_PREFIX", "linli"),
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        }
-    }
+    CACHES = redis_cache(REDIS_URL)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -184,6 +209,29 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
+# Queues per concern (issue 15, docs/scaling.md): a slow settlement run or a campaign's
+# fan-out never delays a dispatch round. Every task is listed (tests/scale/test_queues.py
+# fails on a task without a decision); `make serve-prod` starts a worker per queue.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+_QUEUE_TASKS = {
+    "dispatch": ["delivery.tasks.dispatch_pending"],
+    "notifications": ["notifications.tasks.deliver", "notifications.tasks.deliveries_due",
+                      "bookings.tasks.booking_reminders", "marketing.tasks.campaigns_due"],
+    "settlement": ["finance.tasks.settlement_daily", "finance.tasks.payouts_retry",
+                   "finance.tasks.finance_sweep", "payments.tasks.payments_sync_task"],
+    "default": ["orders.tasks.cancel_unpaid_orders", "orders.tasks.auto_complete_delivered",
+                "orders.tasks.accept_timeout_orders", "orders.tasks.cancel_request_timeout_orders",
+                "delivery.tasks.cleanup_rider_locations", "inventory.tasks.reset_daily_stock",
+                "payments.tasks.sandbox_notify", "payments.tasks.sandbox_refund_finish",
+                "pos.tasks.expire_points", "discovery.tasks.search_index_refresh_task",
+                "discovery.tasks.recommendations_train_task", "marketing.tasks.coupons_return_sweep",
+                "marketing.tasks.vouchers_sweep", "reviews.tasks.review_photos_sweep",
+                "aftersales.tasks.sla_sweep", "analytics.tasks.events_flush",
+                "analytics.tasks.aggregate_recent", "analytics.tasks.daily_report",
+                "core.tasks.outbox_flush"],
+}
+CELERY_TASK_ROUTES = {f"linli.{task}": {"queue": queue}
+                      for queue, tasks in _QUEUE_TASKS.items() for task in tasks}
 CELERY_BEAT_SCHEDULE = {
     "orders-cancel-unpaid": {"task": "linli.orders.tasks.cancel_unpaid_orders", "schedule": 60.0},
     "orders-auto-complete": {"task": "linli.orders.tasks.auto_complete_delivered", "schedule": 300.0},
@@ -217,6 +265,8 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-aggregate-recent": {"task": "linli.analytics.tasks.aggregate_recent", "schedule": 900.0},
     "analytics-daily-report": {"task": "linli.analytics.tasks.daily_report",
                                "schedule": crontab(hour=17, minute=0)},
+    # reliability (issue 14): task sends the broker refused at commit time (core/outbox.py)
+    "core-outbox-flush": {"task": "linli.core.tasks.outbox_flush", "schedule": 30.0},
 }
 # finance: payment fee per gateway (basis points), adjustments above this need a second operator
 LINLI_FINANCE_GATEWAY_FEE_BP = {"sandbox": 60, "alipay": 60, "wechatpay": 60, "wallet": 0}
@@ -265,6 +315,7 @@ LINLI_SANDBOX_ENABLED = os.environ.get("LINLI_SANDBOX_ENABLED", "1") != "0"
 LINLI_SANDBOX_NOTIFY_DELAY_S = float(os.environ.get("LINLI_SANDBOX_NOTIFY_DELAY_S", "0"))
 LINLI_SANDBOX_DROP_NOTIFICATIONS = os.environ.get("LINLI_SANDBOX_DROP_NOTIFICATIONS", "") == "1"
 LINLI_SANDBOX_FAIL_CALLS = tuple(filter(None, os.environ.get("LINLI_SANDBOX_FAIL_CALLS", "").split(",")))
+LINLI_SANDBOX_TIMEOUT_CALLS = tuple(filter(None, os.environ.get("LINLI_SANDBOX_TIMEOUT_CALLS", "").split(",")))
 LINLI_SANDBOX_REFUND_MODE = os.environ.get("LINLI_SANDBOX_REFUND_MODE", "sync")
 LINLI_BASE_URL = os.environ.get("LINLI_BASE_URL", "http://127.0.0.1:8000")
 
@@ -314,7 +365,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"phones_masked": {"()": "linli.core.logmask.PhoneMaskFilter"}},  # issue 14
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["phones_masked"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LINLI_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from linli.accounts.models import PlatformRole, User
+from linli.accounts.models import PlatformRole, User, phone_hash
 from linli.core.progress import Progress
 from linli.core.seed.cities import CITIES, City
 from linli.core.seed.demo import CONSUMER_PHONE, DEMO_MERCHANT_NAME, DEMO_PASSWORD
@@ -65,7 +65,9 @@ def test_seed_creates_the_requested_numbers_of_everything(seeded: str) -> None:
     assert not Product.objects.filter(stock__isnull=True).exists()
     assert StockMovement.objects.count() == Product.objects.count()  # one ADJUST each
     assert Rider.objects.count() == RIDERS + 1
-    assert User.objects.filter(username__startswith="+86").count() == USERS + 1
+    # Consumers get opaque usernames (a phone number is never a username, issue 14).
+    assert User.objects.filter(username__startswith="u_").count() == USERS
+    assert not User.objects.filter(username__startswith="+").exists()
     assert set(StoreCategory.objects.values_list("slug", flat=True)) == {c.slug for c in CATEGORIES}
     assert f"{MERCHANTS} merchants" in seeded
 
@@ -127,7 +129,7 @@ def test_demo_accounts_exist_and_log_in(seeded: str) -> None:
     assert owner is not None and staff is not None and rider is not None and admin is not None
     assert authenticate(username="demo-merchant", password="wrong") is None
     assert admin.is_staff and admin.is_superuser and admin.platform_role == PlatformRole.OPERATOR
-    consumer = User.objects.get(phone=CONSUMER_PHONE)
+    consumer = User.objects.get(phone_hash=phone_hash(CONSUMER_PHONE))
     assert not consumer.has_usable_password()
     merchant = Merchant.objects.get(name=DEMO_MERCHANT_NAME)
     roles = dict(merchant.members.values_list("user__username", "role"))

@@ -15,7 +15,7 @@ class UserAdmin(PublicIdAdmin, BaseUserAdmin):
     list_display = ("username", "public_id", "phone", "display_name", "platform_role", "is_staff", "is_active",
                     "date_joined")
     list_filter = ("platform_role", "is_active", "is_staff", ("date_joined", admin.DateFieldListFilter))
-    search_fields = ("username", "phone", "display_name", "=public_id")
+    search_fields = ("username", "=phone", "display_name", "=public_id")
     ordering = ("-date_joined",)
     readonly_fields = ("public_id", "date_joined", "last_login")
     date_hierarchy = "date_joined"

@@ -4,10 +4,13 @@ hold about them, and deleting the account.
 Deleting anonymises instead of removing rows: orders, payments, refunds, ledger postings
 and invoices stay (finance must keep them, and they reference the user with PROTECT), but
 they no longer lead to a person: the phone, the name and the address book are erased,
-login is disabled and every token revoked, and reviews show "Anonymous".
+the orders' delivery address snapshots lose the name, phone and address line (the city and
+coordinates rounded to about a kilometre stay, for finance and analytics), login is
+disabled and every token revoked, and reviews show "Anonymous".
 
-The export reads other apps' tables read-only; the deletion writes only accounts' own
-tables (the user row, the address book, SMS codes) and the audit log.
+The export reads other apps' tables read-only; the deletion writes accounts' own tables
+(the user row, the address book, SMS codes), the orders' address snapshots and delivery
+drop-off points, and the audit log.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from .models import Address, SmsCode, User
 CONFIRM_WORD = "DELETE"
 # Never part of an export: secrets, keys for our own bookkeeping, other people's data.
 HIDDEN_FIELDS = {"id", "password", "secret", "code_hash", "idempotency_key", "request_hash", "dedupe_key",
-                 "token_version", "key", "raw", "pickup_code_hash"}
+                 "token_version", "key", "raw", "pickup_code_hash", "phone_hash"}
+# What an order's address snapshot keeps after the account is deleted: about a kilometre.
+REDACTED_COORDINATE_DECIMALS = 2
 FINAL_ORDER_STATES = ("completed", "cancelled", "refunded")
 
 
@@ -152,6 +157,32 @@ def account_delete_blockers(*, user: User) -> list[DeleteBlocker]:
 DeleteBlocker = OrdersInProgress | WalletNotEmpty | AfterSalesOpen
 
 
+def _address_redacted(address: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {"text": "", "contact_name": "", "contact_phone": "", "redacted": True}
+    for name in ("lat", "lng"):
+        if isinstance(address.get(name), int | float):
+            kept[name] = round(float(address[name]), REDACTED_COORDINATE_DECIMALS)
+    if address.get("city_code"):
+        kept["city_code"] = address["city_code"]
+    return kept
+
+
+def _order_addresses_redact(user: User) -> None:
+    """The delivery snapshots of the user's (finished) orders no longer name or locate them."""
+    from linli.delivery.models import DeliveryTask
+    from linli.orders.models import Order
+
+    orders = list(Order.objects.filter(consumer=user, address__isnull=False).only("pk", "address"))
+    for order in orders:
+        order.address = _address_redacted(order.address or {})
+    Order.objects.bulk_update(orders, ["address"], batch_size=500)
+    tasks = list(DeliveryTask.objects.filter(order__consumer=user).only("pk", "dropoff_lat", "dropoff_lng"))
+    for task in tasks:
+        task.dropoff_lat = round(task.dropoff_lat, REDACTED_COORDINATE_DECIMALS)
+        task.dropoff_lng = round(task.dropoff_lng, REDACTED_COORDINATE_DECIMALS)
+    DeliveryTask.objects.bulk_update(tasks, ["dropoff_lat", "dropoff_lng"], batch_size=500)
+
+
 def account_delete(*, user: User, confirm: str) -> User:
     """Anonymise the account (see the module docstring); refused (409) while orders are in
     progress, the wallet holds withdrawable money or an after-sales request is open."""
@@ -164,9 +195,10 @@ def account_delete(*, user: User, confirm: str) -> User:
             raise blockers[0]
         audit(user, "account.delete", "user", user.public_id, role="consumer",
               addresses=Address.objects.filter(user=user).count())
-        if user.phone:
-            SmsCode.objects.filter(phone=user.phone).delete()
+        if user.phone_hash:
+            SmsCode.objects.filter(phone_hash=user.phone_hash).delete()
         Address.objects.filter(user=user).delete()
+        _order_addresses_redact(user)
         user.phone = None
         user.display_name = ""
         user.username = f"deleted_{user.public_id}"

@@ -13,7 +13,10 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-from linli.core.fields import PublicIdField
+from linli.core.fields import EncryptedTextField, LookupHashField, PublicIdField, lookup_hash
+from linli.core.ids import new_public_id
+
+from .phone import phone_for_lookup, phone_mask
 
 
 class PlatformRole(models.TextChoices):
@@ -22,11 +25,30 @@ class PlatformRole(models.TextChoices):
     SUPPORT = "support", "support"
 
 
+def phone_hash(e164: str) -> str:
+    """What every lookup by phone compares (`User.phone_hash`, `SmsCode.phone_hash`,
+    `PhoneSale.phone_hash`): the phone itself is stored encrypted."""
+    return lookup_hash(e164)
+
+
+def username_new() -> str:
+    """An opaque username for accounts made from a phone (SMS sign-up, staff added by
+    phone): a username is shown and logged freely, so it must not be the phone number."""
+    return new_public_id("u")
+
+
 def is_platform_staff(user: User) -> bool:
     """An active operator or support agent (or Django staff): who may act in the back office
     and its APIs (moderation, arbitration, finance, platform analytics)."""
     return bool(user.is_active and (user.is_staff or user.platform_role in (PlatformRole.OPERATOR,
                                                                               PlatformRole.SUPPORT)))
+
+
+def is_platform_operator(user: User) -> bool:
+    """An active operator (or superuser): the platform-wide changes support agents may not make
+    (issue 14): commission rules, settlement runs, payouts, holds, adjustments, suspending a
+    merchant. Support reads the same screens and handles complaints, refunds and moderation."""
+    return bool(user.is_active and (user.is_superuser or user.platform_role == PlatformRole.OPERATOR))
 
 
 class UserManager(BaseUserManager["User"]):
@@ -51,7 +73,9 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     public_id = PublicIdField(prefix="usr")
     username = models.CharField(max_length=64, unique=True)
-    phone = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    phone = EncryptedTextField(null=True, blank=True, hash_field="phone_hash",  # E.164, encrypted
+                               hash_normalise=phone_for_lookup)
+    phone_hash = LookupHashField(source="phone", unique=True, null=True, blank=True)
     display_name = models.CharField(max_length=64, blank=True)
     platform_role = models.CharField(
         max_length=16, choices=PlatformRole.choices, blank=True, default=PlatformRole.NONE
@@ -71,13 +95,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         db_table = "accounts_user"
 
     def __str__(self) -> str:
-        return self.display_name or self.phone or self.username
+        return self.display_name or (phone_mask(self.phone) if self.phone else self.username)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_hash"}  # the hash follows the phone
+        super().save(*args, **kwargs)
 
 
 class SmsCode(models.Model):
-    """A one-time login code. Only its keyed hash is stored."""
+    """A one-time login code. Only keyed hashes are stored: of the phone and of the code."""
 
-    phone = models.CharField(max_length=20, db_index=True)
+    phone_hash = models.CharField(max_length=64, default="")
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField()
@@ -86,7 +116,7 @@ class SmsCode(models.Model):
 
     class Meta:
         db_table = "accounts_sms_code"
-        indexes = [models.Index(fields=["phone", "-created_at"])]
+        indexes = [models.Index(fields=["phone_hash", "-created_at"], name="sms_code_phone_recent")]
 
 
 class Address(models.Model):
@@ -100,10 +130,11 @@ class Address(models.Model):
     public_id = PublicIdField(prefix="adr")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
     label = models.CharField(max_length=20, blank=True)  # 家, 公司, 学校
-    contact_name = models.CharField(max_length=50)
-    contact_phone = models.CharField(max_length=20)  # E.164
-    text = models.CharField(max_length=200)
-    detail = models.CharField(max_length=100, blank=True)  # building, floor, room
+    # Encrypted at rest; lengths are checked by `services.address_create/_update`.
+    contact_name = EncryptedTextField()
+    contact_phone = EncryptedTextField()  # E.164
+    text = EncryptedTextField()
+    detail = EncryptedTextField(blank=True)  # building, floor, room
     lat = models.FloatField()
     lng = models.FloatField()
     located_by = models.CharField(max_length=8, choices=LocatedBy.choices)

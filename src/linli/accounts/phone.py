@@ -26,6 +26,17 @@ def phone_normalise(raw: str, *, region: str = "CN") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_for_lookup(raw: str) -> str:
+    """E.164 when `raw` is a valid number, else `raw` as given: what a lookup by phone
+    hashes (an operator's search "13800138000" finds "+8613800138000")."""
+    from django.conf import settings
+
+    try:
+        return phone_normalise(raw.strip(), region=settings.LINLI_DEFAULT_REGION)
+    except InvalidPhone:
+        return raw
+
+
 def phone_mask(e164: str) -> str:
     """'+8613800138000' -> '+86138****8000' for display to others."""
     if len(e164) < 8:

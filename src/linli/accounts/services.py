@@ -30,7 +30,7 @@ from linli.core.errors import (
 from linli.core.ratelimit import login_check, login_failed, login_succeeded
 
 from .events import phone_verified_on_commit
-from .models import Address, SmsCode, User
+from .models import Address, SmsCode, User, phone_hash, username_new
 from .phone import phone_normalise
 from .sms import get_sms_provider
 from .tokens import InvalidToken, token_decode, token_pair_issue
@@ -80,27 +80,30 @@ def _local_midnight(now: datetime) -> datetime:
 
 
 def sms_cooldown_key(phone: str) -> str:
-    return f"sms:cooldown:{phone}"
+    return f"sms:cooldown:{phone_hash(phone)}"  # no plaintext phone in Redis either
 
 
 def sms_code_send(*, phone: str) -> dict[str, int]:
     """Send a login code. One send per phone per minute, ten per local day."""
     phone = phone_normalise(phone, region=settings.LINLI_DEFAULT_REGION)
     cooldown = settings.LINLI_SMS_RESEND_SECONDS
-    # cache.add is atomic (SET NX on Redis): two concurrent requests cannot both pass.
-    if not cache.add(sms_cooldown_key(phone), 1, timeout=cooldown):
+    # cache.add is atomic (SET NX on Redis): two concurrent requests cannot both pass. It
+    # answers None when Redis is unreachable: the cooldown then fails open (the daily limit
+    # below is counted in the database and still holds).
+    if cache.add(sms_cooldown_key(phone), 1, timeout=cooldown) is False:
         raise SmsTooFrequent(retry_after_s=cooldown)
     now = timezone.now()
-    sent_today = SmsCode.objects.filter(phone=phone, created_at__gte=_local_midnight(now)).count()
+    hashed = phone_hash(phone)
+    sent_today = SmsCode.objects.filter(phone_hash=hashed, created_at__gte=_local_midnight(now)).count()
     if sent_today >= settings.LINLI_SMS_DAILY_LIMIT:
         raise SmsDailyLimit(limit=settings.LINLI_SMS_DAILY_LIMIT)
     code = f"{secrets.randbelow(10**6):06d}"
     ttl: timedelta = settings.LINLI_SMS_CODE_TTL
     with transaction.atomic():
         # A new code replaces older unused ones.
-        SmsCode.objects.filter(phone=phone, consumed_at__isnull=True).update(consumed_at=now)
+        SmsCode.objects.filter(phone_hash=hashed, consumed_at__isnull=True).update(consumed_at=now)
         SmsCode.objects.create(
-            phone=phone, code_hash=_code_hash(phone, code), created_at=now, expires_at=now + ttl
+            phone_hash=hashed, code_hash=_code_hash(phone, code), created_at=now, expires_at=now + ttl
         )
     minutes = int(ttl.total_seconds() // 60)
     get_sms_provider().send(
@@ -112,7 +115,7 @@ def sms_code_send(*, phone: str) -> dict[str, int]:
 def _sms_code_check(*, phone: str, code: str) -> None:
     now = timezone.now()
     sms = (
-        SmsCode.objects.filter(phone=phone, consumed_at__isnull=True, expires_at__gt=now)
+        SmsCode.objects.filter(phone_hash=phone_hash(phone), consumed_at__isnull=True, expires_at__gt=now)
         .order_by("-created_at")
         .first()
     )
@@ -134,14 +137,14 @@ def _sms_code_check(*, phone: str, code: str) -> None:
 
 
 def _user_for_phone(phone: str) -> tuple[User, bool]:
-    user = User.objects.filter(phone=phone).first()
+    user = User.objects.filter(phone_hash=phone_hash(phone)).first()
     if user is not None:
         return user, False
     try:
         with transaction.atomic():
-            return User.objects.create_user(username=phone, phone=phone), True
+            return User.objects.create_user(username=username_new(), phone=phone), True
     except IntegrityError:  # created concurrently by another login
-        return User.objects.get(phone=phone), False
+        return User.objects.get(phone_hash=phone_hash(phone)), False
 
 
 def auth_login_sms(*, phone: str, code: str) -> dict[str, Any]:
@@ -178,7 +181,7 @@ def _login_password(*, login: str, password: str) -> dict[str, Any]:
     except InvalidInput:
         phone = None
     if phone:
-        by_phone = User.objects.filter(phone=phone).values_list("username", flat=True).first()
+        by_phone = User.objects.filter(phone_hash=phone_hash(phone)).values_list("username", flat=True).first()
         username = by_phone or username
     user = authenticate(username=username, password=password)
     if user is None:

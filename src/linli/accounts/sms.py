@@ -9,6 +9,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .phone import phone_mask
+
 logger = logging.getLogger("linli.sms")
 
 
@@ -18,7 +20,7 @@ class SmsProvider(Protocol):
 
 class LogSmsProvider:
     def send(self, *, phone: str, text: str) -> None:
-        logger.warning("SMS to %s: %s", phone, text)
+        logger.warning("SMS to %s: %s", phone_mask(phone), text)
 
 
 class OutboxSmsProvider:

@@ -26,7 +26,7 @@ router = Router(tags=["after-sales and complaints"])
 
 # --- schemas ---------------------------------------------------------------------------------------
 
-class PhotoOut(Schema):
+class TicketPhotoOut(Schema):
     id: str
     url: str
     width: int
@@ -48,7 +48,7 @@ class RequestIn(Schema):
     photo_ids: list[str] = Field(default_factory=list, description="ids from POST /aftersales/photos, at most 9")
 
 
-class EventOut(Schema):
+class TicketEventOut(Schema):
     action: str
     from_status: str
     to_status: str
@@ -78,17 +78,17 @@ class RequestOut(Schema):
     sla_seconds_left: int | None = Field(description="while the store has to answer; negative when overdue")
     reject_reason: str
     arbitration_note: str
-    photos: list[PhotoOut]
+    photos: list[TicketPhotoOut]
     actions: list[str] = Field(description="what the caller may do now")
-    timeline: list[EventOut] | None = None
+    timeline: list[TicketEventOut] | None = None
     created_at: str
 
 
-class ReasonIn(Schema):
+class TicketReasonIn(Schema):
     reason: str = ""
 
 
-class NoteIn(Schema):
+class TicketNoteIn(Schema):
     note: str = ""
 
 
@@ -178,7 +178,7 @@ def _detail(req: AfterSalesRequest, role: str) -> dict[str, Any]:
 
 # --- consumer --------------------------------------------------------------------------------------
 
-@router.post("/aftersales/photos", response={201: PhotoOut}, auth=jwt_auth,
+@router.post("/aftersales/photos", response={201: TicketPhotoOut}, auth=jwt_auth,
              summary="Upload one after-sales photo (multipart field `file`; JPEG, PNG or WebP, ≤ 5 MB)")
 def photo_upload(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     photo = services.photo_upload(user=_user(request), upload=file)
@@ -216,7 +216,7 @@ def accept_partial(request: HttpRequest, request_id: str) -> dict[str, Any]:
 
 @router.post("/aftersales/{request_id}/escalate", response=RequestOut, auth=jwt_auth,
              summary="Ask the platform to arbitrate a rejected request or a partial offer")
-def escalate(request: HttpRequest, request_id: str, payload: ReasonIn) -> dict[str, Any]:
+def escalate(request: HttpRequest, request_id: str, payload: TicketReasonIn) -> dict[str, Any]:
     return _detail(services.request_escalate(consumer=_user(request), request_id=request_id,
                                              reason=payload.reason), "consumer")
 
@@ -229,7 +229,7 @@ def cancel(request: HttpRequest, request_id: str) -> dict[str, Any]:
 
 @router.post("/aftersales/{request_id}/ship-back", response=RequestOut, auth=jwt_auth,
              summary="Return and refund: I sent the goods back (note: how, tracking number)")
-def ship_back(request: HttpRequest, request_id: str, payload: NoteIn) -> dict[str, Any]:
+def ship_back(request: HttpRequest, request_id: str, payload: TicketNoteIn) -> dict[str, Any]:
     return _detail(services.request_ship_back(consumer=_user(request), request_id=request_id,
                                               note=payload.note), "consumer")
 
@@ -252,14 +252,14 @@ def merchant_detail(request: HttpRequest, request_id: str) -> dict[str, Any]:
 
 @router.post("/merchant/aftersales/{request_id}/agree", response=RequestOut, auth=jwt_auth, tags=["merchant"],
              summary="Agree (refund-only: refunded at once)")
-def merchant_agree(request: HttpRequest, request_id: str, payload: NoteIn) -> dict[str, Any]:
+def merchant_agree(request: HttpRequest, request_id: str, payload: TicketNoteIn) -> dict[str, Any]:
     return _detail(services.merchant_agree(actor=_user(request), request_id=request_id, note=payload.note),
                    "merchant")
 
 
 @router.post("/merchant/aftersales/{request_id}/reject", response=RequestOut, auth=jwt_auth, tags=["merchant"],
              summary="Reject, with a reason (the consumer may escalate)")
-def merchant_reject(request: HttpRequest, request_id: str, payload: ReasonIn) -> dict[str, Any]:
+def merchant_reject(request: HttpRequest, request_id: str, payload: TicketReasonIn) -> dict[str, Any]:
     return _detail(services.merchant_reject(actor=_user(request), request_id=request_id, reason=payload.reason),
                    "merchant")
 
@@ -273,14 +273,14 @@ def merchant_propose(request: HttpRequest, request_id: str, payload: PartialIn) 
 
 @router.post("/merchant/aftersales/{request_id}/confirm-return", response=RequestOut, auth=jwt_auth,
              tags=["merchant"], summary="Return and refund: the goods are back; refund now")
-def merchant_confirm_return(request: HttpRequest, request_id: str, payload: NoteIn) -> dict[str, Any]:
+def merchant_confirm_return(request: HttpRequest, request_id: str, payload: TicketNoteIn) -> dict[str, Any]:
     return _detail(services.merchant_confirm_return(actor=_user(request), request_id=request_id,
                                                     note=payload.note), "merchant")
 
 
 @router.post("/merchant/aftersales/{request_id}/resend", response=RequestOut, auth=jwt_auth, tags=["merchant"],
              summary="Re-delivery: the order was sent again")
-def merchant_resend(request: HttpRequest, request_id: str, payload: NoteIn) -> dict[str, Any]:
+def merchant_resend(request: HttpRequest, request_id: str, payload: TicketNoteIn) -> dict[str, Any]:
     return _detail(services.merchant_resend(actor=_user(request), request_id=request_id, note=payload.note),
                    "merchant")
 
@@ -328,13 +328,13 @@ def ticket_detail(request: HttpRequest, ticket_id: str) -> dict[str, Any]:
 
 @router.post("/complaints/{ticket_id}/close", response=TicketOut, auth=jwt_auth,
              summary="Close a resolved complaint (operators: any open one)")
-def ticket_close(request: HttpRequest, ticket_id: str, payload: NoteIn) -> dict[str, Any]:
+def ticket_close(request: HttpRequest, ticket_id: str, payload: TicketNoteIn) -> dict[str, Any]:
     return ticket_out(complaints.ticket_close(actor=_user(request), ticket_id=ticket_id, note=payload.note))
 
 
 @router.post("/complaints/{ticket_id}/reopen", response=TicketOut, auth=jwt_auth,
              summary="Not satisfied with the resolution: back to support")
-def ticket_reopen(request: HttpRequest, ticket_id: str, payload: NoteIn) -> dict[str, Any]:
+def ticket_reopen(request: HttpRequest, ticket_id: str, payload: TicketNoteIn) -> dict[str, Any]:
     return ticket_out(complaints.ticket_reopen(reporter=_user(request), ticket_id=ticket_id, note=payload.note))
 
 

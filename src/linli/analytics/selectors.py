@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from linli.accounts.models import User
+from linli.core.dbrouter import reads_from_replica
 from linli.merchants import roles
 from linli.merchants.models import Store, StoreCategory
 from linli.merchants.selectors import store_for_member
@@ -257,6 +258,7 @@ def store_series(rows: list[dict[str, Any]], q: ReportQuery, value: Callable[[Su
     return [{"period": b.isoformat(), "value": value(sums.get(b, {}))} for b in _buckets(q)]
 
 
+@reads_from_replica
 def merchant_report(*, store: Store, q: ReportQuery) -> dict[str, Any]:
     """One metric of a store: {"series": [...]} for a metric over time, {"data": ...} for
     the summary, comparison, items, heat map, funnel and peer average."""
@@ -287,6 +289,7 @@ def merchant_report(*, store: Store, q: ReportQuery) -> dict[str, Any]:
     return out
 
 
+@reads_from_replica
 def merchant_dashboard(*, store: Store, q: ReportQuery) -> dict[str, Any]:
     """Everything the console page shows, from one read of the store's days."""
     rows = _store_rows(store.pk, q.start, q.end)
@@ -327,6 +330,7 @@ def _category_names() -> dict[int, str]:
     return dict(StoreCategory.objects.values_list("id", "slug"))
 
 
+@reads_from_replica
 def platform_report(*, q: ReportQuery, city: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {"metric": q.metric, "from": q.start.isoformat(), "to": q.end.isoformat(),
                            "granularity": q.granularity, "by": q.by or None, "city": city or None,

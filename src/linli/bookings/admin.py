@@ -21,7 +21,7 @@ class BookingEventInline(admin.TabularInline):
 class BookingAdmin(admin.ModelAdmin):
     list_display = ("public_id", "store", "service", "resource", "starts_at", "status", "prepay_fen", "fee_fen")
     list_filter = ("status", "payment")
-    search_fields = ("public_id", "store__name", "consumer__phone")
+    search_fields = ("public_id", "store__name", "=consumer__phone")
     date_hierarchy = "starts_at"
     list_select_related = ("store", "service__product", "resource")
     readonly_fields = [f.name for f in Booking._meta.fields]

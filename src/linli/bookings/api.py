@@ -63,7 +63,7 @@ class AvailabilityQuery(Schema):
     resource: str | None = Field(None, description="only this staff member / room / machine")
 
 
-class EventOut(Schema):
+class BookingEventOut(Schema):
     action: str
     from_status: str
     to_status: str
@@ -93,7 +93,7 @@ class BookingOut(Schema):
 
 
 class BookingDetailOut(BookingOut):
-    events: list[EventOut]
+    events: list[BookingEventOut]
 
 
 class BookIn(Schema):
@@ -109,7 +109,7 @@ class RescheduleIn(Schema):
     resource_id: str | None = None
 
 
-class NoteIn(Schema):
+class BookingNoteIn(Schema):
     note: str = Field("", max_length=200)
 
 
@@ -272,7 +272,7 @@ def my_booking(request: HttpRequest, booking_id: str) -> dict[str, Any]:
 
 @router.post("/bookings/{booking_id}/cancel", response=BookingOut, auth=jwt_auth,
              summary="Cancel my booking (a late-cancel fee may apply after the store's deadline)")
-def my_booking_cancel(request: HttpRequest, booking_id: str, payload: NoteIn) -> dict[str, Any]:
+def my_booking_cancel(request: HttpRequest, booking_id: str, payload: BookingNoteIn) -> dict[str, Any]:
     booking = services.booking_act(actor=request.auth, booking_id=booking_id,  # type: ignore[attr-defined]
                                    action="cancel", note=payload.note)
     return booking_out(booking, role="consumer")
@@ -372,7 +372,7 @@ def merchant_reschedule(request: HttpRequest, booking_id: str, payload: Reschedu
 
 @router.post("/merchant/bookings/{booking_id}/{action}", response=BookingOut, auth=jwt_auth,
              summary="confirm, check_in, complete, no_show or cancel a booking of the store")
-def merchant_act(request: HttpRequest, booking_id: str, action: str, payload: NoteIn) -> dict[str, Any]:
+def merchant_act(request: HttpRequest, booking_id: str, action: str, payload: BookingNoteIn) -> dict[str, Any]:
     if action not in services.MERCHANT_ACTIONS:
         raise errors.BookingNotFound(action=action[:20])
     booking = services.booking_act(actor=request.auth, booking_id=booking_id,  # type: ignore[attr-defined]

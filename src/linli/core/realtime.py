@@ -178,7 +178,8 @@ class RedisBroker:
         import redis
 
         self.url = url
-        self._client = redis.Redis.from_url(url)
+        # A Redis that does not answer must not hold a request (publish fails open, below).
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=1.0)
 
     def publish(self, channel: str, event: dict[str, Any]) -> None:
         self._client.publish(_redis_channel(channel), json.dumps(event, ensure_ascii=False))

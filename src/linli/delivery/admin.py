@@ -15,7 +15,7 @@ from .models import DeliveryEvent, DeliveryTask, Rider
 class RiderAdmin(PublicIdAdmin):
     list_display = ("name", "public_id", "phone", "city_code", "is_online", "location_at")
     list_filter = ("is_online", "city_code")
-    search_fields = ("name", "=public_id", "user__phone")
+    search_fields = ("name", "=public_id", "=user__phone")
     autocomplete_fields = ("user",)
     list_select_related = ("user",)
     readonly_fields = ("public_id", "location_at")

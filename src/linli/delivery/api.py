@@ -9,7 +9,9 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from linli.accounts.phone import phone_mask
 from linli.core.auth import jwt_auth
+from linli.orders.models import Order
 
 from . import services
 from .deadlines import seconds_left
@@ -17,6 +19,7 @@ from .dispatching import delivery_reject
 from .models import DeliveryTask, Rider
 from .onboarding import mask_id_number, rider_apply, rider_review
 from .selectors import rider_earnings_today, rider_for_user, tasks_for_rider
+from .states import DS
 from .tracking import order_eta
 
 router = Router(tags=["rider"], auth=jwt_auth)
@@ -59,7 +62,7 @@ class ApplyIn(Schema):
     max_concurrent: int = Field(3, ge=1, le=5)
 
 
-class ReviewIn(Schema):
+class RiderReviewIn(Schema):
     action: str = Field(description="approve, reject or suspend")
     note: str = Field("", max_length=200)
 
@@ -88,6 +91,8 @@ class TaskOut(Schema):
     pickup: list[float]
     dropoff: list[float]
     dropoff_address: str
+    dropoff_phone_masked: str | None = Field(
+        description="The consumer's phone, masked (138****1234), while the task is active; else null")
     distance_m: int
     pickup_deadline: str | None = Field(description="When the food should be ready (UTC)")
     deliver_deadline: str | None = Field(description="The time promised to the consumer (UTC)")
@@ -137,6 +142,11 @@ def rider_out(rider: Rider) -> dict[str, Any]:
             "id_number_masked": mask_id_number(rider.id_number)}
 
 
+def _contact_masked(order: Order) -> str | None:
+    phone = (order.address or {}).get("contact_phone")
+    return phone_mask(phone) if phone else None
+
+
 def task_out(task: DeliveryTask) -> dict[str, Any]:
     order, now = task.order, timezone.now()
     return {
@@ -144,6 +154,7 @@ def task_out(task: DeliveryTask) -> dict[str, Any]:
         "store_name": order.store.name, "store_address": order.store.address,
         "pickup": [task.pickup_lat, task.pickup_lng], "dropoff": [task.dropoff_lat, task.dropoff_lng],
         "dropoff_address": (order.address or {}).get("text", ""), "distance_m": task.distance_m,
+        "dropoff_phone_masked": _contact_masked(order) if task.status in DS.ACTIVE else None,
         "pickup_deadline": _iso(task.pickup_deadline), "deliver_deadline": _iso(task.deliver_deadline),
         "pickup_seconds_left": seconds_left(task.pickup_deadline, now),
         "deliver_seconds_left": seconds_left(task.deliver_deadline, now),
@@ -175,7 +186,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 @router.post("/ops/riders/{rider_id}/review", response=RiderOut, tags=["ops"],
              summary="Approve, reject or suspend a rider (operator)")
-def review(request: HttpRequest, rider_id: str, payload: ReviewIn) -> dict[str, Any]:
+def review(request: HttpRequest, rider_id: str, payload: RiderReviewIn) -> dict[str, Any]:
     return rider_out(rider_review(actor=request.auth, rider_id=rider_id,  # type: ignore[attr-defined]
                                   action=payload.action, note=payload.note))
 

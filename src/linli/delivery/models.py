@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from linli.core.fields import PublicIdField
+from linli.core.fields import EncryptedTextField, PublicIdField
 from linli.orders.models import Order
 
 from .dispatch import VEHICLE_SPEED_MPS
@@ -41,8 +41,8 @@ class Rider(models.Model):
     # Riders created by operators, the seed and fixtures are approved; the self-service
     # application (`onboarding.rider_apply`) starts at `applied`. Only approved riders go online.
     approval = models.CharField(max_length=10, choices=Approval.choices, default=Approval.APPROVED)
-    # Shown masked in every answer (`onboarding.mask_id_number`); encrypted at rest with issue 14.
-    id_number = models.CharField(max_length=18, blank=True)
+    # Shown masked in every answer (`onboarding.mask_id_number`); encrypted at rest.
+    id_number = EncryptedTextField(blank=True)
     plate = models.CharField(max_length=16, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
 

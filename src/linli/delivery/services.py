@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -180,7 +181,7 @@ def _accepted_at(order: Order) -> datetime | None:
 def delivery_open_for_order(*, order: Order) -> DeliveryTask:
     """Called when the merchant accepts a delivery order, inside that transaction: the
     task with its deadlines and the consumer's delivery code, assigned if a rider is free."""
-    address = order.address or {}
+    address: dict[str, Any] = order.address or {}
     dropoff_lat, dropoff_lng = float(address["lat"]), float(address["lng"])
     distance_m = round(haversine_m(order.store.lat, order.store.lng, dropoff_lat, dropoff_lng))
     # Orders carry no promised time (ETA) yet: the deadline comes from prep time + ride.

@@ -68,7 +68,8 @@ def rider_location_report(*, user: User, lat: float, lng: float, now: datetime |
 
     _check_location(lat, lng)
     rider = rider_for_user(user)
-    if not cache.add(f"delivery:rider-location-rl:{rider.pk}", 1, timeout=REPORT_EVERY_S):
+    # False: reported too recently; None: the cache is unreachable, and the limit fails open
+    if cache.add(f"delivery:rider-location-rl:{rider.pk}", 1, timeout=REPORT_EVERY_S) is False:
         raise RateLimited(retry_after_s=REPORT_EVERY_S)
     now = now or timezone.now()
     flagged = False

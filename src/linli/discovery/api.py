@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field, model_validator
 
 from linli.core.auth import require_operator
+from linli.core.dbrouter import reads_from_replica
 from linli.merchants.selectors import store_get, store_is_open
 
 from .selectors import nearby_page_json, store_list_nearby
@@ -121,6 +122,7 @@ def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> HttpResponse:
 
 
 @router.get("/stores/{store_id}", response=StoreOut, summary="One store's profile")
+@reads_from_replica
 def store_detail(request: HttpRequest, store_id: str) -> dict[str, Any]:
     s = store_get(public_id=store_id)
     return {

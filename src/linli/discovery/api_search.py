@@ -68,7 +68,7 @@ class BannerOut(Schema):
     link: str
 
 
-class CategoryOut(Schema):
+class StoreCategoryOut(Schema):
     slug: str
     name_zh: str
     name_en: str
@@ -96,7 +96,7 @@ class NearStoreOut(Schema):
 
 class HomeOut(Schema):
     banners: list[BannerOut]
-    categories: list[CategoryOut]
+    categories: list[StoreCategoryOut]
     hot_stores: list[HotStoreOut]
     near_you: list[NearStoreOut]
 

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from linli.core.dbrouter import reads_from_replica
 from linli.core.errors import InvalidCursor, InvalidInput
 from linli.merchants.errors import UnknownCategory
 from linli.merchants.models import Product, Store, StoreCategory
@@ -481,6 +482,7 @@ def _page(ranking: _Ranking, keys: list[Key], *, limit: int, now: datetime
     return items, next_cursor
 
 
+@reads_from_replica
 def store_search(*, q: str, lat: float, lng: float, radius_m: int = 5000,
                  category: str | None = None, limit: int = 20, cursor: str | None = None,
                  now: datetime | None = None) -> SearchPage:

@@ -408,8 +408,23 @@ def _changed(model: type[Store] | type[Product], at: datetime, pk: int,
 
 
 def _lock() -> str | None:
+    """A token, or None while another process holds the lock. With the cache unreachable
+    (`add` answers None) the refresh runs unlocked, as in embedded mode, so new stores stay
+    findable while Redis is down; a collision with another writer is caught and retried."""
     token = uuid.uuid4().hex
-    return token if cache.add(LOCK_KEY, token, timeout=LOCK_SECONDS) else None
+    return None if cache.add(LOCK_KEY, token, timeout=LOCK_SECONDS) is False else token
+
+
+def _keep_lock() -> None:
+    """Extend the lock between chunks. django-redis's `touch` raises even with
+    IGNORE_EXCEPTIONS when Redis is unreachable; the refresh then goes on unlocked, as
+    `_lock` lets it."""
+    import redis
+
+    try:
+        cache.touch(LOCK_KEY, LOCK_SECONDS)
+    except redis.RedisError:
+        log.warning("search index lock not extended: cache unreachable")
 
 
 def _unlock(token: str) -> None:
@@ -423,7 +438,7 @@ def _reindex(model: type[Store] | type[Product], pks: list[int]) -> int:
     for start in range(0, len(pks), CHUNK_STORES):
         chunk = pks[start:start + CHUNK_STORES]
         written += _index_stores(chunk) if model is Store else _index_products(chunk)
-        cache.touch(LOCK_KEY, LOCK_SECONDS)
+        _keep_lock()
     return written
 
 
@@ -504,7 +519,7 @@ def search_index_rebuild(*, city_code: str | None = None,
             progress(0, len(points))
         for start in range(0, len(points), CHUNK_STORES):
             written += _index_stores([p[0] for p in points[start:start + CHUNK_STORES]], known_terms)
-            cache.touch(LOCK_KEY, LOCK_SECONDS)
+            _keep_lock()
             if progress:
                 progress(min(start + CHUNK_STORES, len(points)), len(points))
         SearchDoc.objects.filter(store__in=closed).delete()

@@ -180,7 +180,11 @@ def balances(request: HttpRequest, merchant_id: str = "") -> dict[str, Any]:
 
 
 @router.get("/finance/statement", response=StatementOut, auth=jwt_auth,
-            summary="A statement per day or per batch; format=csv|xlsx downloads it")
+            summary="A statement per day or per batch; format=csv|xlsx downloads it",
+            openapi_extra={"responses": {200: {"content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                    {"schema": {"type": "string", "format": "binary"}}}}}})
 def statement(request: HttpRequest, query: Query[StatementQuery]) -> Any:
     merchant = selectors.merchant_for_user(user=request.auth, merchant_id=query.merchant_id)  # type: ignore[attr-defined]
     entries = list(selectors.statement_entries(merchant, day=query.day, batch_id=query.batch_id))

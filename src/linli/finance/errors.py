@@ -21,6 +21,10 @@ class MerchantNotFound(NotFound):
     message = _("There is no such merchant.")
 
 
+class BatchNotFound(NotFound):
+    code = "batch_not_found"  # the message is NotFound's (already translated)
+
+
 class NotYourMerchant(PermissionDenied):
     code = "not_your_merchant"
     message = _("You do not work for this merchant.")

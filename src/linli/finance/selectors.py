@@ -19,7 +19,7 @@ from linli.payments.ledger import balance
 from linli.payments.models import LedgerAccount
 
 from . import postings
-from .errors import MerchantNotFound, NotYourMerchant
+from .errors import BatchNotFound, MerchantNotFound, NotYourMerchant
 from .models import FinanceEntry, MerchantHold, Payout, SettlementBatch
 
 
@@ -30,17 +30,20 @@ def _balance(code: str) -> int:
 def merchant_for_user(*, user: User, merchant_id: str = "") -> Merchant:
     """The merchant whose finances `user` may see: an owner or manager of it (operators
     any merchant)."""
-    from .services import is_operator
+    from linli.accounts.models import is_platform_staff  # support reads too; writes: operators
 
     merchant = Merchant.objects.filter(public_id=merchant_id).first() if merchant_id else None
-    if merchant is not None and is_operator(user):
+    if merchant is not None and is_platform_staff(user):
         return merchant
     members = MerchantMember.objects.filter(user=user, role__in=("owner", "manager")).select_related("merchant")
     if merchant_id:
         members = members.filter(merchant__public_id=merchant_id)
     member = members.first()
     if member is None:
-        if merchant_id and merchant is None:
+        # Someone else's merchant is "not found", never 403, so ids cannot be probed; a
+        # cashier of this merchant is refused (403).
+        if merchant_id and (merchant is None or not MerchantMember.objects.filter(
+                user=user, merchant=merchant).exists()):
             raise MerchantNotFound(merchant_id=merchant_id)
         raise NotYourMerchant()
     return member.merchant
@@ -85,7 +88,9 @@ def daily_series(merchant: Merchant, *, days: int = 30, today: date | None = Non
 
 def statement_entries(merchant: Merchant, *, day: date | None = None, batch_id: str = ""):  # type: ignore[no-untyped-def]
     rows = FinanceEntry.objects.filter(merchant=merchant)
-    if batch_id:
+    if batch_id:  # an unknown id is an error, not an empty statement (it also names the download)
+        if not SettlementBatch.objects.filter(merchant=merchant, public_id=batch_id).exists():
+            raise BatchNotFound(batch_id=batch_id)
         rows = rows.filter(batch__public_id=batch_id)
     elif day is not None:
         rows = rows.filter(day=day)

@@ -13,8 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from linli.accounts.models import User
-from linli.accounts.models import is_platform_staff as is_operator  # the one definition
+from linli.accounts.models import User, is_platform_operator
 from linli.core.audit import audit
 from linli.core.errors import PermissionDenied
 from linli.merchants.models import Merchant, StoreCategory
@@ -58,7 +57,9 @@ MAX_PAYOUT_ATTEMPTS = 5
 
 
 def require_operator(user: User) -> None:
-    if not is_operator(user):
+    """Every finance write: operators only; support may read balances and statements but
+    not change commission rules, runs, payouts, holds or adjustments (issue 14)."""
+    if not is_platform_operator(user):
         raise PermissionDenied()
 
 

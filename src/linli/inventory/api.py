@@ -41,7 +41,7 @@ class TransferIn(Schema):
     note: str = Field("", max_length=200)
 
 
-class NoteIn(Schema):
+class StockNoteIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field("", max_length=200)
@@ -120,7 +120,7 @@ def transfer_show(request: HttpRequest, transfer_id: str) -> dict[str, Any]:
 
 @router.post("/merchant/transfers/{transfer_id}/ship", response=TransferOut,
              summary="The goods leave the source store (stock leaves its ledger: transfer_out)")
-def transfer_ship(request: HttpRequest, transfer_id: str, payload: NoteIn) -> dict[str, Any]:
+def transfer_ship(request: HttpRequest, transfer_id: str, payload: StockNoteIn) -> dict[str, Any]:
     transfers.transfer_ship(actor=_user(request), transfer_id=transfer_id, note=payload.note)
     return _transfer(request, transfer_id)
 
@@ -135,7 +135,7 @@ def transfer_receive(request: HttpRequest, transfer_id: str, payload: ReceiveIn)
 
 @router.post("/merchant/transfers/{transfer_id}/cancel", response=TransferOut,
              summary="Call off a transfer that has not shipped")
-def transfer_cancel(request: HttpRequest, transfer_id: str, payload: NoteIn) -> dict[str, Any]:
+def transfer_cancel(request: HttpRequest, transfer_id: str, payload: StockNoteIn) -> dict[str, Any]:
     transfers.transfer_cancel(actor=_user(request), transfer_id=transfer_id, note=payload.note)
     return _transfer(request, transfer_id)
 

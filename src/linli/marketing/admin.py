@@ -58,7 +58,7 @@ class PromotionAdmin(PublicIdAdmin):
 class CouponAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
     list_display = ("public_id", "template", "user", "status", "valid_until", "claimed_at", "order_link")
     list_filter = ("status",)
-    search_fields = ("public_id", "template__public_id", "user__phone")
+    search_fields = ("public_id", "template__public_id", "=user__phone")
     list_select_related = ("template", "user", "order")
 
     @admin.display(description=_("order"))
@@ -171,7 +171,7 @@ class DrawAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
 
     list_display = ("public_id", "lottery", "user", "outcome", "prize", "cost", "fallback", "drawn_at")
     list_filter = ("outcome",)
-    search_fields = ("public_id", "lottery__public_id", "user__phone", "user__public_id")
+    search_fields = ("public_id", "lottery__public_id", "=user__phone", "user__public_id")
     list_select_related = ("lottery", "user", "prize")
     date_hierarchy = "drawn_at"
 
@@ -275,7 +275,7 @@ class VoucherDealAdmin(PublicIdAdmin):
 class VoucherAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
     list_display = ("public_id", "deal", "owner", "status", "uses_left", "uses_total", "expires_at", "order_link")
     list_filter = ("status",)
-    search_fields = ("public_id", "deal__public_id", "owner__phone", "order__public_id")
+    search_fields = ("public_id", "deal__public_id", "=owner__phone", "order__public_id")
     list_select_related = ("deal", "owner", "order")
     exclude = ("code",)  # the code is the consumer's: operators find a voucher by its id, owner or order
 

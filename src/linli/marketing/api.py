@@ -61,7 +61,7 @@ class BestQuery(Schema):
     fulfilment: Literal["delivery", "pickup", "dine_in"] = "delivery"
 
 
-class PriceLineOut(Schema):
+class CouponPriceLineOut(Schema):
     kind: str
     label: str
     amount_fen: int
@@ -69,18 +69,18 @@ class PriceLineOut(Schema):
     target: str
 
 
-class OptionOut(Schema):
+class CouponOptionOut(Schema):
     coupon: CouponOut
     total_fen: int | None
     saves_fen: int
-    lines: list[PriceLineOut]
+    lines: list[CouponPriceLineOut]
 
 
 class BestOut(Schema):
-    best: OptionOut | None = Field(description="the usable coupon giving the lowest total, if any saves")
+    best: CouponOptionOut | None = Field(description="the usable coupon giving the lowest total, if any saves")
     total_without_coupon_fen: int
-    lines_without_coupon: list[PriceLineOut]
-    options: list[OptionOut] = Field(description="usable coupons by total, then the refused ones with reason")
+    lines_without_coupon: list[CouponPriceLineOut]
+    options: list[CouponOptionOut] = Field(description="usable coupons by total, then the refused ones with reason")
 
 
 def _refusal(exc: DomainError) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def coupon_out(coupon: Coupon, refusal: DomainError | None = None, *, checked: b
 
 
 def _lines(breakdown: Any) -> list[dict[str, Any]]:
-    return [{k: v for k, v in asdict(line).items() if k in PriceLineOut.model_fields}
+    return [{k: v for k, v in asdict(line).items() if k in CouponPriceLineOut.model_fields}
             for line in breakdown.lines] if breakdown else []
 
 

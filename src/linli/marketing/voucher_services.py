@@ -300,7 +300,7 @@ class Redeemed:
 def voucher_refusal(voucher: Voucher, *, store: Store | None, uses: int, now: datetime) -> DomainError | None:
     """Why `uses` of this voucher cannot be redeemed at this store now, or None."""
     if store is not None and voucher.deal.store_id != store.pk:
-        return errors.VoucherWrongStore(voucher_id=voucher.public_id)
+        return errors.VoucherWrongStore()  # nothing about another store's voucher (issue 14)
     if voucher.status == Voucher.Status.REFUNDED:
         return errors.VoucherRefunded(voucher_id=voucher.public_id)
     if voucher.status == Voucher.Status.USED or voucher.uses_left == 0:

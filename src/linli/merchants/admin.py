@@ -167,7 +167,7 @@ class MerchantApplicationAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
                     "decided_at")
     list_display_links = ("public_id", "legal_name")
     list_filter = ("status", "city_code", "category")
-    search_fields = ("=public_id", "legal_name", "store_name", "licence_number", "applicant__phone")
+    search_fields = ("=public_id", "legal_name", "store_name", "licence_number", "=applicant__phone")
     exclude = ("bank_account_number",)
     list_select_related = ("category",)
     inlines = [ApplicationDocumentInline, ApplicationEventInline]

@@ -12,6 +12,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from linli.core.auth import jwt_auth
+from linli.core.dbrouter import reads_from_replica
 
 from . import catalog, catalog_io
 from .catalog_rules import OptionGroupSpec, OptionSpec, ProductSpec, StockSpec, VariantSpec
@@ -106,6 +107,7 @@ def _public_product(p: Product) -> dict[str, Any]:
 
 
 @router.get("/stores/{store_id}/menu", response=MenuOut, summary="The store's menu with stock")
+@reads_from_replica  # a moment old is fine: placement checks stock on the primary
 def menu(request: HttpRequest, store_id: str) -> dict[str, Any]:
     store = store_get(public_id=store_id)
     sections = [

@@ -38,7 +38,7 @@ class ApplicationIn(Schema):
     bank_account_number: str | None = Field(None, max_length=40, description="8 to 30 digits")
 
 
-class ReasonIn(Schema):
+class ApplicationReasonIn(Schema):
     reason: str = Field("", max_length=500)
 
 
@@ -225,7 +225,7 @@ def approve(request: HttpRequest, application_id: str) -> dict[str, Any]:
 
 @router.post("/ops/merchant-applications/{application_id}/reject", response=ApplicationOut,
              summary="Reject, with a reason the applicant sees")
-def reject(request: HttpRequest, application_id: str, payload: ReasonIn) -> dict[str, Any]:
+def reject(request: HttpRequest, application_id: str, payload: ApplicationReasonIn) -> dict[str, Any]:
     onboarding.application_reject(operator=request.auth,  # type: ignore[attr-defined]
                                   application_id=application_id, reason=payload.reason)
     return _reviewed(request, application_id)
@@ -257,11 +257,11 @@ def _status_out(event: Any) -> dict[str, Any]:
 
 @router.post("/ops/merchants/{merchant_id}/suspend", response=MerchantStatusOut,
              summary="Suspend a merchant: every listed store closes (delisted) until reinstated")
-def ops_merchant_suspend(request: HttpRequest, merchant_id: str, payload: ReasonIn) -> dict[str, Any]:
+def ops_merchant_suspend(request: HttpRequest, merchant_id: str, payload: ApplicationReasonIn) -> dict[str, Any]:
     return _status_out(suspension.merchant_suspend(actor=request.auth, merchant_id=merchant_id, reason=payload.reason))  # type: ignore[arg-type]
 
 
 @router.post("/ops/merchants/{merchant_id}/reinstate", response=MerchantStatusOut,
              summary="Reinstate a suspended merchant: its stores return to what they were")
-def ops_merchant_reinstate(request: HttpRequest, merchant_id: str, payload: ReasonIn) -> dict[str, Any]:
+def ops_merchant_reinstate(request: HttpRequest, merchant_id: str, payload: ApplicationReasonIn) -> dict[str, Any]:
     return _status_out(suspension.merchant_reinstate(actor=request.auth, merchant_id=merchant_id, reason=payload.reason))  # type: ignore[arg-type]

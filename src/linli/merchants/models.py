@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from linli.core.fields import PublicIdField, TimeStamped
+from linli.core.fields import EncryptedTextField, PublicIdField, TimeStamped
 
 
 class StoreCategory(models.Model):
@@ -242,7 +242,7 @@ class MerchantApplication(TimeStamped):
     legal_name = models.CharField(max_length=200, blank=True)
     licence_number = models.CharField(max_length=32, blank=True)  # 统一社会信用代码
     contact_name = models.CharField(max_length=50, blank=True)
-    contact_phone = models.CharField(max_length=20, blank=True)
+    contact_phone = EncryptedTextField(blank=True)
     category = models.ForeignKey(StoreCategory, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")
     city_code = models.CharField(max_length=16, blank=True)
@@ -251,10 +251,11 @@ class MerchantApplication(TimeStamped):
     store_lat = models.FloatField(null=True, blank=True)
     store_lng = models.FloatField(null=True, blank=True)
     store_phone = models.CharField(max_length=20, blank=True)
-    # Settlement account. Shown masked in every answer; encrypted at rest with issue 14.
-    bank_account_name = models.CharField(max_length=100, blank=True)
+    # Settlement account. Shown masked in every answer; encrypted at rest (lengths are
+    # checked by `onboarding`).
+    bank_account_name = EncryptedTextField(blank=True)
     bank_name = models.CharField(max_length=100, blank=True)
-    bank_account_number = models.CharField(max_length=40, blank=True)
+    bank_account_number = EncryptedTextField(blank=True)
     decision_note = models.CharField(max_length=500, blank=True)  # reason for reject / changes
     merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="applications")

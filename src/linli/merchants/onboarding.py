@@ -3,8 +3,9 @@
 A would-be merchant fills in an application (partially at first), uploads licence images,
 and submits it; an operator approves, rejects, or sends it back for changes. Approval
 creates the merchant, its owner membership and the first store in one transaction.
-Every status change writes an `ApplicationEvent`. The settlement bank account is stored
-as typed for now (encryption comes with the security issue) and only ever shown masked.
+Every status change writes an `ApplicationEvent`. The settlement bank account and the
+contact phone are encrypted at rest (docs/security.md "Field encryption"); the bank
+account is only ever shown masked.
 """
 
 from __future__ import annotations

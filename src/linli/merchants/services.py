@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from linli.accounts.models import User
+from linli.accounts.models import User, phone_hash, username_new
 from linli.accounts.phone import phone_normalise
 from linli.core.audit import audit
 from linli.core.errors import Conflict, InvalidInput, NotFound
@@ -123,10 +123,10 @@ def members_list(*, actor: User, store_id: str) -> list[MerchantMember]:
 
 
 def _user_for_new_member(*, phone: str, password: str, display_name: str) -> tuple[User, bool]:
-    """The account of this phone, created like an SMS sign-up (username = phone) when there
+    """The account of this phone, created like an SMS sign-up (opaque username) when there
     is none. A new account gets the initial password; an existing one keeps its own: the
     owner must not be able to take over somebody's account by naming its phone."""
-    user = User.objects.filter(phone=phone).first()
+    user = User.objects.filter(phone_hash=phone_hash(phone)).first()
     if user is not None:
         return user, False
     try:
@@ -135,10 +135,10 @@ def _user_for_new_member(*, phone: str, password: str, display_name: str) -> tup
         raise InvalidPassword(field="password", problems=[e.code or "" for e in exc.error_list]) from exc
     try:
         with transaction.atomic():
-            return User.objects.create_user(username=phone, phone=phone, password=password,
+            return User.objects.create_user(username=username_new(), phone=phone, password=password,
                                             display_name=display_name), True
     except IntegrityError:  # signed up concurrently (an SMS login): take that account
-        return User.objects.get(phone=phone), False
+        return User.objects.get(phone_hash=phone_hash(phone)), False
 
 
 @transaction.atomic
@@ -152,7 +152,7 @@ def member_add(*, actor: User, store_id: str, phone: str, role: str, password: s
     display_name = (display_name or "").strip()
     if len(display_name) > MEMBER_NAME_MAX or any(ord(ch) < 32 for ch in display_name):
         raise InvalidInput(field="display_name", max_length=MEMBER_NAME_MAX)
-    existing = User.objects.filter(phone=phone).first()
+    existing = User.objects.filter(phone_hash=phone_hash(phone)).first()
     if existing is not None and MerchantMember.objects.filter(merchant=merchant, user=existing).exists():
         raise MemberExists(field="phone", phone=phone)
     user, created = _user_for_new_member(phone=phone, password=password, display_name=display_name)

@@ -32,7 +32,9 @@ class SuspensionReasonRequired(InvalidInput):
 
 
 def _operator(actor: User) -> None:
-    if not (actor.is_active and (actor.is_staff or actor.platform_role == "operator")):
+    from linli.accounts.models import is_platform_operator
+
+    if not is_platform_operator(actor):  # not support, even with back-office access (is_staff)
         raise PermissionDenied(surface="ops")
 
 

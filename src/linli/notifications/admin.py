@@ -29,7 +29,7 @@ class DeliveryInline(admin.TabularInline):
 class MessageAdmin(ReadOnly):
     list_display = ("public_id", "user", "kind", "category", "title", "created_at", "read_at")
     list_filter = ("category", "marketing", "kind")
-    search_fields = ("public_id", "dedupe_key", "user__phone", "user__public_id")
+    search_fields = ("public_id", "dedupe_key", "=user__phone", "user__public_id")
     inlines = [DeliveryInline]
 
 

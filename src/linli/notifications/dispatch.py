@@ -39,6 +39,8 @@ def rate_allowed(*, user_id: int, channel: str, now: datetime) -> bool:
     except ValueError:  # expired between add and incr: a new window
         cache.add(key, 1, timeout=seconds + 60)
         used = 1
+    if used is None:  # the cache is unreachable: fail open, like every rate limit (docs/reliability.md)
+        return True
     return bool(used <= count)
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
 from linli.core.errors import InvalidInput, NotFound
+from linli.core.outbox import enqueue
 
 from .channels import channels
 from .models import Category, ChannelDelivery, Message, NotificationPreference
@@ -154,7 +155,7 @@ def _hand_over(message: Message, due: list[int]) -> None:
         if not getattr(channel, "external", False):
             channel.send(message)
     for delivery_id in due:
-        deliver.delay(delivery_id)
+        enqueue(deliver, delivery_id)  # kept in the outbox if the broker is down
 
 
 def message_read(*, user: User, message_id: str, now: datetime | None = None) -> Message:

@@ -75,7 +75,7 @@ class OrderAdmin(ReadOnlyAdminMixin, PublicIdAdmin):
                     "created_at", "paid_at")
     list_filter = ("status", "fulfilment", StoreFilter, ("created_at", admin.DateFieldListFilter),
                    "city_code")
-    search_fields = ("=public_id", "consumer__phone", "=store__public_id")
+    search_fields = ("=public_id", "=consumer__phone", "=store__public_id")
     search_help_text = _("An order id (ord_…), a store id (sto_…) or the buyer's phone number.")
     date_hierarchy = "created_at"
     list_select_related = ("store", "consumer")

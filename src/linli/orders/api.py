@@ -9,12 +9,14 @@ from django.http import HttpRequest
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
+from linli.accounts.phone import phone_mask
 from linli.core.auth import jwt_auth
 from linli.core.ratelimit import limit
 
 from . import fulfilment, selectors, services
 from .fulfilment import order_fulfilment_out
 from .models import Order
+from .states import S
 
 router = Router(tags=["orders"], auth=jwt_auth)
 
@@ -28,7 +30,7 @@ class LineIn(Schema):
                                description="chosen option (加料) ids, within each group's min/max")
 
 
-class AddressIn(Schema):
+class DeliveryAddressIn(Schema):
     text: str = Field(min_length=1, max_length=200)
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
@@ -44,7 +46,7 @@ class OrderIn(Schema):
         None, max_length=40, description="dine_in: the table's id (tbl_..., from its QR code)")
     scheduled_for: datetime | None = Field(
         None, description="a slot from GET /stores/{id}/slots (aware ISO 8601); omitted = now")
-    address: AddressIn | None = None
+    address: DeliveryAddressIn | None = None
     note: str = Field("", max_length=200)
     utensils: int | None = Field(None, description="sets of utensils, 0..20; 0 = no utensils "
                                                    "(the eco choice); omitted = not said")
@@ -235,7 +237,20 @@ def _choice_out(choice: dict[str, Any]) -> dict[str, Any]:
             "group": choice.get("group", "")}
 
 
-def order_out(order: Order, *, show_pickup_code: bool) -> dict[str, Any]:
+# Once an order is over, others than its buyer (the merchant's staff) see the contact
+# phone of its delivery address masked (issue 14); while it runs they need it whole.
+_OVER = (S.DELIVERED, S.COMPLETED, *S.CANCELLED_ALL)
+
+
+def _address_out(order: Order, *, viewer_id: int | None) -> dict[str, Any] | None:
+    address = order.address
+    if (address and address.get("contact_phone") and viewer_id is not None
+            and viewer_id != order.consumer_id and order.status in _OVER):
+        return {**address, "contact_phone": phone_mask(address["contact_phone"])}
+    return address
+
+
+def order_out(order: Order, *, show_pickup_code: bool, viewer_id: int | None = None) -> dict[str, Any]:
     from linli.delivery.selectors import delivery_code_shown
 
     delivery = getattr(order, "delivery", None)
@@ -253,7 +268,7 @@ def order_out(order: Order, *, show_pickup_code: bool) -> dict[str, Any]:
         "price_lines": order.price_lines,
         "items_fen": order.items_fen, "packaging_fee_fen": order.packaging_fee_fen,
         "delivery_fee_fen": order.delivery_fee_fen, "total_fen": order.total_fen,
-        "address": order.address, "distance_m": order.distance_m,
+        "address": _address_out(order, viewer_id=viewer_id), "distance_m": order.distance_m,
         "pickup_code": order.pickup_code if (show_pickup_code and order.pickup_code) else None,
         "note": order.note, "created_at": _iso(order.created_at),
         "pay_deadline": _iso(order.pay_deadline), "paid_at": _iso(order.paid_at),
@@ -298,7 +313,8 @@ def _lifecycle_out(order: Order) -> dict[str, Any]:
 
 
 def _consumer_view(request: HttpRequest, order: Order) -> dict[str, Any]:
-    return order_out(order, show_pickup_code=order.consumer_id == request.auth.pk)  # type: ignore[attr-defined]
+    return order_out(order, show_pickup_code=order.consumer_id == request.auth.pk,  # type: ignore[attr-defined]
+                     viewer_id=request.auth.pk)  # type: ignore[attr-defined]
 
 
 @router.post("/orders", response={201: OrderOut, 200: OrderOut},

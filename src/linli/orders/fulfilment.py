@@ -23,7 +23,7 @@ from linli.core.errors import InvalidInput
 from linli.discovery.geo import haversine_m
 from linli.merchants import roles
 from linli.merchants.models import Store
-from linli.merchants.selectors import merchant_role_for_store, role_require, store_get
+from linli.merchants.selectors import role_require, store_get
 from linli.merchants.store_profile import store_for_console
 
 from . import errors, slots
@@ -317,8 +317,7 @@ def tabs_for_store(*, store: Store) -> list[TableTab]:
 def orders_by_pickup_code(*, actor: User, store_id: str, code: str) -> list[Order]:
     """The store's live pickup (and dine-in) orders with this code, newest first: what the
     console's search box finds when a customer shows their code (or its QR) at the counter."""
-    store = store_get(public_id=store_id)
-    role_require(role=merchant_role_for_store(user=actor, store=store), permission=roles.ORDERS_ACT)
+    store = _store_and_role(actor=actor, store_id=store_id, permission=roles.ORDERS_ACT)  # stranger: 404
     code = "".join(ch for ch in str(code) if ch.isdigit())[:8]
     if len(code) != 6:
         raise errors.PickupCodeInvalid(field="code")

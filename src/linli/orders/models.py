@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from linli.core.fields import PublicIdField
+from linli.core.fields import EncryptedJSONField, PublicIdField
 from linli.merchants.models import Product, Store
 
 from .states import S
@@ -43,8 +43,9 @@ class Order(models.Model):
     delivery_fee_fen = models.PositiveIntegerField(default=0)
     total_fen = models.PositiveIntegerField()
     price_lines = models.JSONField(default=list)  # the breakdown exactly as priced
-    # Snapshot of where to deliver: {"text", "lat", "lng", "contact_name", "contact_phone"}.
-    address = models.JSONField(null=True, blank=True)
+    # Snapshot of where to deliver: {"text", "lat", "lng", "contact_name", "contact_phone"},
+    # encrypted at rest (it names and locates a person); redacted when the account is deleted.
+    address = EncryptedJSONField(null=True, blank=True)
     distance_m = models.PositiveIntegerField(null=True, blank=True)
     pickup_code = models.CharField(max_length=8, blank=True)
     note = models.CharField(max_length=200, blank=True)

@@ -170,7 +170,7 @@ class PaymentAdmin(PublicIdAdmin, ReadOnly):
     list_display = ("public_id", "order_link", "purpose", "provider", "amount", "refunded", "status",
                     "payer_phone", "created_at", "succeeded_at")
     list_filter = ("status", "provider", "purpose", "channel")
-    search_fields = ("=public_id", "=provider_trade_no", "=order__public_id", "payer__phone")
+    search_fields = ("=public_id", "=provider_trade_no", "=order__public_id", "=payer__phone")
     search_help_text = _("Payment id, order id, the provider's trade no., or the payer's phone")
     list_select_related = ("order", "payer")
     date_hierarchy = "created_at"
@@ -270,7 +270,7 @@ class RefundAdmin(PublicIdAdmin, ReadOnly):
                     "reason", "actor_role", "created_at")
     list_filter = ("status", "source", "payment__provider")
     search_fields = ("=public_id", "=batch", "=provider_refund_no", "=payment__public_id",
-                     "=payment__order__public_id", "payment__payer__phone")
+                     "=payment__order__public_id", "=payment__payer__phone")
     search_help_text = _("Refund id, batch, the provider's refund no., payment id, order id or the payer's phone")
     list_select_related = ("payment", "payment__order")
     date_hierarchy = "created_at"
@@ -345,7 +345,7 @@ class TopupBonusRuleAdmin(admin.ModelAdmin):
 class LedgerAccountAdmin(ReadOnly):
     list_display = ("code", "normal", "balance", "cached", "user_link", "created_at")
     list_filter = ("normal", "non_negative")
-    search_fields = ("code", "=user__public_id", "user__phone")
+    search_fields = ("code", "=user__public_id", "=user__phone")
     list_select_related = ("user",)
     exclude = ("user",)
 

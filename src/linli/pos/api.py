@@ -51,7 +51,7 @@ class IdentifyIn(Schema):
     counter_id: str = Field(default="", max_length=40)
 
 
-class MemberOut(Schema):
+class PosMemberOut(Schema):
     id: str
     phone: str | None
     tier: str
@@ -244,7 +244,7 @@ def member_price_set(request: HttpRequest, store_id: str, payload: MemberPriceIn
     return Status(204, None)
 
 
-@router.post("/pos/members/identify", response=MemberOut, summary="Scan a member code (usable once)")
+@router.post("/pos/members/identify", response=PosMemberOut, summary="Scan a member code (usable once)")
 def identify(request: HttpRequest, payload: IdentifyIn) -> dict[str, Any]:
     found = services.member_identify(actor=request.auth, store_id=payload.store_id,  # type: ignore[attr-defined]
                                      code=payload.code, counter_id=payload.counter_id)

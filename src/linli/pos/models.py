@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from linli.core.fields import PublicIdField
+from linli.accounts.phone import phone_for_lookup
+from linli.core.fields import EncryptedTextField, LookupHashField, PublicIdField
 from linli.merchants.models import Product, Store
 
 
@@ -337,7 +338,8 @@ class PhoneSale(models.Model):
 
     sale = models.OneToOneField(Sale, on_delete=models.PROTECT, related_name="phone_claim")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
-    phone = models.CharField(max_length=20)  # E.164, as typed at the counter
+    phone = EncryptedTextField(hash_field="phone_hash", hash_normalise=phone_for_lookup)  # E.164, encrypted
+    phone_hash = LookupHashField(source="phone", default="")  # what `phone_sales_attach` looks up
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     attached_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -347,5 +349,5 @@ class PhoneSale(models.Model):
 
     class Meta:
         db_table = "pos_phone_sale"
-        indexes = [models.Index(fields=["phone"], condition=models.Q(attached_at__isnull=True),
+        indexes = [models.Index(fields=["phone_hash"], condition=models.Q(attached_at__isnull=True),
                                 name="pos_phone_sale_pending")]

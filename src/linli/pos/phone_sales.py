@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from linli.accounts.models import User
+from linli.accounts.models import User, phone_hash
 
 from . import points
 from .models import PhoneSale, Sale
@@ -23,12 +23,13 @@ from .models import PhoneSale, Sale
 
 def phone_sales_attach(*, user: User) -> list[PhoneSale]:
     """Attach the sales recorded against `user.phone` that nobody has claimed yet."""
-    if not user.phone or not PhoneSale.objects.filter(phone=user.phone, attached_at__isnull=True).exists():
+    hashed = phone_hash(user.phone) if user.phone else ""
+    if not hashed or not PhoneSale.objects.filter(phone_hash=hashed, attached_at__isnull=True).exists():
         return []
     attached = []
     with transaction.atomic():
         claims = list(PhoneSale.objects.select_for_update()
-                      .filter(phone=user.phone, attached_at__isnull=True).order_by("pk"))
+                      .filter(phone_hash=hashed, attached_at__isnull=True).order_by("pk"))
         for claim in claims:
             sale = Sale.objects.select_for_update().get(pk=claim.sale_id)
             sale.member = user

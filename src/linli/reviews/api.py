@@ -24,7 +24,7 @@ from .models import Favourite, Review
 router = Router(tags=["reviews and favourites"])
 
 
-class PhotoOut(Schema):
+class ReviewPhotoOut(Schema):
     id: str
     url: str
     width: int
@@ -64,7 +64,7 @@ class ReviewOut(Schema):
     packaging: int | None
     delivery: int | None
     text: str
-    photos: list[PhotoOut]
+    photos: list[ReviewPhotoOut]
     helpful_count: int
     status: str = Field(description="published, held (waiting for moderation) or hidden")
     reply: ReplyOut | None
@@ -132,7 +132,7 @@ class FavouriteOut(Schema):
     added: bool = Field(description="false when it already was a favourite")
 
 
-class ListQuery(Schema):
+class ReviewListQuery(Schema):
     sort: Literal["recent", "helpful"] = "recent"
     with_photos: bool = False
     low: bool = Field(False, description="only scores of 2 stars or less (overall, or `dimension`)")
@@ -160,12 +160,12 @@ def review_out(review: Review) -> dict[str, Any]:
     }
 
 
-def _filters(q: ListQuery) -> selectors.ReviewFilters:
+def _filters(q: ReviewListQuery) -> selectors.ReviewFilters:
     return selectors.ReviewFilters(sort=q.sort, with_photos=q.with_photos, low=q.low, dimension=q.dimension,
                                    limit=q.limit, offset=q.offset)
 
 
-@router.post("/reviews/photos", response={201: PhotoOut}, auth=jwt_auth,
+@router.post("/reviews/photos", response={201: ReviewPhotoOut}, auth=jwt_auth,
              summary="Upload one review photo (multipart field `file`; JPEG, PNG or WebP, ≤ 5 MB)")
 def photo_upload(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     photo = services.review_photo_upload(user=request.auth, upload=file)  # type: ignore[attr-defined]
@@ -216,7 +216,7 @@ class ModerateIn(Schema):
     reason: str = Field("", max_length=200, description="required to hide")
 
 
-class QueueQuery(Schema):
+class ReviewQueueQuery(Schema):
     status: Literal["held", "hidden", "published"] = "held"
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0)
@@ -229,7 +229,7 @@ class QueueItemOut(ReviewOut):
 
 @router.get("/ops/reviews", response=list[QueueItemOut], auth=jwt_auth,
             summary="Operator: reviews by moderation status, oldest first (held = the queue)")
-def moderation_queue(request: HttpRequest, q: Query[QueueQuery]) -> list[dict[str, Any]]:
+def moderation_queue(request: HttpRequest, q: Query[ReviewQueueQuery]) -> list[dict[str, Any]]:
     page = selectors.moderation_queue(actor=request.auth, status=q.status,  # type: ignore[arg-type]
                                       limit=q.limit, offset=q.offset)
     return [{**review_out(r), "status_reason": r.status_reason, "author_id": r.author.public_id}
@@ -245,7 +245,7 @@ def moderate(request: HttpRequest, review_id: str, payload: ModerateIn) -> dict[
 
 
 @router.get("/stores/{store_id}/reviews", response=ReviewListOut, summary="A store's published reviews")
-def store_reviews(request: HttpRequest, store_id: str, q: Query[ListQuery]) -> dict[str, Any]:
+def store_reviews(request: HttpRequest, store_id: str, q: Query[ReviewListQuery]) -> dict[str, Any]:
     _store, page = selectors.store_reviews(store_id=store_id, filters=_filters(q))
     return {"items": [review_out(r) for r in page],
             "next_offset": q.offset + len(page) if len(page) == q.limit else None}

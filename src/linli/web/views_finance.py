@@ -52,12 +52,12 @@ def statement_download(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
         merchant = selectors.merchant_for_user(user=request.user, merchant_id=request.GET.get("merchant", ""))  # type: ignore[arg-type]
         day = date.fromisoformat(request.GET["day"]) if request.GET.get("day") else None
+        batch_id = request.GET.get("batch", "")
+        entries = list(selectors.statement_entries(merchant, day=day, batch_id=batch_id))
     except DomainError as exc:
         return refused(request, exc, base=BASE)
     except ValueError:
         return HttpResponse(status=400)
-    batch_id = request.GET.get("batch", "")
-    entries = list(selectors.statement_entries(merchant, day=day, batch_id=batch_id))
     name = f"statement-{batch_id or day or merchant.public_id}"
     if fmt == "xlsx":
         answer = HttpResponse(selectors.statement_xlsx(entries),

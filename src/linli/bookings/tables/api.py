@@ -44,13 +44,13 @@ class StoreTablesOut(Schema):
     queue_waiting: dict[str, int] = Field(description="waiting numbers today per group (A 1-2, B 3-4, C 5+ people)")
 
 
-class SlotOut(Schema):
+class TableSlotOut(Schema):
     starts_at: str
     available: bool
     table_type: str
 
 
-class AvailabilityQuery(Schema):
+class TableAvailabilityQuery(Schema):
     date: str = Field(description="the store's local date, YYYY-MM-DD")
     party_size: int
 
@@ -87,7 +87,7 @@ class QueueIn(Schema):
     party_size: int
 
 
-class TicketOut(Schema):
+class QueueTicketOut(Schema):
     id: str
     store_id: str
     store_name: str
@@ -102,8 +102,8 @@ class TicketOut(Schema):
 
 class QueueGroupOut(Schema):
     group: str
-    waiting: list[TicketOut]
-    called: list[TicketOut]
+    waiting: list[QueueTicketOut]
+    called: list[QueueTicketOut]
 
 
 class CallIn(Schema):
@@ -167,9 +167,9 @@ def store_tables(request: HttpRequest, store_id: str) -> dict[str, Any]:
             "table_types": [table_type_out(t) for t in found.table_types], "queue_waiting": found.waiting}
 
 
-@router.get("/stores/{store_id}/tables/availability", response=list[SlotOut],
+@router.get("/stores/{store_id}/tables/availability", response=list[TableSlotOut],
             summary="The day's reservation slots and whether a table fits the party")
-def availability(request: HttpRequest, store_id: str, q: Query[AvailabilityQuery]) -> list[dict[str, Any]]:
+def availability(request: HttpRequest, store_id: str, q: Query[TableAvailabilityQuery]) -> list[dict[str, Any]]:
     slots = selectors.availability(store_id=store_id, day=selectors.parse_day(q.date), party_size=q.party_size)
     return [{"starts_at": s.starts_at.isoformat(), "available": s.available, "table_type": s.table_type}
             for s in slots]
@@ -204,20 +204,20 @@ def reservation_cancel(request: HttpRequest, reservation_id: str, payload: Cance
     return reservation_out(done)
 
 
-@router.post("/stores/{store_id}/queue", response={201: TicketOut}, auth=jwt_auth,
+@router.post("/stores/{store_id}/queue", response={201: QueueTicketOut}, auth=jwt_auth,
              summary="Take a queue number (取号) for a walk-in party")
 def queue_take(request: HttpRequest, store_id: str, payload: QueueIn) -> Status[dict[str, Any]]:
     ticket = services.queue_take(consumer=request.auth, store_id=store_id, party_size=payload.party_size)  # type: ignore[attr-defined]
     return Status(201, ticket_out(ticket))
 
 
-@router.get("/queue/tickets/{ticket_id}", response=TicketOut, auth=jwt_auth,
+@router.get("/queue/tickets/{ticket_id}", response=QueueTicketOut, auth=jwt_auth,
             summary="My queue number: status and position (poll it)")
 def queue_ticket(request: HttpRequest, ticket_id: str) -> dict[str, Any]:
     return ticket_out(selectors.queue_ticket_of_consumer(user=request.auth, ticket_id=ticket_id))  # type: ignore[attr-defined]
 
 
-@router.post("/queue/tickets/{ticket_id}/cancel", response=TicketOut, auth=jwt_auth,
+@router.post("/queue/tickets/{ticket_id}/cancel", response=QueueTicketOut, auth=jwt_auth,
              summary="Give up my queue number")
 def queue_cancel(request: HttpRequest, ticket_id: str) -> dict[str, Any]:
     return ticket_out(services.queue_cancel(consumer=request.auth, ticket_id=ticket_id))  # type: ignore[attr-defined]
@@ -275,14 +275,14 @@ def queue_board(request: HttpRequest, store_id: str) -> list[dict[str, Any]]:
     return out
 
 
-@router.post("/merchant/stores/{store_id}/queue/call", response=TicketOut, auth=jwt_auth,
+@router.post("/merchant/stores/{store_id}/queue/call", response=QueueTicketOut, auth=jwt_auth,
              summary="Call the next waiting number of a group: its holder is told the table is ready")
 def queue_call(request: HttpRequest, store_id: str, payload: CallIn) -> dict[str, Any]:
     ticket = services.queue_call_next(actor=request.auth, store_id=store_id, group=payload.group)  # type: ignore[attr-defined]
     return ticket_out(ticket)
 
 
-@router.post("/merchant/queue/tickets/{ticket_id}/{action}", response=TicketOut, auth=jwt_auth,
+@router.post("/merchant/queue/tickets/{ticket_id}/{action}", response=QueueTicketOut, auth=jwt_auth,
              summary="seat a number, or skip a called number that did not come")
 def queue_ticket_act(request: HttpRequest, ticket_id: str, action: str) -> dict[str, Any]:
     return ticket_out(services.queue_ticket_act(actor=request.auth, ticket_id=ticket_id, action=action))  # type: ignore[attr-defined]

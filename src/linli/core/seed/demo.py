@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from linli.accounts.models import PlatformRole, User
+from linli.accounts.models import PlatformRole, User, phone_hash
 from linli.delivery.models import Rider
 from linli.delivery.services import rider_register
 from linli.discovery.geo import haversine_m
@@ -59,6 +59,8 @@ class DemoAccount:
 def _account(username: str, *, password: str | None = None, **fields: Any) -> User:
     """Get or create the user; make sure a known password still works."""
     user = User.objects.filter(username=username).first()
+    if user is None and fields.get("phone"):  # e.g. signed up by SMS before the seed ran
+        user = User.objects.filter(phone_hash=phone_hash(fields["phone"])).first()
     if user is None:
         return User.objects.create_user(username, password, **fields)
     if password and not user.check_password(password):
@@ -141,7 +143,7 @@ def _demo_rider(user: User, city: City, store: Store) -> Rider:
 
 def demo_accounts_ensure(*, city: City, categories: dict[str, StoreCategory]) -> list[DemoAccount]:
     """Create (or find) the demo consumer, merchant owner and staff, rider and operator."""
-    _account(CONSUMER_PHONE, phone=CONSUMER_PHONE, display_name="邻里体验官")
+    _account("demo-consumer", phone=CONSUMER_PHONE, display_name="邻里体验官")
     owner = _account("demo-merchant", password=DEMO_PASSWORD, phone=OWNER_PHONE,
                      display_name="示范店主")
     staff = _account("demo-staff", password=DEMO_PASSWORD, display_name="示范店员")

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from linli.accounts.models import User
+from linli.accounts.models import User, username_new
 from linli.delivery.models import Rider
 from linli.inventory.models import StockItem, StockMovement
 from linli.merchants.models import (
@@ -86,7 +86,9 @@ def _saved(rows: list[T]) -> list[T]:
 
 
 def _user(person: PersonPlan) -> User:
-    user = User(username=person.username, phone=person.phone, display_name=person.display_name)
+    # Consumers are planned with their phone as the name; never store a phone as a username.
+    username = username_new() if person.username == person.phone else person.username
+    user = User(username=username, phone=person.phone, display_name=person.display_name)
     user.set_unusable_password()  # log in by SMS code; hashing a password costs ~50 ms
     return user
 

@@ -11,6 +11,8 @@ Knobs (settings, so tests and a demo can exercise the unhappy paths):
 - LINLI_SANDBOX_DROP_NOTIFICATIONS: never notify (only a query finds the payment);
 - LINLI_SANDBOX_FAIL_CALLS: names of calls that fail as if the gateway were down
   ("trade_open", "trade_query", "trade_close", "refund", "refund_query", "statement");
+- LINLI_SANDBOX_TIMEOUT_CALLS: the same names; those calls time out (`gateway_unavailable`
+  with reason "timeout", as the real adapters report a read timeout; docs/reliability.md);
 - LINLI_SANDBOX_REFUND_MODE: "sync" (refunds succeed at once), "async" (processing,
   then a refund notification from a background task), "hold" (processing until
   `sandbox_refund_finish` is called: tests and demos of a slow bank), "fail" (refused).
@@ -33,6 +35,8 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+
+from linli.core.outbox import enqueue
 
 from ..models import SandboxRefund, SandboxTrade
 from . import (
@@ -74,6 +78,10 @@ def _header(headers: dict[str, str], name: str) -> str:
 def _maybe_down(call: str) -> None:
     if call in getattr(settings, "LINLI_SANDBOX_FAIL_CALLS", ()):
         raise GatewayUnavailable(provider="sandbox", call=call)
+    if call in getattr(settings, "LINLI_SANDBOX_TIMEOUT_CALLS", ()):
+        # what the real adapters raise when the provider does not answer in time
+        # (support.TransportError -> GatewayUnavailable), without the wait
+        raise GatewayUnavailable(provider="sandbox", call=call, reason="timeout")
 
 
 def _raw(**fields: object) -> str:
@@ -152,7 +160,7 @@ class SandboxGateway:
             if mode == "async":
                 from ..tasks import sandbox_refund_finish
 
-                transaction.on_commit(lambda: sandbox_refund_finish.delay(refund.refund_no))
+                enqueue(sandbox_refund_finish, refund.refund_no)
         return self._refund_result(refund)
 
     def refund_query(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult:
@@ -235,8 +243,7 @@ def sandbox_trade_pay(*, trade_no: str) -> SandboxTrade:
                 from ..tasks import sandbox_notify
 
                 delay = float(getattr(settings, "LINLI_SANDBOX_NOTIFY_DELAY_S", 0))
-                transaction.on_commit(lambda: sandbox_notify.apply_async((trade_no,),
-                                                                         countdown=delay or None))
+                enqueue(sandbox_notify, trade_no, countdown=delay or None)  # sent after commit
     return trade
 
 

@@ -17,6 +17,14 @@ def yuan(amount_fen: int | None) -> str:
 
 
 @register.filter
+def phone_masked(phone: str | None) -> str:
+    """A phone shown to somebody other than its owner: +86138****8000 (issue 14)."""
+    from linli.accounts.phone import phone_mask
+
+    return phone_mask(phone) if phone else ""
+
+
+@register.filter
 def km(distance_m: int | None) -> str:
     if distance_m is None:
         return ""
