@@ -18,6 +18,25 @@ def test_healthz_reports_database_and_cache():
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True and body["database"]["vendor"] in {"sqlite", "postgresql"}
     assert body["cache"]["ok"] is True and body["cache"]["backend"] in {"LocMemCache", "RedisCache"}
+    assert body["outbox"] == {"pending": 0, "oldest_age_s": None}
+
+
+def test_healthz_reports_task_sends_waiting_for_the_broker_without_failing():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linli.core.models import OutboxMessage
+
+    row = OutboxMessage.objects.create(task="linli.notifications.tasks.deliver", args=[1], kwargs={},
+                                       next_attempt_at=timezone.now())
+    OutboxMessage.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(minutes=3))
+    OutboxMessage.objects.create(task="linli.notifications.tasks.deliver", args=[2], kwargs={},
+                                 next_attempt_at=timezone.now())
+    answer = Client().get("/healthz")
+    assert answer.status_code == 200 and answer.json()["status"] == "ok"  # the app still serves
+    outbox = answer.json()["outbox"]
+    assert outbox["pending"] == 2 and 170 <= outbox["oldest_age_s"] <= 200
 
 
 def test_openapi_lists_the_order_loop():
