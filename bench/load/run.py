@@ -45,6 +45,30 @@ def loadavg() -> str:
         return "?"
 
 
+def _mb(status: dict[str, str], key: str) -> float:
+    return round(int(status.get(key, "0 kB").split()[0]) / 1024, 1)
+
+
+def app_memory() -> list[dict[str, object]]:
+    """Resident memory of the app server's processes (granian's parent and workers), read
+    from /proc: now (VmRSS) and the peak since start (VmHWM), in MB. Issue 15's budget is
+    150 MB per app worker."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "granian" not in cmdline or "linli.wsgi" not in cmdline:
+                continue
+            status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+        except OSError:
+            continue  # gone meanwhile
+        found.append({"pid": int(proc.name), "ppid": int(status.get("PPid", "0").strip()),
+                      "rss_mb": _mb(status, "VmRSS"), "peak_rss_mb": _mb(status, "VmHWM")})
+    return sorted(found, key=lambda p: p["pid"])  # type: ignore[arg-type, return-value]
+
+
 def pgbench(url: str, *, scale: int, seconds: int, clients: int) -> dict[str, float | str]:
     u = urlparse(url)
     env = {**os.environ, "PGPASSWORD": u.password or ""}
@@ -266,6 +290,16 @@ def main() -> None:
               + (f" = {rate / tps:.3f} x pgbench TPS ({tps:.0f})" if tps else ""))
     if tps:
         summary["orders_ratio_to_pgbench_tps"] = round(order_rate / tps, 5)
+    memory = app_memory()
+    summary["app_memory"] = memory
+    if memory:
+        pids = {m["pid"] for m in memory}
+        workers = [m for m in memory if m["ppid"] in pids] or memory  # granian's children
+        print("app workers' memory: " + ", ".join(
+            f"pid {m['pid']} {m['rss_mb']} MB now, {m['peak_rss_mb']} MB peak" for m in workers)
+            + " (budget 150 MB each)")
+    else:
+        print("app workers' memory: no granian process of linli.wsgi found on this machine")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     print(f"CSV, chart and summary in {args.out}")
 

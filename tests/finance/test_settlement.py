@@ -13,6 +13,7 @@ from django.utils import timezone
 from linli.finance import postings, selectors, services
 from linli.finance.errors import BatchAlreadySettled, MerchantOnHold
 from linli.finance.models import (
+    CommissionRule,
     FinanceEntry,
     MerchantFinance,
     Payout,
@@ -206,6 +207,23 @@ def test_commission_rules_refuse_overlaps_and_negative_rates() -> None:
     answer = api.post("/finance/commission-rules", {**body, "min_fen": -1, "channel": "pickup"})
     assert answer.status_code == 422
     assert api.post("/finance/commission-rules", {**body, "channel": "pickup"}).status_code == 201
+
+
+
+def test_commission_rules_name_the_category_by_its_slug() -> None:
+    store, _product = shop()
+    api = token_api(operator())
+    start = timezone.now().replace(microsecond=0)
+    slug = store.category.slug
+    made = api.post("/finance/commission-rules", {"rate_bp": 650, "starts_at": start.isoformat(), "category": slug})
+    assert made.status_code == 201, made.json()
+    assert made.json()["category"] == slug and made.json()["merchant_id"] is None
+    assert CommissionRule.objects.get(public_id=made.json()["id"]).category_id == store.category_id
+    unknown = api.post("/finance/commission-rules", {"rate_bp": 650, "starts_at": start.isoformat(),
+                                                     "category": "no-such-category"})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "commission_rule_invalid"
+    assert unknown.json()["details"]["field"] == "category"
+    assert CommissionRule.objects.filter(category_id=store.category_id).count() == 1  # the refusal wrote nothing
 
 
 def test_statements_download_as_csv_and_xlsx_for_the_merchant_only(rule) -> None:

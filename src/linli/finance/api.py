@@ -77,7 +77,7 @@ class RuleIn(Schema):
     min_fen: int = 0
     starts_at: datetime
     ends_at: datetime | None = None
-    category_id: int | None = None
+    category: str = Field("", max_length=64, description="store category slug (e.g. food); empty = any")
     merchant_id: str = ""
     channel: str = Field("", description="delivery, pickup, dine_in, voucher, pos; empty = any")
 
@@ -88,6 +88,8 @@ class RuleOut(Schema):
     min_fen: int
     starts_at: datetime
     ends_at: datetime | None
+    category: str | None = Field(description="store category slug; null = any")
+    merchant_id: str | None = Field(description="null = any merchant")
     channel: str
 
 
@@ -164,7 +166,9 @@ def _payout(p: Payout) -> dict[str, Any]:
 
 def _rule(r: CommissionRule) -> dict[str, Any]:
     return {"id": r.public_id, "rate_bp": r.rate_bp, "min_fen": r.min_fen, "starts_at": r.starts_at,
-            "ends_at": r.ends_at, "channel": r.channel}
+            "ends_at": r.ends_at, "channel": r.channel,
+            "category": r.category.slug if r.category_id else None,
+            "merchant_id": r.merchant.public_id if r.merchant_id else None}
 
 
 # --- the merchant ----------------------------------------------------------------------------

@@ -78,24 +78,30 @@ def on_hold(merchant: Merchant) -> bool:
 
 def commission_rule_create(*, actor: User, rate_bp: int, min_fen: int = 0, starts_at: datetime,
                            ends_at: datetime | None = None, category_id: int | None = None,
-                           merchant_id: str = "", channel: str = "") -> CommissionRule:
+                           category: str = "", merchant_id: str = "", channel: str = "") -> CommissionRule:
     """A new version of a rule. Refused (422) when invalid, (409) when it overlaps another
     version of the same category / merchant / channel. The merchant's (else the category's)
     row is locked first, so two overlapping versions of its rules cannot both pass; default
-    rules (neither) lock only the existing versions of their scope."""
+    rules (neither) lock only the existing versions of their scope. The category comes as its
+    slug from clients (`category`), as its key from the back office (`category_id`)."""
     require_operator(actor)
     merchant = merchant_get(merchant_id) if merchant_id else None
-    category = StoreCategory.objects.filter(pk=category_id).first() if category_id else None
-    if category_id and category is None:
-        raise CommissionRuleInvalid(field="category_id")
+    if category:
+        found = StoreCategory.objects.filter(slug=category).first()
+        if found is None:
+            raise CommissionRuleInvalid(field="category")
+    else:
+        found = StoreCategory.objects.filter(pk=category_id).first() if category_id else None
+        if category_id and found is None:
+            raise CommissionRuleInvalid(field="category_id")
     with transaction.atomic():
         if merchant is not None:
             Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
-        elif category is not None:
-            StoreCategory.objects.select_for_update().filter(pk=category.pk).first()
+        elif found is not None:
+            StoreCategory.objects.select_for_update().filter(pk=found.pk).first()
         commission_rule_check(rate_bp=rate_bp, min_fen=min_fen, starts_at=starts_at, ends_at=ends_at,
-                              category=category, merchant=merchant, channel=channel, lock=True)
-        return CommissionRule.objects.create(category=category, merchant=merchant, channel=channel,
+                              category=found, merchant=merchant, channel=channel, lock=True)
+        return CommissionRule.objects.create(category=found, merchant=merchant, channel=channel,
                                              rate_bp=rate_bp, min_fen=min_fen, starts_at=starts_at,
                                              ends_at=ends_at, created_by=actor)
 
