@@ -51,6 +51,10 @@ from tests.orders.lifecycle_helpers import paid_order, place
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 EXAMPLES = int(os.environ.get("LINLI_FUZZ_EXAMPLES", "1"))
+# Derandomised by default: the same code makes the same requests, so a run before a push
+# predicts CI and a failure reproduces. LINLI_FUZZ_RANDOM=1 explores new inputs (do that
+# locally now and then, with LINLI_FUZZ_EXAMPLES high, and keep what it finds as tests).
+RANDOM = os.environ.get("LINLI_FUZZ_RANDOM") == "1"
 ROLES = ("anonymous", "consumer", "merchant", "rider", "support", "operator")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -151,7 +155,8 @@ def _roles_for(case: Any) -> tuple[str, ...]:
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
+          derandomize=not RANDOM, database=None if not RANDOM else settings.default.database)
 def test_every_role_gets_declared_answers(case, world):
     TALLY.cases += 1
     world.aim(case)

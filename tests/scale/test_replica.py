@@ -67,7 +67,10 @@ def replica(transactional_db):
         connections[REPLICA].close()
         _drop(vendor, name)
         if vendor == "postgresql":
-            connections.close_all()  # a template must have no other sessions
+            connections.close_all()  # a template must have no other sessions...
+            # ...and in a full run an earlier test's thread may have left its connection open
+            _admin_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       f"WHERE datname = '{primary['NAME']}' AND pid <> pg_backend_pid()")
             _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{primary["NAME"]}"')
         else:
             source, target = sqlite3.connect(primary["NAME"]), sqlite3.connect(name)

@@ -139,7 +139,7 @@ class ReviewListQuery(Schema):
     dimension: Literal["taste", "packaging", "delivery"] | None = Field(
         None, description="only reviews that rate this dimension")
     limit: int = Field(20, ge=1, le=50)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=100_000)  # deeper is not a page anyone reads (and 2**63 is a 500)
 
 
 def photo_out(photo: Any) -> dict[str, Any]:
@@ -219,7 +219,7 @@ class ModerateIn(Schema):
 class ReviewQueueQuery(Schema):
     status: Literal["held", "hidden", "published"] = "held"
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=100_000)  # deeper is not a page anyone reads (and 2**63 is a 500)
 
 
 class QueueItemOut(ReviewOut):
