@@ -4,7 +4,9 @@ changed on its own so every answer tells which database it came from."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -67,11 +69,17 @@ def replica(transactional_db):
         connections[REPLICA].close()
         _drop(vendor, name)
         if vendor == "postgresql":
-            connections.close_all()  # a template must have no other sessions...
-            # ...and in a full run an earlier test's thread may have left its connection open
-            _admin_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       f"WHERE datname = '{primary['NAME']}' AND pid <> pg_backend_pid()")
-            _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{primary["NAME"]}"')
+            # Copied with pg_dump | psql, not CREATE DATABASE ... TEMPLATE: a template must
+            # have no other session, and in a full run the session's live server (browser
+            # tests) keeps one open; ending it would break every later browser test.
+            _admin_sql(f'CREATE DATABASE "{name}"')
+            where = ["-h", primary["HOST"] or "127.0.0.1", "-p", str(primary["PORT"] or 5432),
+                     "-U", primary["USER"] or "postgres"]
+            env = {**os.environ, "PGPASSWORD": primary["PASSWORD"] or ""}
+            dump = subprocess.run(["pg_dump", "--no-owner", "--no-privileges", *where, primary["NAME"]],
+                                  capture_output=True, check=True, env=env, timeout=120)
+            subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", *where, "-d", name],
+                           input=dump.stdout, capture_output=True, check=True, env=env, timeout=120)
         else:
             source, target = sqlite3.connect(primary["NAME"]), sqlite3.connect(name)
             source.backup(target)
