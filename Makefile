@@ -80,6 +80,7 @@ serve-prod: setup
 	export DATABASE_URL='$(PROD_DATABASE_URL)' REDIS_URL='$(PROD_REDIS_URL)' \
 	       CELERY_BROKER_URL='$(PROD_BROKER_URL)' LINLI_LOG_LEVEL=$${LINLI_LOG_LEVEL:-WARNING} \
 	       LINLI_SANDBOX_SECRET=$${LINLI_SANDBOX_SECRET:-linli-load-sandbox}; \
+	$(BIN)/python scripts/db_ensure.py "$$DATABASE_URL"; \
 	$(BIN)/linli migrate --no-input -v 0; \
 	$(BIN)/linli seed --if-empty --merchants 300 --users 100 --riders 30; \
 	stop() { trap - INT TERM EXIT; kill $$pids 2>/dev/null; sleep 5; \

@@ -74,6 +74,7 @@ def pgbench(url: str, *, scale: int, seconds: int, clients: int) -> dict[str, fl
     env = {**os.environ, "PGPASSWORD": u.password or ""}
     conn = ["-h", u.hostname or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
     db = u.path.lstrip("/")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "db_ensure.py"), url], check=True)  # a new machine has none
     subprocess.run(["pgbench", *conn, "-i", "-q", "-s", str(scale), db], env=env, check=True,
                    capture_output=True)
     before = loadavg()
