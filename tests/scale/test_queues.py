@@ -19,6 +19,7 @@ from django.utils import timezone
 from linli.accounts.models import User
 from linli.celery import app as celery_app
 from linli.notifications.models import ChannelDelivery, Message
+from tests.faults.broker import broker
 from tests.fixtures import next_phone
 
 AMQP_URL = os.environ.get("LINLI_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
@@ -115,11 +116,7 @@ def test_a_notification_is_queued_on_notifications_and_consumed_by_its_worker(pr
                                      created_at=timezone.now(), urgent=True)
     delivery = ChannelDelivery.objects.create(message=message, channel="sms", created_at=timezone.now())
 
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    celery_app.conf.update(broker_url=private_vhost, task_always_eager=False)
-    celery_app._pool = None  # connections follow the new broker URL
-    celery_app.amqp._producer_pool = None  # ...and so do the producers' (a stale pool publishes to "/")
-    try:
+    with broker(private_vhost):  # not eager, pools reset (a stale producer pool publishes to "/")
         with celery_app.connection_for_write() as conn:
             for queue in ("default", "notifications"):
                 _waiting(conn, queue)
@@ -140,7 +137,3 @@ def test_a_notification_is_queued_on_notifications_and_consumed_by_its_worker(pr
             assert delivery.status == ChannelDelivery.Status.SENT
             assert any("商家已接单" in text for _phone, text in sms_outbox)
             assert _waiting(conn, "notifications") == 0
-    finally:
-        celery_app.conf.update(saved)
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None

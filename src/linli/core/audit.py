@@ -20,17 +20,14 @@ from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 
+from .logmask import digits_mask
+
 _address: ContextVar[str] = ContextVar("linli_audit_address", default="")
 
 SECRET_KEYS = re.compile(r"pass|secret|token|key|code_hash|otp|cvv|card|bank_account|licence_number",
                          re.IGNORECASE)
 PHONE = re.compile(r"\+?\d{11,15}")
 MAX_TEXT = 500
-
-
-def _mask_phone(match: re.Match[str]) -> str:
-    digits = match.group()
-    return digits[:-8] + "****" + digits[-4:]
 
 
 def details_clean(value: Any) -> Any:
@@ -42,7 +39,7 @@ def details_clean(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     text = str(value)
-    return PHONE.sub(_mask_phone, text)[:MAX_TEXT]
+    return PHONE.sub(lambda m: digits_mask(m.group()), text)[:MAX_TEXT]
 
 
 def actor_role(actor: Any) -> str:
