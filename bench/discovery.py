@@ -2,14 +2,15 @@
 it exists), in-process and over HTTP, on SQLite or PostgreSQL.
 
 Builds a city with `linli seed` (BENCH_MERCHANTS merchants, default 95,000 -> ~100,000
-stores and ~1 million products), then:
+stores; BENCH_MENUS=large (default) serves 16-26 products a store, ~2 million products;
+`typical` 6-15, ~1 million), then:
   1. checks the nearby list against a brute-force reference on random points;
   2. times 500 in-process queries per scenario (p50/p95/p99);
   3. serves the app with 2 workers under uvicorn (ASGI) and under granian (WSGI) and
      drives it with wrk (or a Python keep-alive client when wrk is missing) for
      BENCH_HTTP_SECONDS (default 15) per scenario: requests/s and latency.
 
-Environment: BENCH_DATABASE_URL (default: a temp SQLite file), BENCH_MERCHANTS,
+Environment: BENCH_DATABASE_URL (default: a temp SQLite file), BENCH_MERCHANTS, BENCH_MENUS,
 BENCH_QUERIES, BENCH_HTTP_SECONDS, BENCH_HTTP_POINTS (random points cycled through over
 HTTP, default 2,000), BENCH_HTTP_SERVERS (comma-separated subset of SERVERS), BENCH_PORT.
 """
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,10 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "smart + delivers_to_me": {"radius_m": 5000, "sort": "smart", "delivers_to_me": True},
 }
 
+# Narrow and broad: a dish, a drink everyone sells, a brand in initials and in pinyin, a
+# flower shop, pharmacies (one character), gyms in pinyin, beef in pinyin (thousands of dishes).
+SEARCH_WORDS = ["宫保鸡丁", "奶茶", "mdl", "maidanglao", "鲜花", "药", "jianshen", "niurou"]
+
 
 def random_point(rnd: random.Random) -> tuple[float, float]:
     """Where people are: mostly the denser middle of the city."""
@@ -53,7 +59,8 @@ def build(merchants: int) -> None:
     if Store.objects.count() >= merchants:
         print(f"reusing {Store.objects.count():,} stores")
         return
-    result = seed_run(city="shanghai", merchants=merchants, users=0, riders=0, seed=7, progress=True)
+    result = seed_run(city="shanghai", merchants=merchants, users=0, riders=0, seed=7, progress=True,
+                      menus=os.environ.get("BENCH_MENUS", "large"))
     print(result.summary())
     # The seed writes in bulk; build the search index in one pass (stores in quadkey order)
     # rather than leaving the first searches to catch up incrementally.
@@ -106,7 +113,7 @@ def search_in_process(rnd: random.Random, queries: int) -> None:
     except ImportError:
         print("search: not available in this build")
         return
-    words = ["宫保鸡丁", "奶茶", "mdl", "maidanglao", "鲜花", "药", "jianshen", "niurou"]
+    words = SEARCH_WORDS
     samples: list[float] = []
     by_word: dict[str, list[float]] = {w: [] for w in words}
     for i in range(queries):
@@ -212,13 +219,17 @@ def over_http(rnd: random.Random, seconds: float, env: dict[str, str]) -> None:
                     break
                 except OSError:
                     time.sleep(0.5)
-            for name, params in SCENARIOS.items():
+            for name, params in {**SCENARIOS, "search 3 km": {"radius_m": 3000}}.items():
                 paths = []
-                for _ in range(points):
+                for i in range(points):
                     lat, lng = random_point(rnd)
                     query = "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
                                      for k, v in params.items())
-                    paths.append(f"/api/v1/stores/nearby?lat={lat:.6f}&lng={lng:.6f}&{query}")
+                    if name.startswith("search"):
+                        word = urllib.parse.quote(SEARCH_WORDS[i % len(SEARCH_WORDS)])
+                        paths.append(f"/api/v1/search?q={word}&lat={lat:.6f}&lng={lng:.6f}&{query}")
+                    else:
+                        paths.append(f"/api/v1/stores/nearby?lat={lat:.6f}&lng={lng:.6f}&{query}")
                 for path in paths[:40]:  # warm every worker's index before measuring
                     urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60).read()
                 print(f"HTTP {server_name:<13} {name:<24} {load(port, paths, seconds)}")

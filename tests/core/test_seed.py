@@ -216,3 +216,30 @@ def test_progress_prints_a_line_every_tenth_when_not_a_terminal() -> None:
     assert len(lines) == 10
     assert lines[-1].startswith("merchants [") and "200/200 100.0%" in lines[-1]
     assert "ETA" in lines[0] and "/s" in lines[0]
+
+
+def test_large_menus_serve_the_whole_menu_and_set_meals_of_two_items() -> None:
+    from linli.core.seed.plan import MENU_SIZES, CityPlanner
+
+    planner = CityPlanner(SHANGHAI, seed=3, menus="large")
+    low, high = MENU_SIZES["large"]
+    for number in range(60):
+        for store in planner.merchant(number).stores:
+            products = [p for section in store.menu for p in section.products]
+            names = [p.name for p in products]
+            assert len(names) == len(set(names)), store.name
+            assert low <= len(products) <= high, store.name
+            prices = {p.name: p.price_fen for p in products}
+            for section in store.menu:
+                if section.name != "超值套餐":
+                    continue
+                for meal in section.products:
+                    first, second = meal.name.removesuffix("套餐").split("+")
+                    assert meal.price_fen == max(10, round((prices[first] + prices[second]) * 0.9 / 10) * 10)
+
+
+def test_an_unknown_menu_size_is_refused() -> None:
+    from linli.core.seed.plan import CityPlanner
+
+    with pytest.raises(ValueError, match="menus"):
+        CityPlanner(SHANGHAI, seed=3, menus="huge")

@@ -100,11 +100,20 @@ def offset_km(lat: float, lng: float, north_km: float, east_km: float) -> tuple[
     return round(new_lat, 6), round(new_lng, 6)
 
 
+# Products per store: "typical" draws 2-4 sections of the kind's menu (6-15 products, what
+# the demo city shows); "large" serves the whole menu plus set meals (16-26).
+MENU_SIZES = {"typical": (6, 15), "large": (16, 26)}
+
+
 class CityPlanner:
     """Draws merchants, consumers and riders for one city, in call order, from `seed`."""
 
-    def __init__(self, city: City, *, seed: int, taken_phones: Iterable[str] = ()) -> None:
+    def __init__(self, city: City, *, seed: int, taken_phones: Iterable[str] = (),
+                 menus: str = "typical") -> None:
+        if menus not in MENU_SIZES:
+            raise ValueError(f"menus must be one of {sorted(MENU_SIZES)}")
         self.city = city
+        self.menus = menus
         self.rng = random.Random(seed)
         self._phones = set(taken_phones)
         self._store_names: set[str] = set()
@@ -190,7 +199,10 @@ class CityPlanner:
         return price
 
     def _menu(self, kind: Kind) -> tuple[SectionPlan, ...]:
-        """2-4 sections of the kind's menu holding 6-15 products, in printed order."""
+        """2-4 sections of the kind's menu holding 6-15 products, in printed order; or, with
+        `menus="large"`, the whole menu and then set meals until it holds 16-26."""
+        if self.menus == "large":
+            return self._large_menu(kind)
         sections = MENUS[kind.key]
         how_many = self.rng.randint(2, min(4, len(sections)))
         chosen = sorted(self.rng.sample(range(len(sections)), how_many))
@@ -206,6 +218,28 @@ class CityPlanner:
                 ProductPlan(items[j][0], self._price(items[j][1])) for j in picked
             )))
         return tuple(menu)
+
+    def _large_menu(self, kind: Kind) -> tuple[SectionPlan, ...]:
+        """Every item of the kind's menu, then set meals (套餐) of two items from different
+        sections at 90 % of their sum until the menu holds 16-26 products: the size of a busy
+        restaurant's menu on Meituan, and what gives bench/discovery.py its ~2 million
+        products over 100,000 stores."""
+        sections = MENUS[kind.key]
+        menu = [SectionPlan(title, tuple(ProductPlan(name, self._price(price)) for name, price in items))
+                for title, items in sections]
+        wanted = self.rng.randint(*MENU_SIZES["large"]) - sum(len(s.products) for s in menu)
+        if wanted <= 0 or len(menu) < 2:
+            return tuple(menu)
+        combos: dict[str, ProductPlan] = {}
+        for _ in range(wanted * 4):  # a few redraws where a pair repeats
+            if len(combos) == wanted:
+                break
+            first, second = self.rng.sample(menu, 2)
+            a, b = self.rng.choice(first.products), self.rng.choice(second.products)
+            name = f"{a.name}+{b.name}套餐"
+            if len(name) <= 60:
+                combos[name] = ProductPlan(name, max(10, round((a.price_fen + b.price_fen) * 0.9 / 10) * 10))
+        return (*menu, SectionPlan("超值套餐", tuple(combos.values()))) if combos else tuple(menu)
 
     def _site(self, brand: str, district: District) -> tuple[str, str]:
         """(store name, road): "老王家常菜(徐家汇店)" on 漕溪北路."""

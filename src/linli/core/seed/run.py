@@ -63,7 +63,8 @@ def _in_chunks(total: int, size: int, label: str, show: bool,
 
 
 def seed_run(*, city: str = "shanghai", merchants: int = 2000, users: int = 500,
-             riders: int = 100, seed: int = 42, progress: bool = True) -> SeedResult:
+             riders: int = 100, seed: int = 42, progress: bool = True,
+             menus: str = "typical") -> SeedResult:
     """Add a believable city to the database: demo accounts, merchants, consumers, riders.
 
     Adds to what is there (usernames continue after the highest existing number and
@@ -73,7 +74,7 @@ def seed_run(*, city: str = "shanghai", merchants: int = 2000, users: int = 500,
     where = CITIES[city]
     categories = categories_ensure()
     demo = demo_accounts_ensure(city=where, categories=categories)
-    planner = CityPlanner(where, seed=seed, taken_phones=taken_phones() | DEMO_PHONES)
+    planner = CityPlanner(where, seed=seed, taken_phones=taken_phones() | DEMO_PHONES, menus=menus)
     first_merchant, first_rider = next_number("m"), next_number("r")
 
 

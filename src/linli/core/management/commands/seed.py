@@ -27,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--riders", type=_count, default=100)
         parser.add_argument("--city", choices=sorted(CITIES), default="shanghai")
         parser.add_argument("--seed", type=int, default=42, help="same seed, same city")
+        parser.add_argument("--menus", choices=("typical", "large"), default="typical",
+                            help="typical: 6-15 products a store; large: 16-26 with set meals")
         parser.add_argument("--if-empty", action="store_true",
                             help="do nothing when the database already has stores")
 
@@ -37,6 +39,7 @@ class Command(BaseCommand):
         result = seed_run(
             city=options["city"], merchants=options["merchants"], users=options["users"],
             riders=options["riders"], seed=options["seed"], progress=options["verbosity"] > 0,
+            menus=options["menus"],
         )
         self.stdout.write(self.style.SUCCESS(result.summary()))
         self.stdout.write("Demo accounts:")
