@@ -232,6 +232,9 @@ _QUEUE_TASKS = {
 }
 CELERY_TASK_ROUTES = {f"linli.{task}": {"queue": queue}
                       for queue, tasks in _QUEUE_TASKS.items() for task in tasks}
+# How often the beat task indexes changed stores and products for search: with a worker,
+# how long a change may take to be findable (LINLI_SEARCH_INLINE_REFRESH below).
+LINLI_SEARCH_REFRESH_SECONDS = 5.0
 CELERY_BEAT_SCHEDULE = {
     "orders-cancel-unpaid": {"task": "linli.orders.tasks.cancel_unpaid_orders", "schedule": 60.0},
     "orders-auto-complete": {"task": "linli.orders.tasks.auto_complete_delivered", "schedule": 300.0},
@@ -244,7 +247,7 @@ CELERY_BEAT_SCHEDULE = {
     "payments-sync": {"task": "linli.payments.tasks.payments_sync_task", "schedule": 60.0},
     "pos-points-expire": {"task": "linli.pos.tasks.expire_points", "schedule": 3600.0},
     "discovery-search-index-refresh": {"task": "linli.discovery.tasks.search_index_refresh_task",
-                                       "schedule": 30.0},
+                                       "schedule": LINLI_SEARCH_REFRESH_SECONDS},
     # recommendations: retrained nightly at 03:00 Beijing time (19:00 UTC)
     "discovery-recommendations-train": {"task": "linli.discovery.tasks.recommendations_train_task",
                                         "schedule": crontab(hour=19, minute=0)},
@@ -296,6 +299,13 @@ LINLI_DEFAULT_REGION = "CN"  # phone numbers without a +country code are read as
 # How stale the in-memory nearby index may be: each process re-reads changed stores at
 # most this often (seconds).
 LINLI_NEARBY_REFRESH_SECONDS = float(os.environ.get("LINLI_NEARBY_REFRESH_SECONDS", "1.0"))
+# Does a search first index the stores and products changed since the last refresh?
+# Embedded (eager tasks, no worker): yes, nothing else would. With a Celery worker: no,
+# the beat task does it every LINLI_SEARCH_REFRESH_SECONDS, so web workers never load the
+# Chinese segmenter and pinyin dictionaries (~120 MB each; issue 15's memory budget).
+# LINLI_SEARCH_INLINE_REFRESH=1/0 overrides.
+LINLI_SEARCH_INLINE_REFRESH = os.environ.get(
+    "LINLI_SEARCH_INLINE_REFRESH", "1" if not CELERY_BROKER_URL else "0") == "1"
 
 # --- orders and payments ----------------------------------------------------------
 LINLI_UNPAID_ORDER_TTL = timedelta(minutes=15)

@@ -4,6 +4,9 @@ categories and dishes; radius and category filters; freshness; bad input."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -209,6 +212,36 @@ def test_new_store_is_found_without_a_rebuild(city):
     make_store(name="喜茶(来福士店)", **_at(50))
     assert _names(_search("喜茶")) == ["喜茶(来福士店)"]
     assert _names(_search("xicha")) == ["喜茶(来福士店)"]
+
+
+def test_with_a_worker_searches_leave_indexing_to_the_beat_task(city, settings):
+    """LINLI_SEARCH_INLINE_REFRESH off (a Celery worker runs the beat): a new store is
+    findable once the periodic task has indexed it, and the search itself writes nothing."""
+    from linli.discovery.tasks import search_index_refresh_task
+
+    settings.LINLI_SEARCH_INLINE_REFRESH = False
+    search_index_refresh()
+    make_store(name="喜茶(来福士店)", **_at(50))
+    assert _names(_search("喜茶")) == []
+    assert not SearchDoc.objects.filter(name="喜茶(来福士店)").exists()
+    assert search_index_refresh_task() > 0
+    assert _names(_search("喜茶")) == ["喜茶(来福士店)"]
+    assert _names(_search("xicha")) == ["喜茶(来福士店)"]
+
+
+def test_a_web_worker_that_does_not_index_loads_no_segmenter_or_dictionaries():
+    """Issue 15's memory budget: jieba (~65 MB), pypinyin (~57 MB), scipy (~50 MB) and
+    openpyxl stay out of a process that serves the API and parses search queries."""
+    probe = (
+        "import os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'linli.settings');"
+        "import django; django.setup(); import linli.urls;"
+        "from linli.discovery import search, text;"
+        "assert text.query_terms('麦当劳 mdl') and search._Query.__name__;"
+        "print(sorted(m for m in ('jieba', 'pypinyin', 'scipy', 'openpyxl') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env={**os.environ, "LINLI_LOG_LEVEL": "WARNING"})
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_refresh_is_a_no_op_when_nothing_changed(city, django_assert_max_num_queries):

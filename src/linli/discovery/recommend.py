@@ -30,9 +30,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:  # scipy costs ~50 MB per process: imported where a model is trained
+    from scipy import sparse
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -50,6 +53,7 @@ def confidence_matrix(interactions: Iterable[Interaction], n_users: int, n_items
     for it in interactions:
         users.append(it.user)
         items.append(it.item)
+    from scipy import sparse  # noqa: PLC0415 (see the top)
     counts = sparse.coo_matrix((np.ones(len(users), dtype=np.float32), (users, items)),
                                shape=(n_users, n_items)).tocsr()
     counts.sum_duplicates()
@@ -79,6 +83,7 @@ class ItemItemModel:
         rows = np.repeat(np.arange(weighted.shape[0]), np.diff(weighted.indptr))
         cosine = weighted.data / (norms[rows] * norms[weighted.indices] + 1e-9)
         cosine *= shared.data / (shared.data + shrink)  # few customers in common: trusted less
+        from scipy import sparse  # noqa: PLC0415 (see the top)
         full = sparse.csr_matrix((cosine.astype(np.float32), weighted.indices, weighted.indptr),
                                  shape=weighted.shape)
         return cls(similarity=_top_k_per_row(full, neighbours),
@@ -97,6 +102,7 @@ class ItemItemModel:
 def _off_diagonal(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     coo = matrix.tocoo()
     keep = coo.row != coo.col
+    from scipy import sparse  # noqa: PLC0415 (see the top)
     out = sparse.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=matrix.shape)
     out.sum_duplicates()
     out.sort_indices()
@@ -114,6 +120,7 @@ def _top_k_per_row(matrix: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
         indices.extend(row_idx.tolist())
         data.extend(row_data.tolist())
         indptr.append(len(indices))
+    from scipy import sparse  # noqa: PLC0415 (see the top)
     return sparse.csr_matrix((np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32),
                               np.asarray(indptr)), shape=matrix.shape)
 
@@ -237,7 +244,7 @@ class Metrics:
     users: int
 
 
-Scorer = Callable[[np.ndarray, sparse.csr_matrix], np.ndarray]  # (user ids, their history rows) -> scores
+Scorer = Callable[[np.ndarray, "sparse.csr_matrix"], np.ndarray]  # (user ids, their history rows) -> scores
 
 
 def evaluate(split: Split, n_users: int, n_items: int, scorer: Scorer, *, k: int = 10,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +53,7 @@ from .search_index import (
     index_newest,
     index_session,
     product_hits,
+    search_index_follow,
     search_index_refresh,
     vocabulary_since,
 )
@@ -494,7 +496,10 @@ def store_search(*, q: str, lat: float, lng: float, radius_m: int = 5000,
         raise QueryTooLong(max_chars=MAX_QUERY_CHARS, chars=len(query_text))
     category_id = _category_id(category) if category else None
     newest = index_newest()
-    search_index_refresh(limit=REFRESH_LIMIT, newest=newest)
+    if settings.LINLI_SEARCH_INLINE_REFRESH:
+        search_index_refresh(limit=REFRESH_LIMIT, newest=newest)
+    else:  # the beat task indexes (settings.LINLI_SEARCH_REFRESH_SECONDS)
+        search_index_follow(newest)
     now = now or timezone.now()
     key = None
     if index_caught_up(newest):

@@ -27,9 +27,10 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import jieba
-from pypinyin import Style, lazy_pinyin
+if TYPE_CHECKING:
+    import jieba
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _WORD = re.compile(f"[{HAN}]+|[a-z0-9]+")
@@ -47,7 +48,13 @@ def _segmenter() -> jieba.Tokenizer:
 
     The dictionary ships inside the package; jieba only writes its parsed-dictionary
     cache under the temp directory on first use. It never downloads anything.
+
+    Imported here, not at the top: only indexing segments text, and the dictionary costs
+    ~65 MB per process. A web worker that leaves indexing to the Celery worker (see
+    `search_index.inline_refresh`) never loads it; nor pypinyin's ~57 MB (`_pinyin`).
     """
+    import jieba
+
     global _jieba_ready
     if not _jieba_ready:
         with _jieba_lock:
@@ -79,6 +86,8 @@ def is_han(token: str) -> bool:
 
 def pinyin_syllables(han: str) -> list[str]:
     """One toneless syllable per character ("绿" -> "lv"), read in context."""
+    from pypinyin import Style, lazy_pinyin  # ~57 MB of phrase dictionary: see _segmenter
+
     syllables = lazy_pinyin(han, style=Style.NORMAL, v_to_u=False)
     if len(syllables) != len(han):  # never expected for a pure Han run; be safe anyway
         syllables = [lazy_pinyin(ch, style=Style.NORMAL)[0] for ch in han]

@@ -23,8 +23,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from linli.accounts.models import User
 from linli.core.errors import DomainError, InvalidInput
@@ -299,6 +297,10 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
+    # openpyxl is imported where a sheet is read or written: ~7 MB per web worker otherwise.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
@@ -516,6 +518,8 @@ def menu_export(*, actor: User, store_id: str, file_format: str) -> ExportedFile
         writer.writerows([_formula_safe(cell) for cell in line] for line in lines)
         return ExportedFile(buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8",
                             filename)
+    from openpyxl import Workbook  # see _xlsx_rows
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "menu"
