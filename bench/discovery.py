@@ -24,7 +24,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from _setup import percentiles, setup_django
+from _wrk import wrk_line, wrk_run
 
 CENTRE = (31.2304, 121.4737)
 SCENARIOS: dict[str, dict[str, Any]] = {
@@ -108,11 +108,7 @@ def in_process(rnd: random.Random, queries: int) -> None:
 
 
 def search_in_process(rnd: random.Random, queries: int) -> None:
-    try:
-        from linli.discovery.search import store_search  # type: ignore[attr-defined]
-    except ImportError:
-        print("search: not available in this build")
-        return
+    from linli.discovery.search import store_search
     words = SEARCH_WORDS
     samples: list[float] = []
     by_word: dict[str, list[float]] = {w: [] for w in words}
@@ -172,22 +168,7 @@ def _python_load(port: int, paths: list[str], seconds: float) -> str:
 
 
 def _wrk_load(port: int, paths: list[str], seconds: float) -> str:
-    script = Path(tempfile.mkdtemp()) / "paths.lua"
-    lines = ",\n".join(f'"{p}"' for p in paths)
-    script.write_text(
-        "local paths = {" + lines + "}\nlocal n = 0\n"
-        "request = function()\n  n = n + 1\n  return wrk.format('GET', paths[(n % #paths) + 1])\nend\n"
-        "done = function(summary, latency, requests)\n"
-        "  io.write(string.format('RESULT %d %d %.2f %.2f %.2f %.2f\\n', summary.requests,\n"
-        "    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,\n"
-        "    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,\n"
-        "    summary.duration / 1e6))\nend\n")
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{int(seconds)}s", "-s", str(script),
-                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
-    result = next(line for line in out.splitlines() if line.startswith("RESULT")).split()
-    requests, errors, p50, p95, p99, duration = int(result[1]), int(result[2]), *map(float, result[3:])
-    return (f"{requests / duration:,.0f} req/s, errors {errors}; p50 {p50:.2f} ms  p95 {p95:.2f} ms  "
-            f"p99 {p99:.2f} ms (wrk, 32 connections)")
+    return wrk_line(wrk_run(f"http://127.0.0.1:{port}", paths, seconds=seconds))
 
 
 SERVERS = {

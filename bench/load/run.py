@@ -9,6 +9,9 @@ Steps:
   3. locust headless, the mix of bench/load/locustfile.py, USERS users for DURATION s;
   4. optionally (--checkout-seconds) buyers alone placing orders back to back: the order
      placement rate the app reaches when nothing else runs;
+  4b. optionally (--browse-seconds) browsing alone with wrk (nearby, store, menu, search in
+     the mix's 4:2:3:2, anonymous, closed loop on --browse-connections): the browse rate
+     and its p95 against the issue's 1,000 req/s with p95 < 50 ms;
   5. prints req/s, failures, p50/p95/p99 per endpoint, order placements/s and their ratio to
      pgbench's TPS; writes OUT/mix_stats.csv (and locust's other CSVs), OUT/chart.svg,
      OUT/summary.json.
@@ -26,16 +29,19 @@ import csv
 import datetime as dt
 import json
 import os
+import random
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+from _wrk import wrk_line, wrk_run  # noqa: E402
 
 
 def loadavg() -> str:
@@ -197,6 +203,27 @@ def chart_svg(rows: list[dict[str, str]], history: list[dict[str, str]], title: 
     return "\n".join(out)
 
 
+def browse_paths(fixtures: Path, count: int = 4000) -> list[str]:
+    """What BrowsingUser asks, in its 4:2:3:2 shares, at random points within 2 km of the
+    centre and over the seeded stores: nearby, a store, its menu, a search."""
+    data = json.loads(fixtures.read_text())
+    rnd = random.Random(5)
+    stores, (lat0, lng0) = data["stores"], (data["city"]["lat"], data["city"]["lng"])
+    words = ["面", "饭", "奶茶", "咖啡", "jiaozi", "mf", "鸡", "汉堡", "粥", "烧烤"]
+    kinds = ["nearby"] * 4 + ["store"] * 2 + ["menu"] * 3 + ["search"] * 2
+    paths = []
+    for i in range(count):
+        lat, lng = lat0 + rnd.uniform(-2, 2) / 111.0, lng0 + rnd.uniform(-2, 2) / 95.0
+        kind, store = kinds[i % len(kinds)], rnd.choice(stores)
+        paths.append({
+            "nearby": f"/api/v1/stores/nearby?lat={lat:.5f}&lng={lng:.5f}&radius_m=3000",
+            "store": f"/api/v1/stores/{store}",
+            "menu": f"/api/v1/stores/{store}/menu",
+            "search": f"/api/v1/search?q={quote(rnd.choice(words))}&lat={lat:.5f}&lng={lng:.5f}",
+        }[kind])
+    return paths
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description="pgbench ceiling + locust lunch-peak mix")
     p.add_argument("--base-url", default="http://127.0.0.1:8100")
@@ -211,6 +238,9 @@ def main() -> None:
     p.add_argument("--checkout-seconds", type=int, default=0,
                    help="then buyers only, no think time, for this long (0: skip)")
     p.add_argument("--checkout-users", type=int, default=8)
+    p.add_argument("--browse-seconds", type=int, default=0,
+                   help="then browsing only with wrk for this long (0: skip)")
+    p.add_argument("--browse-connections", type=int, default=16)
     p.add_argument("--out", type=Path,
                    default=ROOT / "var" / "load" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
     args = p.parse_args()
@@ -289,6 +319,17 @@ def main() -> None:
         print(table(crow))
         print(f"checkout only: {rate:.1f} orders/s"
               + (f" = {rate / tps:.3f} x pgbench TPS ({tps:.0f})" if tps else ""))
+    if args.browse_seconds:
+        print(f"== browse only: wrk, {args.browse_connections} connections, {args.browse_seconds} s",
+              flush=True)
+        summary["loadavg_before_browse"] = loadavg()
+        result = wrk_run(args.base_url, browse_paths(fixtures), seconds=args.browse_seconds,
+                         connections=args.browse_connections)
+        summary["browse"] = {**result, "loadavg_after": loadavg()}
+        met = result["req_per_s"] >= 1000 and result["p95_ms"] < 50 and not (
+            result["socket_errors"] or result["status_errors"])
+        print(f"browse only: {wrk_line(result)}; target >= 1,000 req/s with p95 < 50 ms and no "
+              f"errors: {'met' if met else 'NOT met'}")
     if tps:
         summary["orders_ratio_to_pgbench_tps"] = round(order_rate / tps, 5)
     memory = app_memory()
