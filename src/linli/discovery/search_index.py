@@ -479,6 +479,8 @@ def search_index_refresh(*, limit: int = 5000, recheck: bool = False,
         written += _refresh_kind(state, SearchDoc.Kind.PRODUCT, limit=limit, recheck=recheck)
         state.save()
         _remember(state)
+        if written:
+            _merge_pending()
         return written
     except IntegrityError:
         # Another process indexed the same rows at the same moment (no shared lock in
@@ -550,6 +552,17 @@ def search_index_rebuild(*, city_code: str | None = None,
         _unlock(token)
 
 
+def _merge_pending() -> None:
+    """PostgreSQL: move the GIN index's pending list into the index proper. New documents
+    wait there (`fastupdate`) until autovacuum, and every search scans the whole list: on
+    a 315-store city indexed by refreshes alone, 3,341 pending entries made each full-text
+    statement ~6 ms and a search ~29 ms instead of ~7 ms. Writes are made by the refresh
+    (the beat task, or a search in embedded mode), so the merge costs no request much."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list('discovery_search_doc_fts')")
+
+
 def _after_bulk_write() -> None:
     """Leave the full-text index in its fastest shape after writing many documents.
 
@@ -559,9 +572,9 @@ def _after_bulk_write() -> None:
     looked up in each of them: a search over 100,000 stores took 4-10 ms per full-text
     query before the merge and under 1-3 ms after (docs/search.md). The few small segments
     later incremental refreshes add are kept in check by FTS5's automerge."""
+    _merge_pending()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT gin_clean_pending_list('discovery_search_doc_fts')")
             cursor.execute("ANALYZE discovery_search_doc")
         elif connection.vendor == "sqlite":
             cursor.execute("INSERT INTO discovery_search_fts(discovery_search_fts) VALUES ('optimize')")
