@@ -453,3 +453,26 @@ def test_the_blocks_of_a_circle_hold_every_point_inside_it(lat, lng, radius, bea
     if haversine_m(lat, lng, plat, plng) <= radius:
         key = quadkey(plat, plng)
         assert any(key.startswith(b) for b in blocks)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("outer_transaction", [False, True])
+def test_a_search_plans_with_the_gin_index_and_leaves_the_settings_as_they_were(outer_transaction):
+    from contextlib import nullcontext
+
+    from django.db import connection, transaction
+
+    from linli.discovery.search_index import index_session
+
+    def setting(name: str) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SHOW {name}")
+            return cursor.fetchone()[0]
+
+    names = ("enable_seqscan", "max_parallel_workers_per_gather", "jit")
+    before = [setting(n) for n in names]
+    assert before[0] == "on"
+    with transaction.atomic() if outer_transaction else nullcontext():
+        with index_session():
+            assert [setting(n) for n in names] == ["off", "0", "off"]
+        assert [setting(n) for n in names] == before

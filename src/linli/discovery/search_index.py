@@ -666,8 +666,9 @@ def product_hits(*, store_ids: Sequence[int], terms: Alternatives, exact_terms: 
 
 # The planner's guesses for these statements are wild (hundreds of thousands of rows for a
 # few dozen), so: no sequential scan, no parallel workers, no JIT compilation (~100 ms).
-_SESSION_SET = ("SET LOCAL enable_seqscan = off", "SET LOCAL max_parallel_workers_per_gather = 0",
-                "SET LOCAL jit = off")
+# One statement (set_config(..., true) is SET LOCAL), not three round trips.
+_SESSION_SET = ("SELECT set_config('enable_seqscan', 'off', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)")
 _SESSION_RESET = ("RESET enable_seqscan", "RESET max_parallel_workers_per_gather", "RESET jit")
 
 
@@ -676,18 +677,20 @@ def index_session() -> Iterator[None]:
     """Wrap the reads of one search. PostgreSQL cannot estimate how few rows an OR of many
     prefix lexemes matches (it assumes a few percent each), so it would rather scan the
     whole table, start parallel workers (~10 ms) or JIT-compile the plan (~100 ms) for a few
-    dozen rows. The GIN index is always the right plan here: say so, for this transaction."""
+    dozen rows. The GIN index is always the right plan here: say so, for this transaction.
+    Inside an outer transaction the settings would outlive the search: reset them then."""
     if connection.vendor != "postgresql":
         yield
         return
+    nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        for statement in _SESSION_SET:
-            cursor.execute(statement)
+        cursor.execute(_SESSION_SET)
         try:
             yield
         finally:
-            for statement in _SESSION_RESET:
-                cursor.execute(statement)
+            if nested:
+                for statement in _SESSION_RESET:
+                    cursor.execute(statement)
 
 
 def vocabulary_since(pk: int) -> list[tuple[int, str]]:
