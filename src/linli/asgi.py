@@ -1,9 +1,19 @@
-"""ASGI entry point: `uvicorn linli.asgi:application`."""
+"""ASGI entry point: `uvicorn linli.asgi:application`.
+
+Persistent database connections are off here (LINLI_CONN_MAX_AGE=0 unless set): under
+ASGI Django runs each request's synchronous code in a thread of its own, so a connection
+kept "for the next request" is never reused and stays open until the thread is collected.
+Django's documentation says to disable them under ASGI; under load on PostgreSQL they ran
+the server out of connections ("too many clients already", 500s on /search in
+bench/discovery.py). A connection is opened per request instead; put PgBouncer (or a
+pool) in front where that cost matters, or serve the API with WSGI (`make serve-wsgi`).
+"""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
+os.environ.setdefault("LINLI_CONN_MAX_AGE", "0")
 
 application = get_asgi_application()

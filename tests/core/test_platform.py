@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.test import Client
 from django.utils import translation
@@ -102,3 +106,17 @@ def test_nul_characters_are_a_clear_422_not_a_database_error(path, body):
     client = Client()
     answer = client.post(path, body, content_type="application/json") if body else client.get(path)
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize(("entry", "env", "expected"), [
+    ("linli.asgi", {}, "0"),  # Django: no persistent connections under ASGI
+    ("linli.asgi", {"LINLI_CONN_MAX_AGE": "30"}, "30"),  # an operator's choice stands
+    ("linli.wsgi", {}, "60"),
+])
+def test_persistent_connections_only_under_wsgi(entry, env, expected):
+    probe = (f"import {entry}; from django.conf import settings; "
+             "print(settings.DATABASES['default']['CONN_MAX_AGE'])")
+    base = {k: v for k, v in os.environ.items() if k not in ("LINLI_CONN_MAX_AGE", "DJANGO_SETTINGS_MODULE")}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env={**base, "LINLI_LOG_LEVEL": "WARNING", **env})
+    assert out.stdout.strip().splitlines()[-1] == expected
