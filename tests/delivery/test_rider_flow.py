@@ -315,6 +315,27 @@ def test_a_rider_coming_online_hears_about_the_waiting_task(django_capture_on_co
     assert (event["order_id"], event["status"]) == (order.public_id, "preparing")
 
 
+def test_with_a_worker_the_round_for_a_rider_coming_online_runs_there_not_in_the_request(
+        django_capture_on_commit_callbacks):
+    """The shift request only enqueues the city's round (the dispatch queue's worker runs
+    it): no solver in the web worker. Broker down here, so the task waits in the outbox."""
+    from linli.core.models import OutboxMessage
+    from tests.faults.broker import DEAD, broker
+
+    store = make_store()
+    product = make_product(store)
+    order, _ = _order(product)
+    _accept(order, make_staff(store), "prepare")
+    rider = make_rider(lat=31.2306, lng=121.4739, online=False)
+    with broker(DEAD), django_capture_on_commit_callbacks(execute=True):
+        answer = token_api(rider).post("/rider/shift", {"online": True, "lat": 31.2306, "lng": 121.4739})
+    assert answer.status_code == 200
+    assert DeliveryTask.objects.get(order=order).rider is None  # not dispatched in the request
+    waiting = OutboxMessage.objects.get()
+    assert (waiting.task, waiting.kwargs) == ("linli.delivery.tasks.dispatch_pending",
+                                              {"city_code": Rider.objects.get(user=rider).city_code})
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_phones_sending_the_right_code_at_once_deliver_once():

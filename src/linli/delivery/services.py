@@ -127,7 +127,14 @@ def rider_shift_set(*, user: User, online: bool, lat: float | None, lng: float |
             rider.lat, rider.lng, rider.location_at = lat, lng, timezone.now()
         rider.save()
     if online:
-        dispatch_pending(city_code=rider.city_code)
+        # A round for the city at once, in the dispatch worker, not in this request: a
+        # round over thousands of open orders takes up to a second, and its solver
+        # (scipy, ~50 MB) has no place in a web worker. Eager mode runs it right here.
+        from linli.core.outbox import enqueue
+
+        from .tasks import dispatch_pending as dispatch_pending_task
+
+        enqueue(dispatch_pending_task, city_code=rider.city_code)
     return rider
 
 

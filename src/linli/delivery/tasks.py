@@ -7,9 +7,10 @@ from .tracking import rider_locations_cleanup
 
 
 @shared_task
-def dispatch_pending() -> int:
-    """The batch dispatch tick (every 15 s, CELERY_BEAT_SCHEDULE)."""
-    return _dispatch_pending()
+def dispatch_pending(city_code: str | None = None) -> int:
+    """The batch dispatch tick (every 15 s, CELERY_BEAT_SCHEDULE; and for one city at once
+    when a rider of it comes online)."""
+    return _dispatch_pending(city_code=city_code)
 
 
 @shared_task
