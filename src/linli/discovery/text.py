@@ -50,8 +50,9 @@ def _segmenter() -> jieba.Tokenizer:
     cache under the temp directory on first use. It never downloads anything.
 
     Imported here, not at the top: only indexing segments text, and the dictionary costs
-    ~65 MB per process. A web worker that leaves indexing to the Celery worker (see
-    `search_index.inline_refresh`) never loads it; nor pypinyin's ~57 MB (`_pinyin`).
+    ~65 MB per process. A web worker that leaves indexing to the Celery worker
+    (settings.LINLI_SEARCH_INLINE_REFRESH off) never loads it, nor pypinyin's ~57 MB
+    (`pinyin_syllables`): parsing a query needs neither.
     """
     import jieba
 
