@@ -123,3 +123,22 @@ def test_no_insertion_pushes_an_order_on_a_route_past_its_promise_or_later_than_
             # 0.05 %: `route_etas` projects around the rider, the tick around the orders.
             limit = max(promised[order_id] + allowance, eta)
             assert result.etas[order_id] <= limit + 5e-4 * abs(limit), (rider.id, order_id)
+
+
+def test_a_rider_on_the_way_to_the_store_gets_the_order_going_the_same_way():
+    # The bundling rider is 3 km away, but on the way to a store 100 m from the new order's
+    # store, for a door 100 m from the new order's door. Twelve busy riders stand nearer
+    # the store, each going the other way; with only the nearest riders as candidates
+    # (route_candidates 0) one of them takes it, with the riders "on the way" the bundle wins.
+    store, door = _point(0, 0), _point(2000, 0)
+    nearby_route = (Stop("y", "pickup", *_point(0, 100), ready_at=600),
+                    Stop("y", "dropoff", *_point(1950, 100), promised_at=600 + 2000 / 4.2 + 900))
+    bundler = _rider("bundler", _point(0, -3000), nearby_route, capacity=5)
+    others = [_rider(f"busy{i}", _point(-300 - 20 * i, 0),
+                     (_on_board(f"x{i}", _point(-3000, 0), promised=5000),), capacity=5) for i in range(12)]
+    order = _order("new", store, door, ready=660, promised=660 + 2000 / 4.2 + 900)
+    with_route = dispatch_batch([order], [*others, bundler], now=0)
+    without = dispatch_batch([order], [*others, bundler], now=0, cfg=DispatchSettings(route_candidates=0))
+    assert with_route.assignments[0].rider_id == "bundler"
+    assert without.assignments[0].rider_id != "bundler"
+    assert with_route.etas["y"] <= nearby_route[1].promised_at   # the bundle keeps the first promise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from dataclasses import replace
 from io import StringIO
@@ -10,7 +11,17 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from linli.delivery.simulation import SimConfig, SimResult, make_orders, simulate
+from linli.delivery import simulation
+from linli.delivery.dispatch_reposition import RepositionSettings, reposition
+from linli.delivery.simcity import CENTRE, offset, shifts_for
+from linli.delivery.simulation import (
+    SimConfig,
+    SimResult,
+    _distance_m,
+    make_orders,
+    make_riders,
+    simulate,
+)
 
 SMALL = SimConfig(minutes=20, riders=30, orders_per_minute=4, city="small", seed=1, drain_minutes=30)
 
@@ -166,3 +177,109 @@ def test_a_bigger_box_carries_more_at_once():
 def test_the_command_refuses_bad_options(args):
     with pytest.raises(CommandError):
         call_command("simulate", *args, stdout=StringIO(), stderr=StringIO())
+
+
+# --- the city's riders' shifts, demand geography and repositioning ----------------------
+
+DAY = SimConfig(minutes=12 * 60, riders=80, profile="day", orders=1500, city="small", seed=2)
+
+
+def test_the_shift_mix_puts_exactly_the_riders_asked_for_on_realistic_shifts():
+    for riders in (1, 7, 200, 3001):
+        shifts = shifts_for(riders, random.Random(riders))
+        assert len(shifts) == riders
+        for spans in shifts:
+            hours = sum(b - a for a, b in spans)
+            assert 4 - 1e-9 <= hours <= 10 + 1e-9
+            assert all(a < b for a, b in spans)
+    shifts = shifts_for(1000, random.Random(0))
+    def online(hour: float) -> int:
+        return sum(any(a <= hour < b for a, b in spans) for spans in shifts)
+    # Most riders at the lunch and dinner peaks, far fewer in the afternoon lull and the morning.
+    assert online(12) > 0.85 * 1000 and online(18.25) > 0.75 * 1000
+    assert online(15.5) < 0.4 * 1000 and 0.15 * 1000 < online(9.25) < 0.5 * 1000
+
+
+def test_riders_take_orders_only_on_shift_and_come_online_near_a_store():
+    riders = make_riders(DAY)
+    assert len(riders) == DAY.riders and all(r.spans for r in riders)
+    world_riders = {}
+
+    class Spy(simulation._World):
+        def dispatch(self, now, policy):
+            for rider in self.riders:
+                if rider.was_on:
+                    assert rider.on_shift(now)
+            took = super().dispatch(now, policy)
+            for order in self.orders.values():
+                if order.assigned_at == now:
+                    assert self.by_id[order.rider].on_shift(now), (order.id, order.rider, now)
+            world_riders.update(self.by_id)
+            return took
+
+    original = simulation._World
+    simulation._World = Spy
+    try:
+        result = simulate(replace(DAY, drain_minutes=90))
+    finally:
+        simulation._World = original
+    assert result.delivered > 0.95 * result.placed
+    # Rider-hours are the shifts (and the routes finished after them), not 12 h each.
+    assert result.rider_hours < 0.85 * DAY.riders * 12
+    assert result.rider_hours > 0.5 * sum(sum(min(b, 21) - max(a, 9) for a, b in spans)
+                                          for spans in shifts_for(DAY.riders, random.Random("shifts-2")))
+    assert result.orders_per_rider_hour == pytest.approx(result.delivered / result.rider_hours)
+
+
+def test_compound_demand_clusters_drop_offs_at_the_same_mean_distance():
+    cfg = SimConfig(minutes=60, riders=100, profile="flat", orders_per_minute=60, seed=1)
+    def stats(demand: str) -> tuple[float, int]:
+        orders = make_orders(replace(cfg, demand=demand))
+        mean = sum(_distance_m(o.pickup, o.dropoff) for o in orders) / len(orders)
+        cells = Counter((round(o.dropoff[0] / 0.003), round(o.dropoff[1] / 0.003)) for o in orders)  # ~300 m
+        return mean, sum(n for _cell, n in cells.most_common(50))
+    uniform, compounds = stats("uniform"), stats("compounds")
+    assert abs(compounds[0] - uniform[0]) < 0.1 * uniform[0]
+    assert compounds[1] > 2 * uniform[1]   # the busiest 50 blocks take far more of the orders
+
+
+def test_repositioning_sends_only_far_idle_riders_to_where_orders_appear():
+    hot = offset(*CENTRE, 0, 0)
+    pickups = [hot] * 20                                   # 20 orders in 10 min: 10 wanted in 5 min
+    idle = [("near", *offset(*CENTRE, 300, 0)), ("far", *offset(*CENTRE, 2000, 0)),
+            ("too far", *offset(*CENTRE, 6000, 0))]
+    moves = reposition(idle, pickups, RepositionSettings())
+    assert set(moves) == {"far"}
+    assert _distance_m(moves["far"], hot) < 1
+    assert reposition(idle, [], RepositionSettings()) == {}
+    # A hot spot with enough idle riders nearby draws nobody.
+    crowd = [(f"c{i}", *offset(*CENTRE, 100, i)) for i in range(10)]
+    assert reposition([*crowd, ("far", *offset(*CENTRE, 2000, 0))], pickups, RepositionSettings()) == {}
+
+
+def test_the_simulator_repositions_only_idle_riders_and_only_for_batch():
+    cfg = SimConfig(minutes=40, riders=60, orders_per_minute=4, city="small", seed=3, drain_minutes=30)
+    sent: list[tuple[str, int]] = []
+
+    class Spy(simulation._World):
+        def reposition(self, now):
+            before = {r.id: r.target for r in self.riders}
+            n = super().reposition(now)
+            for r in self.riders:
+                if r.target is not None and r.target != before[r.id]:
+                    assert not r.route and r.busy_until is None and r.was_on
+                    sent.append((r.id, int(now)))
+            return n
+
+    original = simulation._World
+    simulation._World = Spy
+    try:
+        simulate(cfg)
+        batch_sent = len(sent)
+        simulate(replace(cfg, policy="greedy"))
+        assert len(sent) == batch_sent
+        simulate(replace(cfg, reposition=False))
+        assert len(sent) == batch_sent
+    finally:
+        simulation._World = original
+    assert batch_sent > 0

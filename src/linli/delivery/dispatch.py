@@ -8,7 +8,9 @@ One tick:
    `radius_m` (straight line), not excluded for that order (they rejected it) and have
    spare capacity: the nearest `max_candidates`, plus the nearest `idle_candidates` riders
    with nothing to do (at a peak the nearest riders are all busy, and an idle rider 3 km
-   away is often the one who keeps the promise).
+   away is often the one who keeps the promise), plus the `route_candidates` riders whose
+   route passes within `route_m` of the store (a pickup or drop-off ahead of them there),
+   wherever they are now: the rider already going to that mall is the one to bundle with.
 2. **Cost.** For each candidate, the cheapest feasible insertion of the order's pickup and
    drop-off into the rider's route (every pickup position, every later drop-off
    position, pruned by a lower bound). A route costs, over its drop-offs: `time_weight` x
@@ -115,6 +117,36 @@ class _RiderGrid:
             found = np.array([r for c in _disk(cell, self.k) for r in self.cells.get(c, ())], dtype=np.intp)
             self._disks[cell] = found
         return found
+
+
+class _StopGrid:
+    """Riders by the stops still ahead of them (H3 cells of `route_res`): `near(...)` = the
+    riders whose route passes within `route_m` of a point, by their nearest stop. A rider
+    on the way to a store, or delivering next to it, is the natural one to bundle an order
+    with ("on the way"), wherever they are now."""
+
+    def __init__(self, riders: Sequence[RiderState], frame: _Frame, cfg: DispatchSettings) -> None:
+        self.cfg, self.frame = cfg, frame
+        self.cells: dict[str, list[tuple[int, float, float]]] = {}
+        if not cfg.route_candidates:
+            return
+        for r, rider in enumerate(riders):
+            for stop in rider.route:
+                x, y = frame.xy(stop.lat, stop.lng)
+                self.cells.setdefault(h3.latlng_to_cell(stop.lat, stop.lng, cfg.route_res), []).append((r, x, y))
+        edge = _edge_m(cfg.route_res)
+        self.k = max(1, math.ceil((cfg.route_m + 2 * edge) / (1.5 * edge)))
+
+    def near(self, x: float, y: float, lat: float, lng: float, keep: int) -> list[int]:
+        if not self.cells:
+            return []
+        best: dict[int, float] = {}
+        for cell in _disk(h3.latlng_to_cell(lat, lng, self.cfg.route_res), self.k):
+            for r, sx, sy in self.cells.get(cell, ()):
+                d = math.hypot(sx - x, sy - y)
+                if d <= self.cfg.route_m and d < best.get(r, INF):
+                    best[r] = d
+        return sorted(best, key=lambda r: (best[r], r))[:keep]
 
 
 def _internal(order: OpenOrder, frame: _Frame, idx: int, cfg: DispatchSettings) -> tuple[_S, _S]:
@@ -237,6 +269,8 @@ def dispatch_batch(orders: Sequence[OpenOrder], riders: Sequence[RiderState], *,
     idle = np.array([not r.route for r in riders], dtype=bool)
     near: list[list[int]] = []
     near_idle: list[list[int]] = []
+    near_route: list[list[int]] = []
+    stops_grid = _StopGrid(riders, frame, cfg)
     why: dict[int, str] = {}
     for oi, order in enumerate(orders):
         ring = grid.candidates(order.pickup_lat, order.pickup_lng)
@@ -252,8 +286,15 @@ def dispatch_batch(orders: Sequence[OpenOrder], riders: Sequence[RiderState], *,
             if order.excluded_riders:
                 found = [r for r in found if riders[r].id not in order.excluded_riders]
                 found_idle = [r for r in found_idle if riders[r].id not in order.excluded_riders]
+        found_route: list[int] = []
+        if cfg.route_candidates:
+            found_route = [r for r in stops_grid.near(pairs[oi][0][0], pairs[oi][0][1], order.pickup_lat,
+                                                      order.pickup_lng, cfg.route_candidates * cfg.candidate_depth)
+                           if riders[r].id not in order.excluded_riders]
+            found = found or found_route
         near.append(found)
         near_idle.append(found_idle)
+        near_route.append(found_route)
         if not found:
             why[oi] = NO_RIDER_NEARBY
 
@@ -272,6 +313,9 @@ def dispatch_batch(orders: Sequence[OpenOrder], riders: Sequence[RiderState], *,
             if cfg.idle_candidates and near_idle[oi]:
                 seen = set(chosen)
                 chosen += [r for r in near_idle[oi] if not pool[r].stops and r not in seen][:cfg.idle_candidates]
+            if cfg.route_candidates and near_route[oi]:
+                seen = set(chosen)
+                chosen += _with_room([r for r in near_route[oi] if r not in seen], pool, cfg.route_candidates)
             for r in chosen:
                 rider = pool[r]
                 key = (oi, r)

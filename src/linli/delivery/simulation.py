@@ -11,10 +11,16 @@ Django, no database: a seed gives the same figures on any machine.
   *declared* preparation time (as the live tick reads `pickup_deadline`); the food is
   really ready after a noisy draw around it (sd 25 %). The promise to the consumer is
   the declared ready time + the ride at e-bike speed + 15 min (`simcity.promise_for`).
-- **Riders** start anywhere in the city, all online for the whole run, and ride
+- **Drop-offs** (`demand`): at residential compounds and office towers, mostly near the
+  store (`simcity.Demand`, a gravity model), or uniform in a 3.5 km disc around it.
+- **Riders** (`shifts`): with the day profile, on the shifts of `simcity.SHIFT_MIX`
+  (lunch and dinner, 4-10 h), each coming online near a store and taking new orders only
+  on shift; otherwise all online for the whole run from anywhere in the city. They ride
   straight lines at their vehicle's speed (e-bike, scooter or bicycle). At a pickup they
   wait until the food is really ready, then spend `service_s`; at a drop-off the order
   counts as delivered on arrival (when the engine measures lateness), then `service_s`.
+- **Repositioning** (batch only): every minute idle riders far from where orders are
+  appearing ride towards the hot spots (`dispatch_reposition`).
 - **Dispatch** runs every tick (`tick_s`) with `dispatch_batch` or `dispatch_greedy` on
   the open orders and every rider with room, with their remaining stops as their route.
   A rider already at a stop (waiting for the food or handing over) finishes it first.
@@ -24,10 +30,11 @@ Django, no database: a seed gives the same figures on any machine.
 Figures (`SimResult`): on-time rate and delivery time (placed -> delivered) over the
 orders placed in the window and delivered; mean rider wait at the store; rider
 utilisation (share of rider-time carrying at least one order), idle share (no stop
-ahead) and orders delivered per rider-hour, over the riders' whole shift: the window and
-the drain, until the last order is delivered (measured over the window alone, a short
-run would show no delivery and no carrying at all, since a delivery takes longer than
-a few minutes); the backlog at the end of the window.
+ahead) and orders delivered per rider-hour, over the riders' online time: their shifts
+and the routes they finish after one; with all-day shifts the window and the drain until
+the last order is delivered (over the window alone, a short run would show no delivery
+and no carrying at all, since a delivery takes longer than a few minutes); the backlog
+at the end of the window.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -51,18 +59,23 @@ from .dispatch import (
     dispatch_batch,
     dispatch_greedy,
 )
-from .simcity import City, promise_for
+from .dispatch_reposition import RepositionSettings, reposition
+from .simcity import City, offset, promise_for, shifts_for
 
 POLICIES: dict[str, Callable[..., DispatchResult]] = {"batch": dispatch_batch, "greedy": dispatch_greedy}
 PROFILES = ("lunch", "flat", "day")
 CITIES = {
-    "small": City(half_size_m=3500.0, clusters=8, stores=120),
-    "medium": City(),                                          # 14 x 14 km, 25 clusters
-    "large": City(half_size_m=12000.0, clusters=60, stores=1500),
+    "small": City(half_size_m=3500.0, clusters=8, stores=120, compounds=60),
+    "medium": City(compounds=250),                              # 14 x 14 km, 25 clusters
+    "large": City(half_size_m=12000.0, clusters=60, stores=1500, compounds=750),
 }
+DEMANDS = ("compounds", "uniform")
+SHIFTS = ("day", "all")
 # The live tick's settings (`dispatching.DISPATCH`), and like it at most this many waiting
 # orders per tick, the oldest first (`dispatching.MAX_TASKS_PER_TICK`).
 SIM_DISPATCH = DispatchSettings(radius_m=5000)
+REPOSITION = RepositionSettings()
+REPOSITION_EVERY_S = 60.0
 MAX_OPEN_PER_TICK = 2000
 _M_PER_DEG_LAT = 111_195.0
 _VEHICLES = ("ebike", "ebike", "ebike", "scooter", "bike")
@@ -84,6 +97,10 @@ class SimConfig:
     capacity: int = 3
     promise_slack_s: float = 15 * 60
     prep_noise: float = 0.25                 # sd of the real preparation time, as a share
+    demand: str = "compounds"                # drop-offs: at compounds (gravity) or uniform in a disc
+    reposition: bool = True                  # batch: send idle riders to hot spots every minute
+    shifts: str | None = None                # day: `simcity.SHIFT_MIX`; all: online throughout
+                                             # (None: day with the day profile, else all)
 
     def __post_init__(self) -> None:
         if self.minutes <= 0 or self.tick_s <= 0 or self.drain_minutes < 0:
@@ -100,6 +117,14 @@ class SimConfig:
             raise ValueError(f"profile must be one of {PROFILES}")
         if self.city not in CITIES:
             raise ValueError(f"city must be one of {sorted(CITIES)}")
+        if self.demand not in DEMANDS:
+            raise ValueError(f"demand must be one of {DEMANDS}")
+        if self.shifts is not None and self.shifts not in SHIFTS:
+            raise ValueError(f"shifts must be one of {SHIFTS}")
+
+    @property
+    def shift_model(self) -> str:
+        return self.shifts or ("day" if self.profile == "day" else "all")
 
     @cached_property
     def _orders_per_shape_minute(self) -> float:
@@ -178,6 +203,15 @@ class SimRider:
     on_board: int = 0
     carrying_s: float = 0.0
     idle_s: float = 0.0
+    # Online spans in seconds of the run: the rider takes new orders only inside one (and
+    # finishes their route after it). Empty: online the whole run.
+    spans: tuple[tuple[float, float], ...] = ()
+    online_s: float = 0.0             # on shift, or finishing a route after it
+    target: tuple[float, float] | None = None   # idle: riding there (repositioning)
+    was_on: bool = True               # on shift at the previous tick
+
+    def on_shift(self, t: float) -> bool:
+        return not self.spans or any(a <= t < b for a, b in self.spans)
 
     def state(self) -> RiderState:
         return RiderState(self.id, self.lat, self.lng, tuple(self.route), self.capacity, self.speed_mps)
@@ -202,6 +236,7 @@ class SimResult:
     idle_share: float              # share of rider-time (the shift) with no stop ahead
     orders_per_rider_hour: float   # delivered / rider-hours of the shift
     shift_s: float                 # simulated time run: the window, then the drain until done
+    rider_hours: float             # riders online (on shift, or finishing a route after it)
     backlog_unassigned: int        # at the end of the window: open, no rider
     backlog_in_flight: int         # at the end of the window: with a rider, not delivered
     left_undelivered: int          # at the end of the run (after draining)
@@ -224,6 +259,7 @@ def make_orders(cfg: SimConfig) -> list[SimOrder]:
     rng = random.Random(f"orders-{cfg.seed}")
     city = CITIES[cfg.city]
     stores = city.store_points(rng)
+    demand = city.demand(random.Random(f"demand-{cfg.seed}"), stores) if cfg.demand == "compounds" else None
     # Declared preparation minutes per store: most kitchens 8-15 min, some fast, some slow.
     prep_s = [60.0 * rng.choice((4, 6, 8, 8, 10, 10, 12, 12, 15, 15, 18, 25)) for _ in stores]
     peak = max((cfg.rate_at(m * 60.0) for m in range(math.ceil(cfg.minutes) + 1)), default=0.0)
@@ -237,7 +273,7 @@ def make_orders(cfg: SimConfig) -> list[SimOrder]:
             continue
         s = rng.randrange(len(stores))
         pickup = stores[s]
-        dropoff = city.dropoff_near(rng, *pickup)
+        dropoff = demand.dropoff(rng, s, *pickup) if demand else city.dropoff_near(rng, *pickup)
         accepted = t + rng.uniform(15, 90)
         declared = accepted + prep_s[s]
         actual = accepted + max(120.0, rng.gauss(prep_s[s], cfg.prep_noise * prep_s[s]))
@@ -247,13 +283,32 @@ def make_orders(cfg: SimConfig) -> list[SimOrder]:
 
 
 def make_riders(cfg: SimConfig) -> list[SimRider]:
+    """All online from the start anywhere in the city (`shifts` all), or on the shifts of
+    `simcity.SHIFT_MIX` (day), each coming online near a store (`start_point`)."""
     rng = random.Random(f"riders-{cfg.seed}")
     city = CITIES[cfg.city]
     riders = []
     for r in range(cfg.riders):
         lat, lng = city.random_point(rng)
         riders.append(SimRider(f"rdr{r}", lat, lng, VEHICLE_SPEED_MPS[rng.choice(_VEHICLES)], cfg.capacity))
+    if cfg.shift_model == "day":
+        end = cfg.minutes * 60
+        shifts = shifts_for(cfg.riders, random.Random(f"shifts-{cfg.seed}"))
+        for rider, shift in zip(riders, shifts, strict=True):
+            spans = [(max(0.0, (a - cfg.day_start_hour) * 3600), min(end, (b - cfg.day_start_hour) * 3600))
+                     for a, b in shift]
+            # A span that ends with the window runs on through the drain (the backlog).
+            spans = [(a, math.inf if b >= end else b) for a, b in spans if b > a]
+            rider.spans = tuple(spans) or ((math.inf, math.inf),)
+            rider.was_on = False
     return riders
+
+
+def start_point(cfg: SimConfig, rider: SimRider, stores: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Where a rider comes online: near a store (riders wait by the malls and food streets)."""
+    rng = random.Random(f"start-{cfg.seed}-{rider.id}-{rider.online_s:.0f}")
+    lat, lng = rng.choice(stores)
+    return offset(lat, lng, rng.gauss(0, 400), rng.gauss(0, 400))
 
 
 # --- the loop -------------------------------------------------------------------------
@@ -266,12 +321,26 @@ class _World:
         self.arrivals = sorted(self.orders.values(), key=lambda o: o.accepted_at)
         self.next_arrival = 0
         self.riders = make_riders(cfg)
+        self.stores = CITIES[cfg.city].store_points(random.Random(f"orders-{cfg.seed}"))  # as make_orders
         self.by_id = {r.id: r for r in self.riders}
         self.open: dict[str, SimOrder] = {}      # accepted, no rider yet
         self.delivered: list[str] = []
+        self.recent: deque[SimOrder] = deque()    # accepted in the last REPOSITION.window_s
+
+    def clock_in(self, now: float) -> None:
+        """Riders whose shift starts come online near a store; those whose shift ended take
+        no new orders (they finish their route)."""
+        for rider in self.riders:
+            on = rider.on_shift(now)
+            if on and not rider.was_on and not rider.route and rider.busy_until is None:
+                rider.lat, rider.lng = start_point(self.cfg, rider, self.stores)
+                rider.target = None
+            rider.was_on = on
 
     def advance(self, rider: SimRider, t0: float, t1: float) -> None:
         """Ride, wait and serve from t0 to t1."""
+        if not rider.was_on and not rider.route and rider.busy_until is None:
+            return  # off shift, nothing left to do: offline
         t = t0
         while t < t1:
             if rider.busy_until is not None:
@@ -289,6 +358,8 @@ class _World:
                 continue
             if not rider.route:
                 self._account(rider, t, t1)
+                if rider.target is not None:
+                    self._reposition(rider, t, t1)
                 return
             stop = rider.route[0]
             leg = _distance_m((rider.lat, rider.lng), (stop.lat, stop.lng)) / rider.speed_mps
@@ -312,9 +383,22 @@ class _World:
                 rider.on_board -= 1
                 rider.busy_until = t + self.service_s
 
+    def _reposition(self, rider: SimRider, t: float, t1: float) -> None:
+        """An idle rider rides towards their repositioning target."""
+        assert rider.target is not None
+        lat, lng = rider.target
+        leg = _distance_m((rider.lat, rider.lng), rider.target) / rider.speed_mps
+        if leg <= t1 - t:
+            rider.lat, rider.lng, rider.target = lat, lng, None
+        else:
+            share = (t1 - t) / leg
+            rider.lat += (lat - rider.lat) * share
+            rider.lng += (lng - rider.lng) * share
+
     def _account(self, rider: SimRider, a: float, b: float) -> None:
         if b <= a:
             return
+        rider.online_s += b - a
         if rider.on_board:
             rider.carrying_s += b - a
         if not rider.route:
@@ -325,10 +409,11 @@ class _World:
         while self.next_arrival < len(self.arrivals) and self.arrivals[self.next_arrival].accepted_at <= now:
             order = self.arrivals[self.next_arrival]
             self.open[order.id] = order
+            self.recent.append(order)
             self.next_arrival += 1
         if not self.open:
             return 0.0
-        riders = [r for r in self.riders if r.open_orders < r.capacity]
+        riders = [r for r in self.riders if r.was_on and r.open_orders < r.capacity]
         if not riders:
             return 0.0
         started = time.perf_counter()
@@ -345,7 +430,19 @@ class _World:
                 route.remove(rider.route[0])  # the stop under way is finished first
                 route.insert(0, rider.route[0])
             rider.route = route
+            rider.target = None
         return took
+
+    def reposition(self, now: float) -> int:
+        """Idle riders on shift ride towards the hot spots of the last minutes' orders
+        (`dispatch_reposition`); returns how many were sent."""
+        while self.recent and self.recent[0].accepted_at < now - REPOSITION.window_s:
+            self.recent.popleft()
+        idle = [(r.id, r.lat, r.lng) for r in self.riders if r.was_on and not r.route and r.busy_until is None]
+        moves = reposition(idle, [o.pickup for o in self.recent], REPOSITION)
+        for rider_id, point in moves.items():
+            self.by_id[rider_id].target = point
+        return len(moves)
 
     def unfinished(self) -> bool:
         return bool(self.open) or self.next_arrival < len(self.arrivals) or any(r.route for r in self.riders)
@@ -390,7 +487,10 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
     tick = 0
     while tick < total_ticks:
         now = tick * cfg.tick_s
+        world.clock_in(now)
         dispatch_s += world.dispatch(now, policy)
+        if cfg.reposition and cfg.policy == "batch" and now % REPOSITION_EVERY_S < cfg.tick_s:
+            world.reposition(now)
         for rider in world.riders:
             world.advance(rider, now, now + cfg.tick_s)
         tick += 1
@@ -410,7 +510,7 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
     on_time = sum(1 for o in done if o.delivered_at is not None and o.delivered_at <= o.promised_at)
     picked = [o for o in world.orders.values() if o.picked_up_at is not None]
     shift_s = tick * cfg.tick_s  # riders were accounted up to the end of the last tick run
-    rider_s = cfg.riders * shift_s
+    rider_s = sum(r.online_s for r in world.riders) or 1.0
     states = world.states()
     return SimResult(
         policy=cfg.policy, config=cfg, placed=len(world.orders), delivered=len(done),
@@ -420,7 +520,7 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
         mean_pickup_wait_s=sum(o.pickup_wait_s for o in picked) / len(picked) if picked else 0.0,
         utilisation=sum(r.carrying_s for r in world.riders) / rider_s,
         idle_share=sum(r.idle_s for r in world.riders) / rider_s,
-        orders_per_rider_hour=len(done) / (rider_s / 3600), shift_s=shift_s,
+        orders_per_rider_hour=len(done) / (rider_s / 3600), shift_s=shift_s, rider_hours=rider_s / 3600,
         backlog_unassigned=backlog_unassigned, backlog_in_flight=backlog_in_flight,
         left_undelivered=sum(s != "delivered" for s in states.values()),
         ticks=tick, dispatch_seconds=dispatch_s, states=states, delivered_ids=list(world.delivered),
@@ -443,7 +543,8 @@ ROWS: tuple[tuple[str, Callable[[SimResult], str]], ...] = (
     ("mean pickup wait", lambda r: _minutes(r.mean_pickup_wait_s)),
     ("rider utilisation", lambda r: f"{r.utilisation * 100:.1f} %"),
     ("rider idle share", lambda r: f"{r.idle_share * 100:.1f} %"),
-    ("mean rider idle time", lambda r: _minutes(r.idle_share * r.shift_s)),
+    ("rider-hours online", lambda r: f"{r.rider_hours:,.0f}"),
+    ("mean rider idle time", lambda r: _minutes(r.idle_share * r.rider_hours * 3600 / r.config.riders)),
     ("orders per rider-hour", lambda r: f"{r.orders_per_rider_hour:.2f}"),
     ("unassigned at window end", lambda r: f"{r.backlog_unassigned:,}"),
     ("in flight at window end", lambda r: f"{r.backlog_in_flight:,}"),
@@ -468,5 +569,6 @@ def describe(cfg: SimConfig) -> str:
     if cfg.orders is not None:
         rate = f"{cfg.orders:,} orders expected, {rate}"
     return (f"{cfg.minutes:g} simulated minutes ({cfg.profile} profile, {rate}), {cfg.riders} riders, "
-            f"{cfg.city} city, tick {cfg.tick_s:g} s, seed {cfg.seed}, drain up to {cfg.drain_minutes:g} min")
+            f"{cfg.city} city ({cfg.demand} demand, {cfg.shift_model} shifts), tick {cfg.tick_s:g} s, "
+            f"seed {cfg.seed}, drain up to {cfg.drain_minutes:g} min")
 

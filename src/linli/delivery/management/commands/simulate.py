@@ -12,8 +12,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from linli.core.progress import Progress
 from linli.delivery.simulation import (
     CITIES,
+    DEMANDS,
     POLICIES,
     PROFILES,
+    SHIFTS,
     SimConfig,
     describe,
     results_table,
@@ -73,6 +75,12 @@ class Command(BaseCommand):
                             help="also run the other policy on the same orders and riders")
         parser.add_argument("--city", choices=sorted(CITIES), default="medium",
                             help="small 7x7 km, medium 14x14 km, large 24x24 km")
+        parser.add_argument("--demand", choices=DEMANDS, default="compounds",
+                            help="where orders go: compounds (default; residential compounds and office "
+                                 "towers, mostly near the store) or uniform (anywhere within 3.5 km)")
+        parser.add_argument("--shifts", choices=SHIFTS, default=None,
+                            help="day (default with the day profile): riders online on lunch/dinner "
+                                 "shifts of 4-10 h, coming online near stores; all: online throughout")
         parser.add_argument("--drain-minutes", type=_not_negative, default=60.0,
                             help="after the window, run on without new orders for up to this long")
 
@@ -84,7 +92,7 @@ class Command(BaseCommand):
                         profile=options["profile"] or ("day" if day else "lunch"),
                         seed=options["seed"], tick_s=options["tick_seconds"], policy=options["policy"],
                         city=options["city"], drain_minutes=options["drain_minutes"],
-                        capacity=options["capacity"])
+                        capacity=options["capacity"], demand=options["demand"], shifts=options["shifts"])
         policies = [cfg.policy]
         if options["compare"]:
             policies += [p for p in sorted(POLICIES) if p != cfg.policy]
