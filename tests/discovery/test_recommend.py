@@ -3,6 +3,8 @@ serving blend and the diversity re-rank."""
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -89,7 +91,7 @@ def test_metrics_of_a_perfect_and_of_a_useless_scorer():
 candidates = st.lists(st.builds(
     Candidate, key=st.uuids().map(str), category=st.sampled_from(["hotpot", "noodles", "coffee", "bbq"]),
     cf=st.floats(0, 10), distance_m=st.floats(0, 8000), rating=st.floats(0, 5), popularity=st.floats(0, 5000),
-    hour_share=st.floats(0, 1)), min_size=0, max_size=40, unique_by=lambda c: c.key)
+    hour_share=st.floats(0, 1)), min_size=0, max_size=40, unique_by=attrgetter("key"))
 
 
 @given(candidates)

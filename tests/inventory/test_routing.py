@@ -3,6 +3,8 @@ carts, and a few worked examples."""
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +22,7 @@ stores_st = st.lists(st.builds(
     is_open=st.booleans(),
     stock=st.dictionaries(st.sampled_from(SKUS), st.integers(0, 6)),
     delivery_radius_m=st.integers(500, 5000),
-), min_size=0, max_size=7, unique_by=lambda s: s.store_id)
+), min_size=0, max_size=7, unique_by=attrgetter("store_id"))
 cart_st = st.dictionaries(st.sampled_from(SKUS), st.integers(1, 5), min_size=1)
 
 

@@ -19,9 +19,25 @@ from linli.marketing.lottery_draw import (
     weight_problems,
 )
 
-prize = st.builds(PrizeOption, ref=st.uuids().map(lambda u: f"prz_{u.hex[:8]}"),
+
+# Named functions, not lambdas: Hypothesis describes a filtered strategy while drawing, and
+# describing a lambda means parsing its source, which once failed inside `ast` under CI's
+# load (SystemError, then "inconsistent data generation"). A named function is its name.
+def _prize_ref(u) -> str:
+    return f"prz_{u.hex[:8]}"
+
+
+def _ref_of(p: PrizeOption) -> str:
+    return p.ref
+
+
+def _has_weight(pool: list[PrizeOption]) -> bool:
+    return total_weight(pool) > 0
+
+
+prize = st.builds(PrizeOption, ref=st.uuids().map(_prize_ref),
                   weight=st.integers(0, 1000), stock=st.none() | st.integers(0, 5), cost_fen=st.integers(0, 2000))
-pools = st.lists(prize, min_size=1, max_size=8, unique_by=lambda p: p.ref).filter(lambda ps: total_weight(ps) > 0)
+pools = st.lists(prize, min_size=1, max_size=8, unique_by=_ref_of).filter(_has_weight)
 
 
 @settings(max_examples=200, deadline=None)

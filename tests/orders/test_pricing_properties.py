@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 import pytest
 from hypothesis import given, settings
@@ -119,7 +120,7 @@ def test_reordering_the_items_changes_nothing(cart, rules, delivery, at, discoun
 
 
 @settings(max_examples=400, deadline=None)
-@given(carts, fee_rules, instants, st.lists(discount_rules(), max_size=6, unique_by=lambda r: r.ref))
+@given(carts, fee_rules, instants, st.lists(discount_rules(), max_size=6, unique_by=attrgetter("ref")))
 def test_discounts_never_exceed_what_they_discount_nor_their_caps(cart, rules, at, discounts):
     breakdown = _price(cart, rules, True, at, discounts)
     item_off = -sum(x.amount_fen for x in breakdown.lines if x.kind == "discount" and x.target == "items")
