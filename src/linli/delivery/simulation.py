@@ -253,12 +253,18 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot((b[0] - a[0]) * _M_PER_DEG_LAT, (b[1] - a[1]) * kx)
 
 
+def _orders_stream(cfg: SimConfig) -> tuple[random.Random, list[tuple[float, float]]]:
+    """The orders' random stream and the city's stores, the first thing drawn from it: the
+    one place both the orders and the riders' start points (`_World`) take the stores from."""
+    rng = random.Random(f"orders-{cfg.seed}")
+    return rng, CITIES[cfg.city].store_points(rng)
+
+
 def make_orders(cfg: SimConfig) -> list[SimOrder]:
     """The window's orders, from the seed alone (the same for every policy): a Poisson
     process by thinning at the peak rate."""
-    rng = random.Random(f"orders-{cfg.seed}")
+    rng, stores = _orders_stream(cfg)
     city = CITIES[cfg.city]
-    stores = city.store_points(rng)
     demand = city.demand(random.Random(f"demand-{cfg.seed}"), stores) if cfg.demand == "compounds" else None
     # Declared preparation minutes per store: most kitchens 8-15 min, some fast, some slow.
     prep_s = [60.0 * rng.choice((4, 6, 8, 8, 10, 10, 12, 12, 15, 15, 18, 25)) for _ in stores]
@@ -321,7 +327,7 @@ class _World:
         self.arrivals = sorted(self.orders.values(), key=lambda o: o.accepted_at)
         self.next_arrival = 0
         self.riders = make_riders(cfg)
-        self.stores = CITIES[cfg.city].store_points(random.Random(f"orders-{cfg.seed}"))  # as make_orders
+        _rng, self.stores = _orders_stream(cfg)
         self.by_id = {r.id: r for r in self.riders}
         self.open: dict[str, SimOrder] = {}      # accepted, no rider yet
         self.delivered: list[str] = []
