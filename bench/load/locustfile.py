@@ -42,7 +42,7 @@ CHECKOUT_ONLY = os.environ.get("LOAD_CHECKOUT_ONLY") == "1"
 
 STORE = FIXTURES["store"]
 CITY = FIXTURES["city"]
-SEARCH_WORDS = ["面", "饭", "奶茶", "咖啡", "jiaozi", "mf", "鸡", "汉堡", "粥", "烧烤"]
+SEARCH_WORDS = FIXTURES["search_words"]  # bench/load/prepare.py
 
 # Hand-offs between users of one locust process: opened payments wait for the gateway,
 # paid orders wait for the merchant. Counters for the summary (orders placed, paid, accepted).

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# What browsing consumers type, for the locust mix and run.py's browse-only phase alike.
+SEARCH_WORDS = ["面", "饭", "奶茶", "咖啡", "jiaozi", "mf", "鸡", "汉堡", "粥", "烧烤"]
 sys.path.insert(0, str(ROOT / "src"))
 
 
@@ -77,6 +79,7 @@ def main() -> None:
         "store": {"id": store.public_id, "lat": store.lat, "lng": store.lng,
                   "products": [p.public_id for p in products]},
         "stores": other_stores,
+        "search_words": SEARCH_WORDS,
         "consumers": consumers,
         "riders": riders,
         "merchant": {"login": "demo-merchant", "password": DEMO_PASSWORD},

@@ -209,7 +209,7 @@ def browse_paths(fixtures: Path, count: int = 4000) -> list[str]:
     data = json.loads(fixtures.read_text())
     rnd = random.Random(5)
     stores, (lat0, lng0) = data["stores"], (data["city"]["lat"], data["city"]["lng"])
-    words = ["面", "饭", "奶茶", "咖啡", "jiaozi", "mf", "鸡", "汉堡", "粥", "烧烤"]
+    words = data["search_words"]
     kinds = ["nearby"] * 4 + ["store"] * 2 + ["menu"] * 3 + ["search"] * 2
     paths = []
     for i in range(count):
