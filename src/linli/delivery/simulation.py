@@ -319,6 +319,12 @@ def start_point(cfg: SimConfig, rider: SimRider, stores: Sequence[tuple[float, f
 
 # --- the loop -------------------------------------------------------------------------
 
+def _ride_part(rider: SimRider, lat: float, lng: float, share: float) -> None:
+    """Move `share` (0-1) of the straight way from where the rider is towards (lat, lng)."""
+    rider.lat += (lat - rider.lat) * share
+    rider.lng += (lng - rider.lng) * share
+
+
 class _World:
     def __init__(self, cfg: SimConfig) -> None:
         self.cfg = cfg
@@ -370,9 +376,7 @@ class _World:
             stop = rider.route[0]
             leg = _distance_m((rider.lat, rider.lng), (stop.lat, stop.lng)) / rider.speed_mps
             if t + leg > t1:  # still riding at the end of the tick
-                share = (t1 - t) / leg
-                rider.lat += (stop.lat - rider.lat) * share
-                rider.lng += (stop.lng - rider.lng) * share
+                _ride_part(rider, stop.lat, stop.lng, (t1 - t) / leg)
                 self._account(rider, t, t1)
                 return
             self._account(rider, t, t + leg)
@@ -397,9 +401,7 @@ class _World:
         if leg <= t1 - t:
             rider.lat, rider.lng, rider.target = lat, lng, None
         else:
-            share = (t1 - t) / leg
-            rider.lat += (lat - rider.lat) * share
-            rider.lng += (lng - rider.lng) * share
+            _ride_part(rider, lat, lng, (t1 - t) / leg)
 
     def _account(self, rider: SimRider, a: float, b: float) -> None:
         if b <= a:
