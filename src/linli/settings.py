@@ -295,6 +295,11 @@ LINLI_SMS_DAILY_LIMIT = 10
 LINLI_SMS_MAX_ATTEMPTS = 5
 LINLI_DEFAULT_REGION = "CN"  # phone numbers without a +country code are read as Chinese
 
+# The public menu's shape is cached per store and re-built when its version changes
+# (merchants/menu_cache.py); this bounds how long a write that bypasses the catalog
+# services (a shell, raw SQL) or a lagging replica can leave it stale (seconds).
+LINLI_MENU_CACHE_SECONDS = int(os.environ.get("LINLI_MENU_CACHE_SECONDS", "60"))
+
 # --- discovery ------------------------------------------------------------------
 # How stale the in-memory nearby index may be: each process re-reads changed stores at
 # most this often (seconds).

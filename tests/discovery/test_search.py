@@ -70,6 +70,17 @@ def test_chinese_store_name(city):
     assert item["score"] == 3.5 and body["corrected_query"] is None
 
 
+@pytest.mark.parametrize("q", ["宫保鸡丁", "mdl", "nonexistent"])
+def test_the_answer_is_what_the_schema_says(city, q):
+    """The endpoint writes its JSON itself (encoded once per cached page): it must be exactly
+    what the documented response schema gives, served from the page cache or not."""
+    from linli.discovery.api_search import SearchOut
+
+    for _ in range(2):  # computed, then from the page cache
+        body = _search(q, limit=1)
+        assert SearchOut.model_validate(body).model_dump(mode="json") == body
+
+
 def test_chinese_dish_finds_stores_selling_it_nearest_first(city):
     body = _search("宫保鸡丁")
     assert _names(body) == ["老王家常菜", "蜀香川菜馆"]

@@ -504,13 +504,18 @@ def _menu_of(store, owner, categories: int, per_category: int) -> None:
             owner.post(f"/merchant/stores/{store.public_id}/products", noodles(category_id, name=f"菜{c}-{p}"))
 
 
-def test_the_public_menu_takes_a_fixed_number_of_queries(django_assert_max_num_queries):
+def test_the_public_menu_takes_a_fixed_number_of_queries(django_assert_max_num_queries, django_assert_num_queries):
     small, large = shop_store(name="小店"), shop_store(name="大店")
     _menu_of(small, owner_of(small), 1, 1)
     _menu_of(large, owner_of(large), 4, 6)
     for store, products in ((small, 1), (large, 24)):
-        with django_assert_max_num_queries(6):  # store, categories, products+stock, variants, groups, options
+        # Built: store, categories, products, variants, groups, options; then the stock.
+        with django_assert_max_num_queries(7):
+            built = Api().get(f"/stores/{store.public_id}/menu").json()
+        # Cached: the store and its stock only, whatever the menu's size.
+        with django_assert_num_queries(2):
             menu = Api().get(f"/stores/{store.public_id}/menu").json()
+        assert menu == built
         assert sum(len(s["products"]) for s in menu["sections"]) == products
         assert all(len(p["option_groups"][0]["options"]) == 2 for s in menu["sections"] for p in s["products"])
 

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from linli.core.auth import require_operator
 from linli.core.dbrouter import reads_from_replica
-from linli.merchants.selectors import store_get, store_is_open
+from linli.merchants.selectors import store_is_open, store_public_get
 
 from .selectors import nearby_page_json, store_list_nearby
 
@@ -124,7 +124,7 @@ def nearby(request: HttpRequest, q: Query[NearbyQuery]) -> HttpResponse:
 @router.get("/stores/{store_id}", response=StoreOut, summary="One store's profile")
 @reads_from_replica
 def store_detail(request: HttpRequest, store_id: str) -> dict[str, Any]:
-    s = store_get(public_id=store_id)
+    s = store_public_get(public_id=store_id)
     return {
         "id": s.public_id, "name": s.name, "category": s.category.slug,
         "category_name": s.category.name_zh, "address": s.address, "phone": s.phone,

@@ -22,8 +22,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -108,6 +109,13 @@ class SearchPage:
     items: list[SearchResult]
     next: str | None
     corrected_query: str | None
+
+    @cached_property
+    def as_json(self) -> str:
+        """The API's answer (`api_search.SearchOut`), encoded once: a page served again from
+        the page cache costs no re-encoding (dataclasses.asdict and the response schema's
+        validation were ~0.5 ms a search)."""
+        return json.dumps(asdict(self), ensure_ascii=False)
 
 
 # --- the vocabulary: prefix expansion and typo correction ------------------------------------

@@ -38,6 +38,7 @@ from linli.ops.admin_tools import (
 )
 
 from . import onboarding
+from .menu_cache import menu_changed
 from .models import (
     ApplicationDocument,
     ApplicationEvent,
@@ -92,8 +93,26 @@ class StoreAdmin(PublicIdAdmin):
         return money(obj.min_order_fen)
 
 
+class MenuEditAdmin(admin.ModelAdmin):
+    """Saving or deleting a product or menu category here changes the store's public menu,
+    which is cached (merchants.menu_cache): give the store a new menu version."""
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        menu_changed(obj.store_id)
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        super().delete_model(request, obj)
+        menu_changed(obj.store_id)
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        stores = set(queryset.values_list("store_id", flat=True))
+        super().delete_queryset(request, queryset)
+        menu_changed(*stores)
+
+
 @admin.register(Product)
-class ProductAdmin(PublicIdAdmin):
+class ProductAdmin(MenuEditAdmin, PublicIdAdmin):
     list_display = ("name", "public_id", "store_link", "kind", "price", "is_available", "is_sold_out")
     list_filter = ("kind", "is_available", "is_sold_out")
     search_fields = ("name", "=public_id", "=store__public_id")
@@ -118,7 +137,7 @@ class StoreCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(MenuCategory)
-class MenuCategoryAdmin(admin.ModelAdmin):
+class MenuCategoryAdmin(MenuEditAdmin):
     list_display = ("name", "store_link", "sort")
     search_fields = ("name", "=store__public_id", "store__name")
     autocomplete_fields = ("store",)

@@ -26,6 +26,7 @@ from linli.core.errors import Conflict, DomainError, InvalidInput, NotFound, Per
 from . import catalog_rules as rules
 from . import roles
 from .catalog_rules import ProductSpec, StockSpec
+from .menu_cache import menu_changed
 from .models import (
     MenuCategory,
     Option,
@@ -282,6 +283,7 @@ def menu_category_create(*, actor: User, store_id: str, name: str) -> MenuCatego
     store = store_for_member(actor=actor, store_id=store_id, permission=roles.MENU_EDIT, lock=True)
     name = _category_name_free(store=store, name=name)
     last = MenuCategory.objects.filter(store=store).aggregate(last=Max("sort"))["last"]
+    menu_changed(store.pk)
     return MenuCategory.objects.create(store=store, name=name,
                                        sort=0 if last is None else last + 1)
 
@@ -291,6 +293,7 @@ def menu_category_update(*, actor: User, category_id: str, name: str) -> MenuCat
     category = _category_as(actor=actor, category_id=category_id)
     category.name = _category_name_free(store=category.store, name=name, exclude_pk=category.pk)
     category.save(update_fields=["name"])
+    menu_changed(category.store_id)
     return _counted(MenuCategory.objects.filter(pk=category.pk)).get()
 
 
@@ -303,6 +306,7 @@ def menu_category_delete(*, actor: User, category_id: str) -> None:
     if listed:
         raise CategoryNotEmpty(category_id=category_id, products=listed)
     category.delete()
+    menu_changed(category.store_id)
 
 
 @transaction.atomic
@@ -315,6 +319,7 @@ def menu_category_reorder(*, actor: User, store_id: str, ids: list[str]) -> list
     for sort, category_id in enumerate(ids):
         categories[category_id].sort = sort
     MenuCategory.objects.bulk_update(categories.values(), ["sort"])
+    menu_changed(store.pk)
     return menu_category_list_for_merchant(actor=actor, store_id=store_id)
 
 
@@ -362,6 +367,7 @@ def products_write(writes: list[ProductWrite], *, actor: User | None) -> None:
     changes. A service is kept "unlimited" so that orders never wait on stock it lacks."""
     from linli.inventory.services import stock_set  # inventory sits above merchants
 
+    menu_changed(*(w.product.store_id for w in writes))
     for write in writes:
         product, spec = write.product, write.spec
         product.name, product.description, product.kind = spec.name, spec.description, spec.kind
@@ -463,6 +469,7 @@ def product_delete(*, actor: User, product_id: str) -> None:
                           lock_store=True)
     product.is_available = False
     product.save(update_fields=["is_available", "updated_at"])
+    menu_changed(product.store_id)
 
 
 @transaction.atomic
@@ -471,6 +478,7 @@ def product_sold_out_set(*, actor: User, product_id: str, sold_out: bool) -> Pro
     product = _product_as(actor=actor, product_id=product_id, permission=roles.MENU_SOLD_OUT)
     product.is_sold_out = sold_out
     product.save(update_fields=["is_sold_out", "updated_at"])
+    menu_changed(product.store_id)
     return _reloaded(product)
 
 
@@ -501,6 +509,7 @@ def product_image_set(*, actor: User, product_id: str, upload: UploadedFile) -> 
     old = product.image.name
     product.image.save(checked.storage_name("img"), checked.file(), save=False)
     product.save(update_fields=["image", "updated_at"])
+    menu_changed(product.store_id)
     if old:
         storage = product.image.storage
         transaction.on_commit(lambda: storage.delete(old))

@@ -30,6 +30,7 @@ from linli.core.errors import DomainError, InvalidInput
 from . import catalog
 from . import catalog_rules as rules
 from .catalog_rules import OptionGroupSpec, OptionSpec, ProductSpec, StockSpec, VariantSpec
+from .menu_cache import menu_changed
 from .models import MenuCategory, Product, Store
 from .uploads import FileTooLarge
 
@@ -427,6 +428,7 @@ def menu_import(*, actor: User, store_id: str, upload: UploadedFile, mode: str) 
 def _menu_write(*, store: Store, rows: list[MenuRow], replace_all: bool,
                 actor: User) -> ImportResult:
     result = ImportResult()
+    menu_changed(store.pk)
     categories = {c.name: c for c in MenuCategory.objects.filter(store=store)}
     products = catalog.products_with_parts(Product.objects.filter(store=store)).order_by(
         "-is_available", "sort", "id")  # a listed product wins a (category, name) match

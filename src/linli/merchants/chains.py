@@ -21,6 +21,7 @@ from linli.accounts.models import User
 from linli.core.errors import InvalidInput
 
 from . import roles
+from .menu_cache import menu_changed
 from .models import MenuCategory, Option, OptionGroup, Product, ProductVariant, Store
 from .selectors import role_require
 from .store_profile import _apply_profile, _console_store
@@ -61,6 +62,7 @@ def store_branch_open(*, actor: User, from_store_id: str, name: Any, address: An
 def _copy_menu(source: Store, branch: Store, actor: User) -> None:
     from linli.inventory.services import stock_set  # inventory sits above merchants
 
+    menu_changed(branch.pk)
     categories = {}
     for category in MenuCategory.objects.filter(store=source).order_by("sort", "id"):
         categories[category.pk] = MenuCategory.objects.create(store=branch, name=category.name,
