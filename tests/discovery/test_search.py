@@ -454,7 +454,7 @@ def test_ranking_equals_a_brute_force_reference_page_by_page():
        bearing=st.floats(0, 2 * math.pi), frac=st.floats(0, 1))
 def test_the_blocks_of_a_circle_hold_every_point_inside_it(lat, lng, radius, bearing, frac):
     from linli.discovery.geo import haversine_m
-    from linli.discovery.search_index import MAX_BLOCKS, cover, quadkey
+    from linli.discovery.quadtree import MAX_BLOCKS, cover, quadkey
 
     d = radius * frac
     plat = lat + math.degrees(d * math.cos(bearing) / 6_371_008.8)
@@ -464,6 +464,76 @@ def test_the_blocks_of_a_circle_hold_every_point_inside_it(lat, lng, radius, bea
     if haversine_m(lat, lng, plat, plng) <= radius:
         key = quadkey(plat, plng)
         assert any(key.startswith(b) for b in blocks)
+
+
+def _reference_cover(lat: float, lng: float, radius_m: float) -> list[str]:
+    """cover() as first written: the same splitting, with plain haversine distances and the
+    quadkey digit by digit. The fast one must give exactly the same blocks."""
+    import heapq
+
+    from linli.discovery.geo import bounding_box, haversine_m
+    from linli.discovery.quadtree import CELL_DEG, MAX_BLOCKS, QUAD_LEVELS, _cell
+
+    def key(i: int, j: int, level: int) -> str:
+        return "".join(str(((i >> b) & 1) * 2 + ((j >> b) & 1))
+                       for b in range(QUAD_LEVELS - 1, QUAD_LEVELS - 1 - level, -1))
+
+    def corner(i: int, j: int, shift: int) -> tuple[float, float, float]:
+        return (i << shift) * CELL_DEG - 90.0, (j << shift) * CELL_DEG - 180.0, CELL_DEG * (1 << shift)
+
+    def near(i: int, j: int, shift: int) -> float:
+        lat0, lng0, size = corner(i, j, shift)
+        return haversine_m(lat, lng, min(max(lat, lat0), lat0 + size), min(max(lng, lng0), lng0 + size))
+
+    def far(i: int, j: int, shift: int) -> float:
+        lat0, lng0, size = corner(i, j, shift)
+        return max(haversine_m(lat, lng, lat0 + di, lng0 + dj) for di in (0, size) for dj in (0, size))
+
+    reach = radius_m + 1.0
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, reach)
+    (i0, j0), (i1, j1) = _cell(min_lat, min_lng), _cell(max_lat, max_lng)
+    shift = 0
+    while ((i1 >> shift) - (i0 >> shift) + 1) * ((j1 >> shift) - (j0 >> shift) + 1) > 4:
+        shift += 1
+    done, todo = [], []
+    for i in range(i0 >> shift, (i1 >> shift) + 1):
+        for j in range(j0 >> shift, (j1 >> shift) + 1):
+            if near(i, j, shift) <= reach:
+                if shift == 0 or far(i, j, shift) <= radius_m:
+                    done.append((i, j, shift))
+                else:
+                    heapq.heappush(todo, (-shift, i, j, shift))
+    while todo:
+        _, i, j, size = heapq.heappop(todo)
+        children = [(ci, cj, size - 1 == 0 or far(ci, cj, size - 1) <= radius_m)
+                    for ci in (2 * i, 2 * i + 1) for cj in (2 * j, 2 * j + 1) if near(ci, cj, size - 1) <= reach]
+        if len(done) + len(todo) + len(children) > MAX_BLOCKS:
+            done.append((i, j, size))
+            continue
+        for ci, cj, settled in children:
+            if settled:
+                done.append((ci, cj, size - 1))
+            else:
+                heapq.heappush(todo, (-(size - 1), ci, cj, size - 1))
+    return sorted(key(i << size, j << size, QUAD_LEVELS - size) for i, j, size in done)
+
+
+def test_the_fast_cover_gives_exactly_the_reference_blocks():
+    import random
+
+    from linli.discovery.quadtree import _quadkey, cover
+
+    rnd = random.Random(7)
+    for _ in range(3000):
+        lat, lng = rnd.uniform(-60, 60), rnd.uniform(-170, 170)
+        if rnd.random() < 0.5:  # city scale, where searches are
+            lat, lng = 31.23 + rnd.uniform(-0.3, 0.3), 121.47 + rnd.uniform(-0.3, 0.3)
+        radius = rnd.choice([300, 600, 1200, 2500, 5000, 20_000, rnd.uniform(1, 50_000)])
+        assert cover(lat, lng, radius) == _reference_cover(lat, lng, radius), (lat, lng, radius)
+    for _ in range(20_000):
+        i, j, level = rnd.randrange(2**16), rnd.randrange(2**17), rnd.randrange(18)
+        expected = "".join(str(((i >> b) & 1) * 2 + ((j >> b) & 1)) for b in range(16, 16 - level, -1))
+        assert _quadkey(i, j, level) == expected
 
 
 @pytest.mark.postgres

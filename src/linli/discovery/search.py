@@ -42,12 +42,12 @@ from linli.merchants.selectors import store_is_open
 
 from . import text
 from .geo import bounding_box, haversine_m
+from .quadtree import cover
 from .search_index import (
     FIELD_NAME,
     FIELD_PRODUCT,
     FIELD_STORE,
     SearchTerm,
-    cover,
     hits,
     index_caught_up,
     index_generation,

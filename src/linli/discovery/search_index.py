@@ -24,7 +24,6 @@ re-indexes its products too (they carry its position, category and listing).
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
 import time
@@ -43,13 +42,10 @@ from django.utils.dateparse import parse_datetime
 
 from linli.merchants.models import Product, Store, StoreCategory
 
-from .geo import bounding_box, haversine_m
+from .quadtree import quadkey
 
 log = logging.getLogger(__name__)
 
-QUAD_LEVELS = 17  # finest cell: 360° / 2**17 = 0.00275° (about 300 m north-south, 260 m east-west)
-CELL_DEG = 360.0 / 2**QUAD_LEVELS
-MAX_BLOCKS = 8  # a circle is covered by at most this many quadtree blocks
 FIELD_NAME, FIELD_STORE, FIELD_PRODUCT = "n", "s", "p"
 LOCK_KEY = "discovery:search-index:lock"
 LOCK_SECONDS = 120
@@ -109,76 +105,6 @@ class SearchTerm(models.Model):
 
     class Meta:
         db_table = "discovery_search_term"
-
-
-# --- layout ----------------------------------------------------------------------------
-
-def _cell(lat: float, lng: float) -> tuple[int, int]:
-    i = min(max(int((lat + 90.0) / CELL_DEG), 0), 2**(QUAD_LEVELS - 1) - 1)
-    j = min(max(int((lng + 180.0) / CELL_DEG), 0), 2**QUAD_LEVELS - 1)
-    return i, j
-
-
-def _quadkey(i: int, j: int, level: int) -> str:
-    """Cell (i, j) of the finest grid as the path of its level-`level` ancestor: each digit
-    picks a quarter, so a block's key is a prefix of the keys of every cell inside it."""
-    return "".join(str(((i >> b) & 1) * 2 + ((j >> b) & 1))
-                   for b in range(QUAD_LEVELS - 1, QUAD_LEVELS - 1 - level, -1))
-
-
-def quadkey(lat: float, lng: float) -> str:
-    return _quadkey(*_cell(lat, lng), QUAD_LEVELS)
-
-
-def _block_near(lat: float, lng: float, i: int, j: int, shift: int) -> float:
-    """Distance in metres from the point to the nearest point of block (i, j) of that size."""
-    size = CELL_DEG * (1 << shift)
-    lat0, lng0 = (i << shift) * CELL_DEG - 90.0, (j << shift) * CELL_DEG - 180.0
-    return haversine_m(lat, lng, min(max(lat, lat0), lat0 + size), min(max(lng, lng0), lng0 + size))
-
-
-def _block_far(lat: float, lng: float, i: int, j: int, shift: int) -> float:
-    """Distance in metres from the point to the farthest corner of block (i, j)."""
-    size = CELL_DEG * (1 << shift)
-    lat0, lng0 = (i << shift) * CELL_DEG - 90.0, (j << shift) * CELL_DEG - 180.0
-    return max(haversine_m(lat, lng, lat0 + di, lng0 + dj) for di in (0, size) for dj in (0, size))
-
-
-def cover(lat: float, lng: float, radius_m: float) -> list[str]:
-    """Quadtree blocks (key prefixes) that together cover the circle: start from the few
-    coarse blocks around it, then split the biggest ones that stick out of it, as long as
-    the count stays within MAX_BLOCKS. Blocks that miss the circle are dropped.
-
-    Every store within radius_m of the point lies in one of the blocks returned (a block is
-    kept if any of it may be within radius_m + 1 m: the margin absorbs rounding)."""
-    reach = radius_m + 1.0
-    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, reach)
-    (i0, j0), (i1, j1) = _cell(min_lat, min_lng), _cell(max_lat, max_lng)
-    shift = 0
-    while ((i1 >> shift) - (i0 >> shift) + 1) * ((j1 >> shift) - (j0 >> shift) + 1) > 4:
-        shift += 1
-    done: list[tuple[int, int, int]] = []
-    todo: list[tuple[int, int, int, int]] = []  # (-shift, i, j, shift): biggest first
-    for i in range((i0 >> shift), (i1 >> shift) + 1):
-        for j in range((j0 >> shift), (j1 >> shift) + 1):
-            if _block_near(lat, lng, i, j, shift) <= reach:
-                (done.append((i, j, shift)) if shift == 0 or _block_far(lat, lng, i, j, shift) <= radius_m
-                 else heapq.heappush(todo, (-shift, i, j, shift)))
-    while todo:
-        _, i, j, size = heapq.heappop(todo)
-        children = []
-        for ci in (2 * i, 2 * i + 1):
-            for cj in (2 * j, 2 * j + 1):
-                if _block_near(lat, lng, ci, cj, size - 1) <= reach:
-                    children.append((ci, cj, size - 1, size - 1 == 0
-                                     or _block_far(lat, lng, ci, cj, size - 1) <= radius_m))
-        if len(done) + len(todo) + len(children) > MAX_BLOCKS:
-            done.append((i, j, size))  # the budget is spent: keep it whole
-            continue
-        for ci, cj, child, settled in children:
-            (done.append((ci, cj, child)) if settled
-             else heapq.heappush(todo, (-child, ci, cj, child)))
-    return sorted(_quadkey(i << size, j << size, QUAD_LEVELS - size) for i, j, size in done)
 
 
 def match_text(kind: str, lat: float, lng: float, head: Sequence[str], tail: Sequence[str]) -> str:
