@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from linli.delivery.dispatch import (
     HELD,
+    INF,
     NO_RIDER_NEARBY,
     RIDERS_FULL,
     DispatchSettings,
@@ -18,6 +19,7 @@ from linli.delivery.dispatch import (
     _Frame,
     _internal,
     _Rider,
+    _walk,
     dispatch_batch,
     dispatch_greedy,
     route_etas,
@@ -85,6 +87,64 @@ def test_fast_insertion_equals_walking_every_position(seed, busy):
     if fast is not None and brute is not None:
         assert abs(fast.cost - brute.cost) < 1e-6
         assert abs(fast.dropoff_eta - brute.dropoff_eta) < 1e-6 or abs(fast.cost - brute.cost) < 1e-6
+
+
+def _full_routes(seed: int, cfg: DispatchSettings, capacity: int) -> tuple[list[OpenOrder], list[_Rider]]:
+    """Riders whose routes a tick has filled (up to `capacity` orders, limits as tight as the
+    settings make them), as the next tick sees them, and the orders still open."""
+    orders, riders = random_instance(orders=60, riders=8, seed=seed, city=SMALL_CITY, capacity=capacity)
+    filled = dispatch_batch(orders[:30], riders, now=0, cfg=cfg)
+    frame = _Frame(CENTRE[0])
+    index = {o.id: i for i, o in enumerate(orders)}
+    states = [_Rider(RiderState(r.id, r.lat, r.lng, filled.routes[r.id], capacity, r.speed_mps), frame, index,
+                     0.0, cfg) for r in riders]
+    return orders[30:], states
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), late=st.sampled_from([0.0, 300.0]), capacity=st.integers(3, 6))
+def test_fast_insertion_equals_walking_every_position_on_routes_a_tick_filled(seed, late, capacity):
+    # Long routes with tight limits: the latest arrival per stop rules out most positions.
+    cfg = DispatchSettings(max_late_s=late, hold_late=False)
+    orders, states = _full_routes(seed, cfg, capacity)
+    frame = _Frame(CENTRE[0])
+    for oi, order in enumerate(orders, start=30):
+        pair = _internal(order, frame, oi, cfg)
+        for state in states:
+            fast, brute = state.best_insertion(*pair), state.best_insertion_brute(*pair)
+            assert (fast is None) == (brute is None)
+            if fast is not None and brute is not None:
+                assert abs(fast.cost - brute.cost) < 1e-6
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), late=st.sampled_from([0.0, 300.0]), capacity=st.integers(3, 6))
+def test_latest_arrival_at_a_stop_is_where_the_rest_of_the_route_breaks(seed, late, capacity):
+    cfg = DispatchSettings(max_late_s=late, hold_late=False)
+    _orders, states = _full_routes(seed, cfg, capacity)
+    for state in states:
+        for m, stop in enumerate(state.stops):
+            def keeps_limits(arrival: float, m: int = m, stop=stop, state=state) -> bool:
+                # Walk the rest of the route from stop m, reached at `arrival`.
+                return _walk(stop[0], stop[1], arrival, state.stops[m:], state.inv_speed, cfg)[2]
+            latest = state._latest[m]
+            if latest == INF:
+                assert keeps_limits(1e9)
+            else:
+                assert keeps_limits(latest - 0.01) and not keeps_limits(latest + 0.01)
+
+
+def test_an_excluded_rider_stays_excluded_when_orders_share_the_store():
+    # Candidates are worked out once per store: the order that excludes the only rider with
+    # room gets nobody, the orders before and after it at the same store get that rider.
+    shared = dict(north_m=0, east_m=0, promise_in_s=3600)
+    first, second, third = (_order(oid, **shared) for oid in ("first", "second", "third"))
+    second = OpenOrder(**{**second.__dict__, "excluded_riders": frozenset({"near"})})
+    full = _rider("full", north_m=0, east_m=300, capacity=1,
+                  route=_order("x", north_m=0, east_m=350, promise_in_s=3600).stops())
+    result = dispatch_batch([first, second, third], [_rider("near", north_m=0, east_m=100), full], now=0)
+    assert {a.order_id: a.rider_id for a in result.assignments} == {"first": "near", "third": "near"}
+    assert result.unassigned == {"second": RIDERS_FULL}
 
 
 def _order(oid: str, *, north_m: float, east_m: float, promise_in_s: float, ready_in_s: float = 0) -> OpenOrder:

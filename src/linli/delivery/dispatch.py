@@ -13,7 +13,8 @@ One tick:
    wherever they are now: the rider already going to that mall is the one to bundle with.
 2. **Cost.** For each candidate, the cheapest feasible insertion of the order's pickup and
    drop-off into the rider's route (every pickup position, every later drop-off
-   position, pruned by a lower bound). A route costs, over its drop-offs: `time_weight` x
+   position, pruned by a lower bound and by the latest arrival each stop of the route
+   can take). A route costs, over its drop-offs: `time_weight` x
    the time from now (the delivery time), `margin_weight` x the seconds inside the last
    `margin_s` before the promise (room for the kitchen being late), `late_weight` x the
    seconds past the promise (+ `late_fixed_s` once); for the new order also
@@ -157,19 +158,18 @@ def _internal(order: OpenOrder, frame: _Frame, idx: int, cfg: DispatchSettings) 
             (dx, dy, -INF, order.promised_at, INF, idx, False, dropoff))
 
 
-class _Pool:
+class _Pool(dict[int, _Rider]):
     """The tick's riders, each built (projected, route costed) only when first needed:
-    most riders of a big city are near no open order."""
+    most riders of a big city are near no open order. The riders built so far are the
+    dict's values (a dict: `pool[r]` of a built rider is a plain lookup, no Python call)."""
 
     def __init__(self, states: Sequence[RiderState], frame: _Frame, order_index: dict[str, int], now: float,
                  cfg: DispatchSettings) -> None:
+        super().__init__()
         self.states, self.frame, self.order_index, self.now, self.cfg = states, frame, order_index, now, cfg
-        self.built: dict[int, _Rider] = {}
 
-    def __getitem__(self, r: int) -> _Rider:
-        rider = self.built.get(r)
-        if rider is None:
-            rider = self.built[r] = _Rider(self.states[r], self.frame, self.order_index, self.now, self.cfg)
+    def __missing__(self, r: int) -> _Rider:
+        rider = self[r] = _Rider(self.states[r], self.frame, self.order_index, self.now, self.cfg)
         return rider
 
 
@@ -180,7 +180,7 @@ def _finish(pool: _Pool, now: float, cfg: DispatchSettings, assignments: list[As
     routes: dict[str, tuple[Stop, ...]] = {state.id: state.route for state in pool.states}
     etas: dict[str, float] = {}
     pickups: dict[str, float] = {}
-    touched = [rider for rider in pool.built.values() if rider.touched]
+    touched = [rider for rider in pool.values() if rider.touched]
     for rider in touched:
         routes[rider.id] = tuple(s[7] for s in rider.stops)
         _c, _ok, arrivals = rider.cost_of(rider.stops, now, cfg)
@@ -193,7 +193,7 @@ def _finish(pool: _Pool, now: float, cfg: DispatchSettings, assignments: list[As
     def all_etas() -> dict[str, float]:
         out = dict(etas)
         for r, state in enumerate(pool.states):
-            rider = pool.built.get(r)
+            rider = pool.get(r)
             if not state.route or (rider is not None and rider.touched):
                 continue
             for stop, a in zip(state.route, _arrivals(state, pool.frame, now, cfg), strict=True):
@@ -225,11 +225,11 @@ def _nearest(ring: np.ndarray, inside: np.ndarray, dist: np.ndarray, keep: int) 
     return [int(r) for r in ring[inside[np.argsort(dist[inside], kind="stable")]]]
 
 
-def _worth_waiting(plans: list[tuple[int, _Plan]], pair: tuple[_S, _S], pool: _Pool, now: float,
+def _worth_waiting(best_plan: tuple[int, _Plan], pair: tuple[_S, _S], pool: _Pool, now: float,
                    cfg: DispatchSettings) -> bool:
-    """The best plan is late, but a rider free at the store now would still be on time:
-    wait for a rider who frees up nearby rather than promise a late delivery."""
-    r, best = min(plans, key=lambda rp: rp[1].cost)
+    """The best plan (rider, plan) is late, but a rider free at the store now would still be
+    on time: wait for a rider who frees up nearby rather than promise a late delivery."""
+    r, best = best_plan
     pickup, dropoff = pair
     if best.dropoff_eta <= dropoff[3]:
         return False
@@ -263,7 +263,8 @@ def dispatch_batch(orders: Sequence[OpenOrder], riders: Sequence[RiderState], *,
     pairs = [_internal(o, frame, i, cfg) for i, o in enumerate(orders)]
     grid = _RiderGrid(riders, cfg)
 
-    # Candidates once per tick: nearby, not excluded, nearest first (numpy over the ring).
+    # Candidates once per tick: nearby, not excluded, nearest first (numpy over the ring);
+    # worked out once per store (many orders share one) and then filtered per order.
     rx = np.array([r.lng for r in riders], dtype=float) * frame.kx
     ry = np.array([r.lat for r in riders], dtype=float) * frame.ky
     idle = np.array([not r.route for r in riders], dtype=bool)
@@ -272,25 +273,37 @@ def dispatch_batch(orders: Sequence[OpenOrder], riders: Sequence[RiderState], *,
     near_route: list[list[int]] = []
     stops_grid = _StopGrid(riders, frame, cfg)
     why: dict[int, str] = {}
+    at_store: dict[tuple[float, float], tuple[int, list[int], list[int], list[int]]] = {}
+    # Orders with the same candidate lists (a store, nobody excluded) share a group: they
+    # choose the same riders in a round.
+    group: list[int] = []
     for oi, order in enumerate(orders):
-        ring = grid.candidates(order.pickup_lat, order.pickup_lng)
-        found: list[int] = []
-        found_idle: list[int] = []
-        if len(ring):
-            dist = np.hypot(rx[ring] - pairs[oi][0][0], ry[ring] - pairs[oi][0][1])
-            inside = np.flatnonzero(dist <= cfg.radius_m)
-            found = _nearest(ring, inside, dist, cfg.max_candidates * cfg.candidate_depth)
-            if cfg.idle_candidates:
-                found_idle = _nearest(ring, inside[idle[ring[inside]]], dist,
-                                      cfg.idle_candidates * cfg.candidate_depth)
-            if order.excluded_riders:
-                found = [r for r in found if riders[r].id not in order.excluded_riders]
-                found_idle = [r for r in found_idle if riders[r].id not in order.excluded_riders]
-        found_route: list[int] = []
+        store = (order.pickup_lat, order.pickup_lng)
+        hit = at_store.get(store)
+        if hit is None:
+            ring = grid.candidates(order.pickup_lat, order.pickup_lng)
+            found: list[int] = []
+            found_idle: list[int] = []
+            if len(ring):
+                dist = np.hypot(rx[ring] - pairs[oi][0][0], ry[ring] - pairs[oi][0][1])
+                inside = np.flatnonzero(dist <= cfg.radius_m)
+                found = _nearest(ring, inside, dist, cfg.max_candidates * cfg.candidate_depth)
+                if cfg.idle_candidates:
+                    found_idle = _nearest(ring, inside[idle[ring[inside]]], dist,
+                                          cfg.idle_candidates * cfg.candidate_depth)
+            found_route: list[int] = []
+            if cfg.route_candidates:
+                found_route = stops_grid.near(pairs[oi][0][0], pairs[oi][0][1], order.pickup_lat,
+                                              order.pickup_lng, cfg.route_candidates * cfg.candidate_depth)
+            hit = at_store[store] = (len(at_store), found, found_idle, found_route)
+        g, found, found_idle, found_route = hit
+        group.append(g)
+        if order.excluded_riders:
+            found = [r for r in found if riders[r].id not in order.excluded_riders]
+            found_idle = [r for r in found_idle if riders[r].id not in order.excluded_riders]
+            found_route = [r for r in found_route if riders[r].id not in order.excluded_riders]
+            group[oi] = -1 - oi
         if cfg.route_candidates:
-            found_route = [r for r in stops_grid.near(pairs[oi][0][0], pairs[oi][0][1], order.pickup_lat,
-                                                      order.pickup_lng, cfg.route_candidates * cfg.candidate_depth)
-                           if riders[r].id not in order.excluded_riders]
             found = found or found_route
         near.append(found)
         near_idle.append(found_idle)
@@ -301,60 +314,72 @@ def dispatch_batch(orders: Sequence[OpenOrder], riders: Sequence[RiderState], *,
     rounds, hold = cfg.max_rounds, cfg.hold_s
     ready_of = [o.ready_at for o in orders]
     open_orders = [oi for oi in range(len(orders)) if near[oi]]
-    cache: dict[tuple[int, int], tuple[int, _Plan | None]] = {}
+    # (order, rider) -> (the rider's version, the plan): key order x len(riders) + rider.
+    cache: dict[int, tuple[int, _Plan | None]] = {}
+    n_riders = len(riders)
     assignments: list[Assignment] = []
     stats = {"rounds": 0.0, "insertions": 0.0, "candidates": float(sum(len(n) for n in near))}
+    insertions = 0
     for _round in range(rounds):
+        # Rows are the orders that offer plans, in `open_orders` (ascending) order.
+        row_ids: list[int] = []
         rows, cols, costs = [], [], []
         col_of: dict[int, int] = {}
+        chosen_of: dict[int, list[tuple[int, _Rider]]] = {}  # by group: riders only change after the round
         for oi in open_orders:
-            plans: list[tuple[int, _Plan]] = []
-            chosen = _with_room(near[oi], pool, cfg.max_candidates)
-            if cfg.idle_candidates and near_idle[oi]:
-                seen = set(chosen)
-                chosen += [r for r in near_idle[oi] if not pool[r].stops and r not in seen][:cfg.idle_candidates]
-            if cfg.route_candidates and near_route[oi]:
-                seen = set(chosen)
-                chosen += _with_room([r for r in near_route[oi] if r not in seen], pool, cfg.route_candidates)
-            for r in chosen:
-                rider = pool[r]
-                key = (oi, r)
-                hit = cache.get(key)
+            chosen = chosen_of.get(group[oi])
+            if chosen is None:
+                picked = _with_room(near[oi], pool, cfg.max_candidates)
+                if cfg.idle_candidates and near_idle[oi]:
+                    seen = set(picked)
+                    picked += [r for r in near_idle[oi] if not pool[r].stops and r not in seen][:cfg.idle_candidates]
+                if cfg.route_candidates and near_route[oi]:
+                    seen = set(picked)
+                    picked += _with_room([r for r in near_route[oi] if r not in seen], pool, cfg.route_candidates)
+                chosen = chosen_of[group[oi]] = [(r, pool[r]) for r in picked]
+            pickup, dropoff = pairs[oi]
+            base = oi * n_riders
+            plan_riders: list[int] = []
+            plans: list[_Plan] = []
+            best: tuple[int, _Plan] | None = None  # the first of the cheapest (as min() finds it)
+            for r, rider in chosen:
+                hit = cache.get(base + r)
                 if hit is None or hit[0] != rider.version:
-                    hit = cache[key] = (rider.version, rider.best_insertion(*pairs[oi]))
-                    stats["insertions"] += 1
+                    hit = cache[base + r] = (rider.version, rider.best_insertion(pickup, dropoff))
+                    insertions += 1
                 plan = hit[1]
                 if plan is None:
                     continue
-                plans.append((r, plan))
+                plan_riders.append(r)
+                plans.append(plan)
+                if best is None or plan.cost < best[1].cost:
+                    best = (r, plan)
             if not chosen:
                 why[oi] = RIDERS_FULL
-            elif not plans:  # cannot happen today: the end of a route always has room
+            elif best is None:  # cannot happen today: the end of a route always has room
                 why[oi] = OUTNUMBERED
-            elif hold is not None and min(plans, key=lambda rp: rp[1].cost)[1].pickup_eta < ready_of[oi] - hold:
+            elif hold is not None and best[1].pickup_eta < ready_of[oi] - hold:
                 why[oi] = HELD
-            elif cfg.hold_late and _worth_waiting(plans, pairs[oi], pool, now, cfg):
+            elif cfg.hold_late and _worth_waiting(best, pairs[oi], pool, now, cfg):
                 why[oi] = HELD
             else:
-                for r, plan in plans:
-                    rows.append(oi)
-                    cols.append(col_of.setdefault(r, len(col_of)))
-                    costs.append(plan.cost)
+                rows += [len(row_ids)] * len(plans)
+                row_ids.append(oi)
+                cols += [col_of.setdefault(r, len(col_of)) for r in plan_riders]
+                costs += [plan.cost for plan in plans]
         if not rows:
             break
-        row_ids = sorted(set(rows))
-        row_of = {oi: k for k, oi in enumerate(row_ids)}
         matrix = np.full((len(row_ids), len(col_of)), BIG)
-        matrix[[row_of[o] for o in rows], cols] = costs
+        matrix[rows, cols] = costs
         rr, cc = linear_sum_assignment(matrix)
-        rider_of_col = {c: r for r, c in col_of.items()}
+        rider_of_col = list(col_of)  # columns were numbered in the order riders came
         stats["rounds"] += 1
         done = set()
-        for a, b in zip(rr, cc, strict=True):
+        for a, b in zip(rr.tolist(), cc.tolist(), strict=True):
             if matrix[a, b] >= BIG:
                 continue
-            oi, r = row_ids[a], rider_of_col[int(b)]
-            plan = cache[(oi, r)][1]
+            oi, r = row_ids[a], rider_of_col[b]
+            plan = cache[oi * n_riders + r][1]
             assert plan is not None
             rider = pool[r]
             # From now on the order is on the route: protected like the others.
@@ -374,7 +399,8 @@ def dispatch_batch(orders: Sequence[OpenOrder], riders: Sequence[RiderState], *,
         if not done:
             break
     unassigned = {ids[oi]: reason for oi, reason in sorted(why.items())}
-    stats["riders_built"] = float(len(pool.built))
+    stats["insertions"] = float(insertions)
+    stats["riders_built"] = float(len(pool))
     return _finish(pool, now, cfg, assignments, unassigned, stats)
 
 

@@ -26,8 +26,13 @@ class _Frame:
 # Internal stop: (x, y, ready_at, promised_at, limit, order index, is_pickup, the Stop)
 _S = tuple[float, float, float, float, float, int, bool, Stop]
 
+# An arrival more than this after a stop's `latest` (see `_Rider.set_route`) is infeasible
+# for certain: far above the rounding between that bound and the walk it stands for
+# (about 1e-6 s even on Unix-time clocks), so skipping on it changes no result.
+_LATE_EPS_S = 1e-3
 
-@dataclass
+
+@dataclass(slots=True)
 class _Plan:
     """The pickup goes before route position `i`, the drop-off before position `j` (of the
     route as it was)."""
@@ -94,7 +99,7 @@ def _walk(x: float, y: float, t: float, stops: Sequence[_S], inv_speed: float, c
 class _Rider:
     __slots__ = ("id", "x", "y", "capacity", "inv_speed", "stops", "orders", "base_cost", "version",
                  "touched", "now", "cfg", "_bx", "_by", "_bt", "_bacc", "_end",
-                 "_ride")
+                 "_ride", "_leg_m", "_leg_t", "_latest", "_weights")
 
     def __init__(self, state: RiderState, frame: _Frame, order_index: dict[str, int], now: float,
                  cfg: DispatchSettings) -> None:
@@ -104,6 +109,8 @@ class _Rider:
         self.inv_speed = 1.0 / state.speed_mps
         self.orders = len(state.order_ids)
         self.now, self.cfg = now, cfg
+        self._weights = (cfg.service_s, cfg.fresh_weight, cfg.time_weight + cfg.fresh_weight, cfg.margin_s,
+                         cfg.margin_weight, cfg.late_weight, cfg.late_fixed_s, cfg.ride_weight)
         raw = []
         for s in state.route:
             sx, sy = frame.xy(s.lat, s.lng)
@@ -116,16 +123,31 @@ class _Rider:
 
     def set_route(self, stops: list[_S]) -> None:
         """Take a new route and recompute, per position, where the rider is, when they
-        leave it, and the cost of the stops so far (the base of every insertion)."""
+        leave it, the cost of the stops so far (the base of every insertion), each leg
+        (metres and seconds into stop m), and the latest arrival at each stop the rest of
+        the route can take.
+
+        `latest[m]`: arriving at stop m later than this, some drop-off from m on passes its
+        limit (a pickup's wait absorbs delay; arriving no later than the route does now
+        changes nothing after). An insertion that brings the rider to stop m more than
+        `_LATE_EPS_S` after it is infeasible, and so is every insertion that delays stop m
+        more (the drop-off placed later on the route): `best_insertion` skips those."""
         self.stops = stops
         cfg, now = self.cfg, self.now
         x, y, t, acc, ride = self.x, self.y, now, 0.0, 0.0
         bx, by, bt, bacc = [x], [y], [t], [0.0]
+        leg_m: list[float] = []
+        leg_t: list[float] = []
+        arrive: list[float] = []
         service, inv = cfg.service_s, self.inv_speed
         for sx, sy, ready, promised, _limit, _o, is_pickup, _s in stops:
-            leg = math.hypot(sx - x, sy - y) * inv
+            metres = math.hypot(sx - x, sy - y)
+            leg = metres * inv
+            leg_m.append(metres)
+            leg_t.append(leg)
             ride += leg
             t += leg
+            arrive.append(t)
             if is_pickup:
                 if t < ready:
                     t = ready
@@ -138,6 +160,14 @@ class _Rider:
             bt.append(t)
             bacc.append(acc)
         self._bx, self._by, self._bt, self._bacc = bx, by, bt, bacc
+        self._leg_m, self._leg_t = leg_m, leg_t
+        latest = [INF] * len(stops)
+        after = INF  # latest[m + 1] less the ride there and the service at m
+        for m in range(len(stops) - 1, -1, -1):
+            _sx, _sy, ready, _promised, limit, _o, is_pickup, _s = stops[m]
+            latest[m] = max(after, ready, arrive[m]) if is_pickup else min(limit, max(arrive[m], after))
+            after = latest[m] - leg_t[m] - service
+        self._latest = latest
         self._end = t
         self._ride = ride
         self.base_cost = acc + cfg.ride_weight * ride
@@ -152,131 +182,145 @@ class _Rider:
 
         Every stop's cost only grows when it is reached later, so a pickup position i
         costs at least: the route's cost as it is + the new order's drop-off reached
-        straight from the store + the pickup's detour. Positions are tried in the order of
-        that bound, until it reaches the best cost found. From pickup position i the
-        rider's state is carried forward stop by stop; at each later position j (again
+        straight from the store + the pickup's detour. The end of the route is tried first
+        (its bound is its cost), then the positions whose bound is below the best found, in
+        the order of that bound, until it reaches the best cost found. From pickup position
+        i the rider's state is carried forward stop by stop; at each later position j (again
         while a bound allows) the drop-off plus the rest of the route is walked until the
-        delay is absorbed by waiting (then the rest is as before)."""
+        delay is absorbed by waiting (then the rest is as before). Each distance is taken
+        once per call (store and door to every position) or once per route (its legs)."""
         if self.orders >= self.capacity:
             return None
         route, bx, by, bt, bacc = self.stops, self._bx, self._by, self._bt, self._bacc
         k = len(route)
-        cfg = self.cfg
-        inv, service, now = self.inv_speed, cfg.service_s, self.now
-        acc_total = bacc[k]
-        fw, tf, margin, mw, lw, lf = (cfg.fresh_weight, cfg.time_weight + cfg.fresh_weight, cfg.margin_s,
-                                      cfg.margin_weight, cfg.late_weight, cfg.late_fixed_s)
-        rw, ride0 = cfg.ride_weight, self._ride
+        inv, now = self.inv_speed, self.now
+        service, fw, tf, margin, mw, lw, lf, rw = self._weights
+        acc_total, ride0 = bacc[k], self._ride
         px, py, p_ready = pickup[0], pickup[1], pickup[2]
         dx, dy, d_promised, d_limit = dropoff[0], dropoff[1], dropoff[3], dropoff[4]
         d_soft = d_promised - margin
-        direct = math.hypot(dx - px, dy - py) * inv
-
-        def drop_cost(d_arrive: float, leave: float) -> float:
-            cost = tf * (d_arrive - now) - fw * (leave - now)
-            if d_arrive > d_soft:
-                cost += mw * (d_arrive - d_soft)
-                if d_arrive > d_promised:
-                    cost += lw * (d_arrive - d_promised) + lf
-            return cost
+        direct_m = math.hypot(dx - px, dy - py)
+        direct = direct_m * inv
 
         if k == 0:  # nothing to do: ride to the store, (wait,) ride to the door
             to_p = math.hypot(px - self.x, py - self.y) * inv
             p_arrive = now + to_p
             leave = (p_arrive if p_arrive > p_ready else p_ready) + service
-            cost = drop_cost(leave + direct, leave) + rw * (to_p + direct)
-            return _Plan(cost - self.base_cost, 0, 0, p_arrive, leave + direct)
-
-        # Per pickup position: (bound, i, arrival at the store, leaving it, pickup detour in m).
-        starts = []
-        for i in range(k + 1):
-            to_p = math.hypot(px - bx[i], py - by[i])
-            p_arrive = bt[i] + to_p * inv
-            leave = (p_arrive if p_arrive > p_ready else p_ready) + service
-            p_detour = (to_p + math.hypot(bx[i + 1] - px, by[i + 1] - py)
-                        - math.hypot(bx[i + 1] - bx[i], by[i + 1] - by[i])) if i < k else to_p
             d_arrive = leave + direct
-            bound = acc_total + tf * (d_arrive - now) - fw * (leave - now) + rw * (ride0 + p_detour * inv)
+            cost = tf * (d_arrive - now) - fw * (leave - now)
             if d_arrive > d_soft:
-                bound += mw * (d_arrive - d_soft)
+                cost += mw * (d_arrive - d_soft)
                 if d_arrive > d_promised:
-                    bound += lw * (d_arrive - d_promised) + lf
-            starts.append((bound, i, p_arrive, leave, p_detour))
-        # The end of the route first (its bound is its cost), then by the bound.
-        last = starts.pop()
-        starts.sort()
-        starts.insert(0, last)
+                    cost += lw * (d_arrive - d_promised) + lf
+            cost += rw * (to_p + direct)
+            return _Plan(cost - self.base_cost, 0, 0, p_arrive, d_arrive)
+
+        leg_m, leg_t, latest = self._leg_m, self._leg_t, self._latest
+        to_p_m = [math.hypot(px - bx[i], py - by[i]) for i in range(k + 1)]  # store to position i
+        to_d_m: list[float] = []  # door to position j (when a position before the end is tried)
+        # The end of the route first: (bound, i, arrival at the store, leaving it, pickup detour in m).
+        to_p = to_p_m[k]
+        p_arrive = bt[k] + to_p * inv
+        leave = (p_arrive if p_arrive > p_ready else p_ready) + service
+        d_arrive = leave + direct
+        bound = acc_total + tf * (d_arrive - now) - fw * (leave - now) + rw * (ride0 + to_p * inv)
+        if d_arrive > d_soft:
+            bound += mw * (d_arrive - d_soft)
+            if d_arrive > d_promised:
+                bound += lw * (d_arrive - d_promised) + lf
+        starts = [(bound, k, p_arrive, leave, to_p)]
         best_cost, best_i, best_j, best_p, best_d = INF, -1, -1, 0.0, 0.0
-        for bound, i, p_arrive, t, p_detour in starts:
-            if bound >= best_cost - 1e-9:
-                continue
-            x, y = px, py
-            acc = bacc[i]   # the stops before i, as they were; i..j-1 carried forward
-            p_ride = ride0 + p_detour * inv
-            leave = t
-            for j in range(i, k + 1):
-                # The drop-off right here, then the rest of the route.
-                d_arrive = t + math.hypot(dx - x, dy - y) * inv
-                if d_arrive > d_limit:
-                    break  # later j only arrive later
-                tl = acc + tf * (d_arrive - now) - fw * (leave - now)
-                if d_arrive > d_soft:
-                    tl += mw * (d_arrive - d_soft)
-                    if d_arrive > d_promised:
-                        tl += lw * (d_arrive - d_promised) + lf
-                if tl + acc_total - bacc[j] + rw * p_ride >= best_cost - 1e-9:
-                    break  # the rest only costs more, and so does a later j
-                tt, tx, ty, ok = d_arrive + service, dx, dy, True
-                for m in range(j, k):
-                    sx, sy, ready, promised, limit, _o, is_pickup, _s = route[m]
-                    tt += math.hypot(sx - tx, sy - ty) * inv
-                    if is_pickup:
-                        if tt < ready:
-                            tt = ready
-                    else:
-                        if tt > limit:
-                            ok = False
-                            break
-                        tl += tf * (tt - now)
-                        if tt > promised - margin:
-                            tl += mw * (tt - promised + margin)
-                            if tt > promised:
-                                tl += lw * (tt - promised) + lf
-                    tt += service
-                    tx, ty = sx, sy
-                    if tt <= bt[m + 1] + 1e-9:  # delay absorbed: the rest is unchanged
-                        tl += acc_total - bacc[m + 1]
-                        break
-                if ok:
-                    if j == i:  # both on the edge from position i
-                        detour = math.hypot(px - bx[i], py - by[i]) + math.hypot(dx - px, dy - py) + (
-                            math.hypot(bx[i + 1] - dx, by[i + 1] - dy)
-                            - math.hypot(bx[i + 1] - bx[i], by[i + 1] - by[i]) if i < k else 0.0)
-                    else:
-                        detour = p_detour + math.hypot(dx - bx[j], dy - by[j]) + (
-                            math.hypot(bx[j + 1] - dx, by[j + 1] - dy)
-                            - math.hypot(bx[j + 1] - bx[j], by[j + 1] - by[j]) if j < k else 0.0)
-                    cost = tl + rw * (ride0 + detour * inv)
-                    if cost < best_cost - 1e-9:
-                        best_cost, best_i, best_j, best_p, best_d = cost, i, j, p_arrive, d_arrive
-                if j == k:
+        for later in (False, True):
+            if later:  # the other positions that can still beat the best, by their bound
+                cut = best_cost - 1e-9
+                starts = []
+                for i in range(k):
+                    to_p = to_p_m[i]
+                    p_arrive = bt[i] + to_p * inv
+                    leave = (p_arrive if p_arrive > p_ready else p_ready) + service
+                    if leave + to_p_m[i + 1] * inv > latest[i] + _LATE_EPS_S:
+                        continue  # stop i too late even without the drop-off: no j can work
+                    p_detour = to_p + to_p_m[i + 1] - leg_m[i]
+                    d_arrive = leave + direct
+                    bound = acc_total + tf * (d_arrive - now) - fw * (leave - now) + rw * (ride0 + p_detour * inv)
+                    if d_arrive > d_soft:
+                        bound += mw * (d_arrive - d_soft)
+                        if d_arrive > d_promised:
+                            bound += lw * (d_arrive - d_promised) + lf
+                    if bound < cut:
+                        starts.append((bound, i, p_arrive, leave, p_detour))
+                if not starts:
                     break
-                # Carry the rider over route stop j (before a later drop-off).
-                sx, sy, ready, promised, limit, _o, is_pickup, _s = route[j]
-                t += math.hypot(sx - x, sy - y) * inv
-                if is_pickup:
-                    if t < ready:
-                        t = ready
-                else:
-                    if t > limit:
-                        break  # this stop is too late whatever comes after
-                    acc += tf * (t - now)
-                    if t > promised - margin:
-                        acc += mw * (t - promised + margin)
-                        if t > promised:
-                            acc += lw * (t - promised) + lf
-                t += service
-                x, y = sx, sy
+                starts.sort()
+                to_d_m = [math.hypot(dx - bx[j], dy - by[j]) for j in range(k + 1)]
+            for bound, i, p_arrive, t, p_detour in starts:
+                if bound >= best_cost - 1e-9:
+                    continue
+                acc = bacc[i]   # the stops before i, as they were; i..j-1 carried forward
+                p_ride = ride0 + p_detour * inv
+                leave = t
+                for j in range(i, k + 1):
+                    # The drop-off right here, then the rest of the route.
+                    d_arrive = t + (direct if j == i else to_d_m[j] * inv)
+                    if d_arrive > d_limit:
+                        break  # later j only arrive later
+                    tl = acc + tf * (d_arrive - now) - fw * (leave - now)
+                    if d_arrive > d_soft:
+                        tl += mw * (d_arrive - d_soft)
+                        if d_arrive > d_promised:
+                            tl += lw * (d_arrive - d_promised) + lf
+                    if tl + acc_total - bacc[j] + rw * p_ride >= best_cost - 1e-9:
+                        break  # the rest only costs more, and so does a later j
+                    tt, ok = d_arrive + service, True
+                    if j < k and tt + to_d_m[j + 1] * inv > latest[j] + _LATE_EPS_S:
+                        ok = False  # stop j reached too late: walking the rest would fail
+                    else:
+                        for m in range(j, k):
+                            _sx, _sy, ready, promised, limit, _o, is_pickup, _s = route[m]
+                            tt += to_d_m[j + 1] * inv if m == j else leg_t[m]
+                            if is_pickup:
+                                if tt < ready:
+                                    tt = ready
+                            else:
+                                if tt > limit:
+                                    ok = False
+                                    break
+                                tl += tf * (tt - now)
+                                if tt > promised - margin:
+                                    tl += mw * (tt - promised + margin)
+                                    if tt > promised:
+                                        tl += lw * (tt - promised) + lf
+                            tt += service
+                            if tt <= bt[m + 1] + 1e-9:  # delay absorbed: the rest is unchanged
+                                tl += acc_total - bacc[m + 1]
+                                break
+                    if ok:
+                        if j == i:  # both on the edge from position i
+                            detour = to_p_m[i] + direct_m + (to_d_m[i + 1] - leg_m[i] if i < k else 0.0)
+                        else:
+                            detour = p_detour + to_d_m[j] + (to_d_m[j + 1] - leg_m[j] if j < k else 0.0)
+                        cost = tl + rw * (ride0 + detour * inv)
+                        if cost < best_cost - 1e-9:
+                            best_cost, best_i, best_j, best_p, best_d = cost, i, j, p_arrive, d_arrive
+                    if j == k:
+                        break
+                    # Carry the rider over route stop j (before a later drop-off).
+                    _sx, _sy, ready, promised, limit, _o, is_pickup, _s = route[j]
+                    t += to_p_m[j + 1] * inv if j == i else leg_t[j]
+                    if t > latest[j] + _LATE_EPS_S:
+                        break  # stop j too late: so is every later drop-off position
+                    if is_pickup:
+                        if t < ready:
+                            t = ready
+                    else:
+                        if t > limit:
+                            break  # this stop is too late whatever comes after
+                        acc += tf * (t - now)
+                        if t > promised - margin:
+                            acc += mw * (t - promised + margin)
+                            if t > promised:
+                                acc += lw * (t - promised) + lf
+                    t += service
         if best_i < 0:
             return None
         return _Plan(best_cost - self.base_cost, best_i, best_j, best_p, best_d)

@@ -95,10 +95,10 @@ class DispatchSettings:
     candidate_depth: int = 4      # keep the nearest max_candidates x this riders per order
     idle_candidates: int = 4      # also the nearest riders with nothing to do (within the radius)
     # Also the riders whose route passes within route_m of the store (a stop ahead of them
-    # there): bundling "on the way", wherever the rider is now. 0: off. Four cost
-    # bench/dispatch_round.py ~45 % more CPU (1.09-1.13 s a round, over its 1 s target; two:
-    # 0.94-0.99 s), but the simulated day keeps 58.4 % of orders on time with four and
-    # 46.1 % with two (docs/dispatch.md): promises first, the round's speed is the next job.
+    # there): bundling "on the way", wherever the rider is now. 0: off. Four cost round time
+    # (bench/dispatch_round.py: 0.55 s a round since 2026-11-26, under its 1 s target), and
+    # the simulated day keeps 58.4 % of orders on time with four, 46.1 % with two
+    # (docs/dispatch.md).
     route_candidates: int = 4
     route_m: float = 800.0
     route_res: int = 8
