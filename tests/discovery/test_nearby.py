@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from linli.discovery.geo import bounding_box, haversine_m
-from linli.merchants.models import StoreCategory
+from linli.discovery.selectors import store_page_json
+from linli.merchants.models import Store, StoreCategory
 from tests.fixtures import Api, make_store
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +119,49 @@ def test_store_detail_shows_the_profile():
     assert body["special_hours"] == {"2026-10-01": []} and body["photos"] == []
     assert body["delivery_fee_tiers"][1] == {"max_m": 3000, "fee_fen": 600}
     assert (body["rating_count"], body["avg_price_fen"], body["delivery_zone"]) == (12, 4500, None)
+
+
+def test_the_store_page_is_what_the_schema_says():
+    from linli.discovery.api import StoreOut
+
+    store = make_store(name="老王家常菜", tags=["老字号"])
+    for _ in range(2):  # built, then from the cache
+        body = Api().get(f"/stores/{store.public_id}").json()
+        assert StoreOut.model_validate(body).model_dump(mode="json") == body
+
+
+def test_the_store_page_is_cached_until_the_store_changes(settings, django_assert_num_queries):
+    """Cached under the store's updated_at as the nearby index read it: no query while
+    the store is unchanged, the change shown once the index has read it."""
+    from linli.merchants.store_profile import store_pause, store_profile_update
+
+    store = make_store(name="老王家常菜")
+    owner = store.merchant.members.get(role="owner").user
+    assert Api().get(f"/stores/{store.public_id}").json()["name"] == "老王家常菜"  # the index reads it
+    settings.LINLI_NEARBY_REFRESH_SECONDS = 3600  # from now on the index reads changes only when told
+    with django_assert_num_queries(0):
+        assert Api().get(f"/stores/{store.public_id}").json()["name"] == "老王家常菜"
+    store_profile_update(actor=owner, store_id=store.public_id, changes={"name": "老王私房菜"})
+    assert Api().get(f"/stores/{store.public_id}").json()["name"] == "老王家常菜"  # index not read yet
+    settings.LINLI_NEARBY_REFRESH_SECONDS = 0
+    page = Api().get(f"/stores/{store.public_id}").json()
+    assert (page["name"], page["status"], page["is_open"]) == ("老王私房菜", "open", True)
+    store_pause(actor=owner, store_id=store.public_id)
+    page = Api().get(f"/stores/{store.public_id}").json()
+    assert (page["status"], page["is_open"]) == ("paused", False)
+
+
+def test_is_open_on_a_cached_store_page_follows_the_clock():
+    hours = [[["09:00", "21:00"]]] * 7
+    store = make_store(hours=hours)
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert json.loads(store_page_json(store.public_id, at=datetime(2026, 3, 2, 12, tzinfo=shanghai)))["is_open"]
+    assert not json.loads(store_page_json(store.public_id, at=datetime(2026, 3, 2, 23, tzinfo=shanghai)))["is_open"]
+
+
+def test_a_closed_store_has_no_page():
+    store = make_store()
+    assert Api().get(f"/stores/{store.public_id}").status_code == 200
+    Store.objects.filter(pk=store.pk).update(status=Store.Status.CLOSED, updated_at=timezone.now())
+    answer = Api().get(f"/stores/{store.public_id}")
+    assert (answer.status_code, answer.json()["code"]) == (404, "store_not_found")

@@ -59,6 +59,7 @@ class IndexedStore:
     min_order_fen: int = 0
     delivery_fee_fen: int = 0
     prep_minutes: int = 0
+    stamp: float = 0.0  # the row's updated_at (Unix seconds): the version of its store page (selectors.store_page_json)
 
 
 def _cell_int(lat: float, lng: float) -> int:
@@ -233,3 +234,7 @@ class GeoIndex:
 
     def row(self, position: int) -> IndexedStore:
         return self._rows[position]
+
+    def get(self, pk: int) -> IndexedStore | None:
+        at = self._pos.get(pk)
+        return None if at is None else self._rows[at]

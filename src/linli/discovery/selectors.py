@@ -28,10 +28,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from linli.core.dbrouter import reads_from_replica
 from linli.core.errors import InvalidCursor, InvalidInput
 from linli.merchants.errors import UnknownCategory
 from linli.merchants.models import Store, StoreCategory
-from linli.merchants.selectors import store_is_open
+from linli.merchants.selectors import store_is_open, store_public_get
 from linli.merchants.zones import point_in_polygon
 
 from .geo import haversine_m
@@ -251,7 +252,7 @@ class _Holder:
                 has_zone=bool(zone), paused=row["status"] == Store.Status.PAUSED,
                 name=row["name"], address=row["address"], tags=tuple(row["tags"] or ()),
                 min_order_fen=row["min_order_fen"], delivery_fee_fen=row["delivery_fee_fen"],
-                prep_minutes=row["prep_minutes"],
+                prep_minutes=row["prep_minutes"], stamp=row["updated_at"].timestamp(),
             ))
         self.index.remove(removals)
         self.index.upsert(upserts)
@@ -305,6 +306,57 @@ def nearby_index_refresh() -> GeoIndex:
     with _holder.lock:
         _holder.refresh()
     return _holder.index
+
+
+# --- the store page ------------------------------------------------------------------------
+
+STORE_PAGE_SECONDS = 300
+
+
+def _store_page(store: Store) -> dict[str, Any]:
+    """The store page's fields (api.StoreOut) but `is_open`, which moves with the clock."""
+    s = store
+    return {
+        "id": s.public_id, "name": s.name, "category": s.category.slug,
+        "category_name": s.category.name_zh, "address": s.address, "phone": s.phone,
+        "lat": s.lat, "lng": s.lng, "rating": float(s.rating), "opening_hours": s.opening_hours,
+        "timezone": s.timezone, "status": s.status,
+        "delivery_radius_m": s.delivery_radius_m, "min_order_fen": s.min_order_fen,
+        "delivery_fee_fen": s.delivery_fee_fen, "packaging_fee_fen": s.packaging_fee_fen,
+        "prep_minutes": s.prep_minutes, "delivery_fee_tiers": s.delivery_fee_tiers or [],
+        "delivery_zone": s.delivery_zone, "rating_count": s.rating_count,
+        "sales_30d": s.sales_30d, "avg_price_fen": s.avg_price_fen, "tags": s.tags or [],
+        "special_hours": s.special_hours or {},
+        "photos": [photo.image.url for photo in s.photos.all()],
+    }
+
+
+@reads_from_replica
+def store_page_json(public_id: str, *, at: datetime | None = None) -> str:
+    """One store's public page as JSON (api.StoreOut), 404 `store_not_found` for a closed or
+    unknown store.
+
+    The page is cached under the store's `updated_at` as this process's nearby index last
+    read it (every store write moves `updated_at`: the index depends on it too), so a page
+    costs no query until the store changes, and shows a change as soon as nearby results
+    do (`LINLI_NEARBY_REFRESH_SECONDS`). `is_open` is worked out per request. A store the
+    index does not hold yet (new, or closed) is read from the database."""
+    with _holder.lock:
+        _holder.refresh()
+        pk = _holder.public_to_pk.get(public_id)
+        row = _holder.index.get(pk) if pk is not None else None
+    key = f"storepage:{row.pk}:{row.stamp!r}" if row is not None else None
+    cached = cache.get(key) if key is not None else None
+    if cached is None:
+        store = store_public_get(public_id=public_id)
+        page = _store_page(store)
+        cached = (json.dumps(page, ensure_ascii=False)[:-1],
+                  (store.status, store.opening_hours, store.special_hours or {}, store.timezone))
+        if key is not None:
+            cache.set(key, cached, STORE_PAGE_SECONDS)
+    head, (status, opening, special, tz) = cached
+    probe = Store(status=status, opening_hours=opening, special_hours=special, timezone=tz)
+    return f'{head}, "is_open": {"true" if store_is_open(store=probe, at=at) else "false"}}}'
 
 
 # --- cursors -------------------------------------------------------------------------------
