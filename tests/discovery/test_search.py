@@ -174,6 +174,38 @@ def test_category_filter(city):
     assert answer.status_code == 422 and answer.json()["code"] == "unknown_category"
 
 
+def test_result_cards_from_the_nearby_index_equal_the_database(city):
+    """A page's stores come from the nearby index, those it does not hold yet from the
+    database: both give the same card (open, paused, closed by the hours alike)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from linli.discovery.search import _cards_from_database
+    from linli.discovery.selectors import store_cards
+
+    city["wang"].status = Store.Status.PAUSED
+    city["wang"].save()
+    city["kfc"].opening_hours = [[["09:00", "10:00"]]] * 7
+    city["kfc"].save()
+    pks = [s.pk for s in city.values()]
+    for at in (datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+               datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        from_index = store_cards(pks, at=at)
+        assert set(from_index) == set(pks)
+        assert from_index == _cards_from_database(pks, at)
+    assert from_index[city["wang"].pk].is_open is False and from_index[city["kfc"].pk].is_open is False
+
+
+def test_a_store_the_nearby_index_has_not_read_yet_is_found_from_the_database(city, settings):
+    assert _names(_search("麦当劳")) == ["麦当劳(人民广场店)"]  # the index has read the city
+    settings.LINLI_NEARBY_REFRESH_SECONDS = 3600
+    new = make_store(name="麦当劳(福州路店)", tags=["汉堡"], **_at(200))
+    body = _search("麦当劳")
+    assert _names(body) == ["麦当劳(福州路店)", "麦当劳(人民广场店)"]
+    assert body["items"][0]["store"] == {"id": new.public_id, "name": "麦当劳(福州路店)", "category": new.category.slug,
+                                         "distance_m": 200, "rating": 0.0, "is_open": True}
+
+
 def test_closed_store_is_not_found_and_paused_shows_closed(city):
     store_search(q="麦当劳", **_at(0))  # indexed
     city["mcd"].status = Store.Status.CLOSED

@@ -22,7 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -58,6 +58,7 @@ from .search_index import (
     search_index_refresh,
     vocabulary_since,
 )
+from .selectors import StoreCard, store_cards
 
 MAX_QUERY_CHARS = 50
 MAX_PRODUCTS_SHOWN = 3
@@ -115,7 +116,10 @@ class SearchPage:
         """The API's answer (`api_search.SearchOut`), encoded once: a page served again from
         the page cache costs no re-encoding (dataclasses.asdict and the response schema's
         validation were ~0.5 ms a search)."""
-        return json.dumps(asdict(self), ensure_ascii=False)
+        items = [{"store": vars(r.store), "matched_products": [vars(p) for p in r.matched_products],
+                  "score": r.score} for r in self.items]  # what dataclasses.asdict gives, without its deep copies
+        return json.dumps({"items": items, "next": self.next, "corrected_query": self.corrected_query},
+                          ensure_ascii=False)
 
 
 # --- the vocabulary: prefix expansion and typo correction ------------------------------------
@@ -444,7 +448,7 @@ class _Ranking:
         return at
 
 
-def _matched_products(ranking: _Ranking, stores: dict[int, dict[str, Any]]
+def _matched_products(ranking: _Ranking, stores: dict[int, Any]
                       ) -> dict[int, list[FoundProduct]]:
     """Up to three matching products per store, whole-token matches first: from what the
     rings read, and for stores only the name or tag pass found, from their own product
@@ -465,34 +469,50 @@ def _matched_products(ranking: _Ranking, stores: dict[int, dict[str, Any]]
             for pk, found in chosen.items()}
 
 
-_PAGE_FIELDS = ("pk", "public_id", "name", "lat", "lng", "rating", "status", "opening_hours",
-                "special_hours", "timezone", "category__slug")
+_PAGE_FIELDS = ("pk", "public_id", "name", "rating", "status", "opening_hours", "special_hours", "timezone",
+                "category__slug")
 
 
-def _page(ranking: _Ranking, keys: list[Key], *, limit: int, now: datetime
-          ) -> tuple[list[SearchResult], str | None]:
-    page = keys[:limit]
-    stores = {s["pk"]: s for s in Store.objects.filter(pk__in=[k[2] for k in page]).values(*_PAGE_FIELDS)}
-    products = _matched_products(ranking, stores)
-    items = []
+def _cards_from_database(pks: list[int], now: datetime) -> dict[int, StoreCard]:
+    """Cards of stores the nearby index does not hold yet (saved since its last read)."""
+    cards: dict[int, StoreCard] = {}
     open_by_hours: dict[str, bool] = {}  # stores with the same hours share the answer
-    for neg_score, distance, pk in page:
-        s = stores[pk]
+    for s in Store.objects.filter(pk__in=pks).values(*_PAGE_FIELDS):
         hours = json.dumps([s["opening_hours"], s["special_hours"] or {}, s["timezone"]])
         if hours not in open_by_hours:
             probe = Store(status=Store.Status.OPEN, opening_hours=s["opening_hours"],
                           special_hours=s["special_hours"] or {}, timezone=s["timezone"])
             open_by_hours[hours] = store_is_open(store=probe, at=now)
+        cards[s["pk"]] = StoreCard(s["public_id"], s["name"], s["category__slug"], float(s["rating"]),
+                                   s["status"] == Store.Status.OPEN and open_by_hours[hours])
+    return cards
+
+
+def _page(ranking: _Ranking, keys: list[Key], *, limit: int, now: datetime
+          ) -> tuple[list[SearchResult], str | None]:
+    """The page's stores as the nearby index holds them (name, rating, open state: no
+    query), the few it does not from the database, and their matching dishes."""
+    page = keys[:limit]
+    pks = [k[2] for k in page]
+    cards = store_cards(pks, at=now)
+    missing = [pk for pk in pks if pk not in cards]
+    if missing:
+        cards.update(_cards_from_database(missing, now))
+    products = _matched_products(ranking, cards)
+    items = []
+    for neg_score, distance, pk in page:
+        card = cards.get(pk)
+        if card is None:  # deleted since the index read it
+            continue
         items.append(SearchResult(
-            store=FoundStore(id=s["public_id"], name=s["name"], category=s["category__slug"],
-                             distance_m=round(distance), rating=float(s["rating"]),
-                             is_open=s["status"] == Store.Status.OPEN and open_by_hours[hours]),
+            store=FoundStore(id=card.public_id, name=card.name, category=card.category,
+                             distance_m=round(distance), rating=card.rating, is_open=card.is_open),
             matched_products=products.get(pk, []), score=-neg_score,
         ))
     next_cursor = None
-    if len(keys) > limit and page:
+    if len(keys) > limit and page and page[-1][2] in cards:
         neg_score, distance, pk = page[-1]
-        next_cursor = _cursor_encode(-neg_score, distance, stores[pk]["public_id"])
+        next_cursor = _cursor_encode(-neg_score, distance, cards[pk].public_id)
     return items, next_cursor
 
 

@@ -308,6 +308,34 @@ def nearby_index_refresh() -> GeoIndex:
     return _holder.index
 
 
+# --- cards for other lists -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoreCard:
+    public_id: str
+    name: str
+    category: str  # slug
+    rating: float
+    is_open: bool
+
+
+def store_cards(pks: list[int], *, at: datetime) -> dict[int, StoreCard]:
+    """Name, category, rating and open state of these stores from this process's nearby
+    index (as fresh as nearby results), for lists that would otherwise read them from the
+    database (search pages). Stores the index does not hold (new since its last read,
+    closed) are left out: the caller reads those."""
+    with _holder.lock:
+        _holder.refresh()
+        index = _holder.index
+        rows = [row for row in (index.get(pk) for pk in pks) if row is not None]
+        if not rows:
+            return {}
+        open_now = _holder.open_by_key(np.array([r.hours_key for r in rows], dtype=np.int64), at)
+        slugs = _holder.category_slugs
+        return {r.pk: StoreCard(r.public_id, r.name, slugs.get(r.category_id, ""), r.rating,
+                                bool(o) and not r.paused) for r, o in zip(rows, open_now, strict=True)}
+
+
 # --- the store page ------------------------------------------------------------------------
 
 STORE_PAGE_SECONDS = 300
