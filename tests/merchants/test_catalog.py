@@ -512,8 +512,8 @@ def test_the_public_menu_takes_a_fixed_number_of_queries(django_assert_max_num_q
         # Built: store, categories, products, variants, groups, options; then the stock.
         with django_assert_max_num_queries(7):
             built = Api().get(f"/stores/{store.public_id}/menu").json()
-        # Cached: the store and its stock only, whatever the menu's size.
-        with django_assert_num_queries(2):
+        # Cached (the store's key and time zone too): its stock only, whatever the menu's size.
+        with django_assert_num_queries(1):
             menu = Api().get(f"/stores/{store.public_id}/menu").json()
         assert menu == built
         assert sum(len(s["products"]) for s in menu["sections"]) == products

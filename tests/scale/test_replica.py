@@ -15,6 +15,7 @@ from django.db import connections, transaction
 from django.test.utils import override_settings
 
 from linli.core.dbrouter import REPLICA, is_pinned, replica_reads
+from linli.inventory.models import StockItem
 from linli.merchants.models import Product, Store
 from linli.merchants.selectors import store_get
 from tests.fixtures import Api, make_product, make_store
@@ -107,8 +108,9 @@ def test_store_page_and_menu_read_from_the_replica(replica):
     page = Api().get(f"/stores/{store.public_id}")
     assert page.status_code == 200, page.content
     assert page.json()["name"] == ON_REPLICA
+    StockItem.objects.using(REPLICA).filter(product=product).update(quantity=7, unlimited=False)
     menu = Api().get(f"/stores/{store.public_id}/menu").json()
-    assert [p["name"] for s in menu["sections"] for p in s["products"]] == ["副本里的菜"]
+    assert [(p["name"], p["stock"]) for s in menu["sections"] for p in s["products"]] == [("副本里的菜", 7)]
 
 
 def test_unmarked_reads_and_writes_stay_on_the_primary(replica):
