@@ -36,8 +36,6 @@ from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from linli.inventory.models import StockItem
-
 from .hours import every_day, is_open_at
 from .models import MenuCategory, Product, Store
 from .selectors import StoreNotFound, store_menu
@@ -150,6 +148,8 @@ def _stock_of_store(store_pk: int) -> dict[int, tuple[int, bool]]:
     """product pk -> (quantity, unlimited): one indexed statement, written out (the ORM
     spent more building it than the database answering it), on the database the router
     picks for reads (the replica inside `reads_from_replica`)."""
+    from linli.inventory.models import StockItem  # inventory sits above merchants
+
     alias = router.db_for_read(StockItem)
     with connections[alias].cursor() as cursor:
         cursor.execute(f"SELECT product_id, quantity, unlimited FROM {StockItem._meta.db_table} "  # noqa: S608
