@@ -373,7 +373,7 @@ def store_page_json(public_id: str, *, at: datetime | None = None) -> str:
         _holder.refresh()
         pk = _holder.public_to_pk.get(public_id)
         row = _holder.index.get(pk) if pk is not None else None
-    key = f"storepage:{row.pk}:{row.stamp!r}" if row is not None else None
+    key = f"storepage:1:{row.pk}:{row.stamp!r}" if row is not None else None
     cached = cache.get(key) if key is not None else None
     if cached is None:
         store = store_public_get(public_id=public_id)

@@ -36,12 +36,13 @@ from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from .hours import every_day, is_open_at
+from .hours import Periods, every_day, is_open_at
 from .models import MenuCategory, Product, Store
 from .selectors import StoreNotFound, store_menu
 
-# (product pk, its availability windows, its JSON object without the closing brace)
-_Fragment = tuple[int, list[list[str]], str]
+# (product pk, its daily windows as weekly periods or None for always, its JSON object
+# without the closing brace)
+_Fragment = tuple[int, Periods | None, str]
 _Document = list[tuple[str, list[_Fragment]]]  # (section's JSON head, its products)
 
 
@@ -53,8 +54,11 @@ def _token_key(store_pk: int) -> str:
     return f"menu:token:{store_pk}"
 
 
+_FORMAT = 2  # of the cached document: a deploy that changes its shape moves the key
+
+
 def _doc_key(store_pk: int) -> str:
-    return f"menu:doc:{store_pk}"
+    return f"menu:doc:{_FORMAT}:{store_pk}"
 
 
 def _bump(store_pks: frozenset[int]) -> None:
@@ -105,7 +109,10 @@ def _build(store: Store) -> _Document:
     def head(section: MenuCategory) -> str:
         return _dumps({"id": section.public_id, "name": section.name})[:-1]
 
-    return [(head(section), [(p.pk, p.availability or [], _product_fragment(p)) for p in section.products.all()])
+    def windows(p: Product) -> Periods | None:
+        return every_day(*((start, end) for start, end in p.availability)) if p.availability else None
+
+    return [(head(section), [(p.pk, windows(p), _product_fragment(p)) for p in section.products.all()])
             for section in store_menu(store=store)]
 
 
@@ -167,9 +174,9 @@ def menu_json(store: Store, *, at: datetime | None = None) -> str:
     sections = []
     for head, products in document:
         items = []
-        for pk, windows, fragment in products:
+        for pk, periods, fragment in products:
             quantity, unlimited = stock.get(pk, (0, False))
-            available = not windows or is_open_at(every_day(*windows), local)
+            available = periods is None or is_open_at(periods, local)
             items.append(f'{fragment}, "stock": {0 if unlimited else quantity}, '
                          f'"unlimited": {_bool(unlimited)}, "available_now": {_bool(available)}}}')
         sections.append(f'{head}, "products": [{", ".join(items)}]}}')
