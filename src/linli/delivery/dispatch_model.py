@@ -95,11 +95,11 @@ class DispatchSettings:
     candidate_depth: int = 4      # keep the nearest max_candidates x this riders per order
     idle_candidates: int = 4      # also the nearest riders with nothing to do (within the radius)
     # Also the riders whose route passes within route_m of the store (a stop ahead of them
-    # there): bundling "on the way", wherever the rider is now. 0: off. Four cost round time
-    # (bench/dispatch_round.py: 0.55 s a round since 2026-11-26, under its 1 s target), and
-    # the simulated day keeps 58.4 % of orders on time with four, 46.1 % with two
-    # (docs/dispatch.md).
-    route_candidates: int = 4
+    # there): bundling "on the way", wherever the rider is now. 0: off. They cost round
+    # time (bench/dispatch_round.py, 2026-11-26: 0.59 s a round with 4, 0.60 with 6, 0.65
+    # with 8; target 1 s) and pay in promises kept: the simulated day keeps 46.1 % of
+    # orders on time with two, 58.4 % with four, 60.8 % with eight (docs/dispatch.md).
+    route_candidates: int = 8
     route_m: float = 800.0
     route_res: int = 8
 
