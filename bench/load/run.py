@@ -241,6 +241,8 @@ def main() -> None:
     p.add_argument("--browse-seconds", type=int, default=0,
                    help="then browsing only with wrk for this long (0: skip)")
     p.add_argument("--browse-connections", type=int, default=16)
+    p.add_argument("--browse-paths", type=int, default=4000,
+                   help="distinct paths cycled; 40,000 repeats no search in 30 s (no page-cache hits)")
     p.add_argument("--out", type=Path,
                    default=ROOT / "var" / "load" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
     args = p.parse_args()
@@ -323,7 +325,7 @@ def main() -> None:
         print(f"== browse only: wrk, {args.browse_connections} connections, {args.browse_seconds} s",
               flush=True)
         summary["loadavg_before_browse"] = loadavg()
-        result = wrk_run(args.base_url, browse_paths(fixtures), seconds=args.browse_seconds,
+        result = wrk_run(args.base_url, browse_paths(fixtures, args.browse_paths), seconds=args.browse_seconds,
                          connections=args.browse_connections)
         summary["browse"] = {**result, "loadavg_after": loadavg()}
         met = result["req_per_s"] >= 1000 and result["p95_ms"] < 50 and not (
