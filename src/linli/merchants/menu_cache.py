@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from .hours import Periods, every_day, is_open_at
 from .models import MenuCategory, Product, Store
-from .selectors import StoreNotFound, store_menu
+from .selectors import StoreNotFound, store_listed, store_menu
 
 # (product pk, its daily windows as weekly periods or None for always, its JSON object
 # without the closing brace)
@@ -143,8 +143,7 @@ def public_menu_json(store_public_id: str) -> str:
     key = f"menu:store:{store_public_id}"
     ref = cache.get(key)
     if ref is None:
-        found = list(Store.objects.filter(public_id=store_public_id).exclude(status=Store.Status.CLOSED)
-                     .values_list("id", "timezone")[:1])
+        found = list(store_listed(public_id=store_public_id).values_list("id", "timezone")[:1])
         if not found:
             raise StoreNotFound(store_id=store_public_id)
         ref = found[0]

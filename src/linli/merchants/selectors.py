@@ -30,13 +30,14 @@ class StoreNotFound(NotFound):
     message = _("The store does not exist.")
 
 
+def store_listed(*, public_id: str) -> QuerySet[Store]:
+    """The store with this public id unless it is closed (delisted): what every public read
+    of one store starts from."""
+    return Store.objects.filter(public_id=public_id).exclude(status=Store.Status.CLOSED)
+
+
 def store_get(*, public_id: str) -> Store:
-    store = (
-        Store.objects.select_related("category", "merchant")
-        .filter(public_id=public_id)
-        .exclude(status=Store.Status.CLOSED)
-        .first()
-    )
+    store = store_listed(public_id=public_id).select_related("category", "merchant").first()
     if store is None:
         raise StoreNotFound(store_id=public_id)
     return store
@@ -46,8 +47,7 @@ def store_public_get(*, public_id: str) -> Store:
     """`store_get` for the public store page, the busiest read after nearby: with its
     category but not its merchant, and without `first()`'s ORDER BY (a public id is unique):
     the query costs half as much to build."""
-    found = list(Store.objects.select_related("category").filter(public_id=public_id)
-                 .exclude(status=Store.Status.CLOSED)[:1])
+    found = list(store_listed(public_id=public_id).select_related("category")[:1])
     if not found:
         raise StoreNotFound(store_id=public_id)
     return found[0]
