@@ -47,8 +47,6 @@ _Fragment = tuple[int, Periods | None, str]
 _Document = list[tuple[str, list[_Fragment]]]  # (section's JSON head, its products)
 
 
-def _ttl() -> int:
-    return int(getattr(settings, "LINLI_MENU_CACHE_SECONDS", 60))
 
 
 def _token_key(store_pk: int) -> str:
@@ -128,7 +126,7 @@ def _document(store: Store) -> _Document:
     elif cached is not None and cached[0] == token:
         return cached[1]
     document = _build(store)
-    cache.set(doc_key, (token, document), _ttl())
+    cache.set(doc_key, (token, document), settings.LINLI_MENU_CACHE_SECONDS)
     return document
 
 
