@@ -112,6 +112,7 @@ class Load:
         self.port, self.stores, self.tokens = port, stores, tokens
         self.samples: list[float] = []
         self.failures: collections.Counter[str] = collections.Counter()
+        self.placed = 0  # 201s: the rates count these, never a refusal
 
     async def _post(self, reader, writer, token: str, rnd: random.Random) -> None:
         body = json.dumps(order_body(rnd, self.stores)).encode()
@@ -129,7 +130,9 @@ class Load:
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
         payload = await reader.readexactly(length)
-        if b" 201 " not in status:
+        if b" 201 " in status:
+            self.placed += 1
+        else:
             try:
                 code = json.loads(payload).get("code", "?")
             except ValueError:
@@ -152,7 +155,7 @@ class Load:
 
         started = time.perf_counter()
         await asyncio.gather(*[client(k) for k in range(connections)])
-        return len(self.samples) / (time.perf_counter() - started)
+        return self.placed / (time.perf_counter() - started)
 
     async def open(self, connections: int, rate: float, seconds: float) -> float:
         """Requests due every 1/rate s, spread over the connections; latency counts from
@@ -176,7 +179,7 @@ class Load:
                 writer.close()
 
         await asyncio.gather(*[client(k) for k in range(connections)])
-        return len(self.samples) / (time.perf_counter() - started)
+        return self.placed / (time.perf_counter() - started)
 
 
 def serve(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
@@ -283,7 +286,10 @@ def main() -> None:
     t0 = time.perf_counter()
     stores, tokens = seed(stores_n, users_n)
     print(f"checkout: {stores_n} stores x 20 products, {users_n} consumers seeded in {time.perf_counter() - t0:.0f} s")
-    env = {**os.environ, "DATABASE_URL": url, "LINLI_LOG_LEVEL": "ERROR"}
+    # Each synthetic consumer places an order every few milliseconds, far past the per-user
+    # limit a person meets (20 a minute): the limit is not what this measures, so it is lifted.
+    env = {**os.environ, "DATABASE_URL": url, "LINLI_LOG_LEVEL": "ERROR",
+           "LINLI_RATE_ORDERS_PER_MINUTE": "1000000000"}
     server = serve(port, workers, env)
     try:
         warm = Load(port, stores, tokens)

@@ -299,6 +299,9 @@ LINLI_DEFAULT_REGION = "CN"  # phone numbers without a +country code are read as
 # (merchants/menu_cache.py); this bounds how long a write that bypasses the catalog
 # services (a shell, raw SQL) or a lagging replica can leave it stale (seconds).
 LINLI_MENU_CACHE_SECONDS = int(os.environ.get("LINLI_MENU_CACHE_SECONDS", "60"))
+# A store's running promotions are cached the same way (marketing.services.promotions_live;
+# every Promotion save or delete replaces the version): the bound for a queryset .update().
+LINLI_PROMOTIONS_CACHE_SECONDS = int(os.environ.get("LINLI_PROMOTIONS_CACHE_SECONDS", "60"))
 
 # --- discovery ------------------------------------------------------------------
 # How stale the in-memory nearby index may be: each process re-reads changed stores at

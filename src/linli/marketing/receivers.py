@@ -16,6 +16,16 @@ def coupon_back_on_order_changed(sender: Any, order: Order, **kwargs: Any) -> No
         coupon_return_for_order(order=order)
 
 
+def promotions_changed_on_write(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A promotion saved or deleted, wherever from (merchant console, back office, a
+    script): its store's cached promotions are rebuilt on the next cart
+    (services.promotions_live). A queryset .update() sends no signal: the cache's lifetime
+    (LINLI_PROMOTIONS_CACHE_SECONDS) bounds it."""
+    from .services import promotions_changed
+
+    promotions_changed(instance.store_id)
+
+
 # --- group-buy vouchers ------------------------------------------------------------------------
 
 def vouchers_on_order_changed(sender: Any, order: Order, **kwargs: Any) -> None:

@@ -14,12 +14,12 @@ edits the menu. So:
 - `available_now` is computed per request from the cached windows in the store's zone;
 - the store's key and time zone are cached for a few seconds (`public_menu_json`).
 
-Invalidation: every catalog write calls `menu_changed(store_pk)`, which gives the store a new
-token at once and again after the transaction commits (a reader between the two may cache
-what it read before the commit under the first token; the second makes that dead). A
-document is used only while the token it was built under is current. The token is random,
-not a counter, so a cache that lost it (eviction, Redis restarted) never brings back an
-old document. `LINLI_MENU_CACHE_SECONDS` (default 60) bounds what a write that bypasses the
+Invalidation (`core.versioned`): every catalog write calls `menu_changed(store_pk)`, which
+gives the store a new token at once and again after the transaction commits (a reader
+between the two may cache what it read before the commit under the first token; the
+second makes that dead). A document is used only while the token it was built under is
+current. The token is random, not a counter, so a cache that lost it (eviction, Redis
+restarted) never brings back an old document. `LINLI_MENU_CACHE_SECONDS` (default 60) bounds what a write that bypasses the
 services (a shell, raw SQL; the Django admin's catalog pages do call it) can leave stale,
 as does the replica's lag when menu reads go to a replica.
 """
@@ -27,15 +27,16 @@ as does the replica's lag when menu reads go to a replica.
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.utils import timezone
+
+from linli.core.versioned import Versioned
 
 from .hours import Periods, every_day, is_open_at
 from .models import MenuCategory, Product, Store
@@ -46,32 +47,15 @@ from .selectors import StoreNotFound, store_listed, store_menu
 _Fragment = tuple[int, Periods | None, str]
 _Document = list[tuple[str, list[_Fragment]]]  # (section's JSON head, its products)
 
-
-
-
-def _token_key(store_pk: int) -> str:
-    return f"menu:token:{store_pk}"
-
-
 _FORMAT = 2  # of the cached document: a deploy that changes its shape moves the key
-
-
-def _doc_key(store_pk: int) -> str:
-    return f"menu:doc:{_FORMAT}:{store_pk}"
-
-
-def _bump(store_pks: frozenset[int]) -> None:
-    cache.set_many({_token_key(pk): secrets.token_hex(8) for pk in store_pks}, None)
+_MENUS = Versioned("menu", fmt=_FORMAT)  # keys menu:token:<store pk>, menu:doc:2:<store pk>
 
 
 def menu_changed(*store_pks: int) -> None:
     """These stores' menus changed (or are changing in the current transaction): new tokens
     now and after commit. Call from every write to categories, products, variants, options
     (the primary keys of their stores)."""
-    pks = frozenset(store_pks)
-    if pks:
-        _bump(pks)
-        transaction.on_commit(lambda: _bump(pks))
+    _MENUS.changed(*store_pks)
 
 
 def image_url(product: Product) -> str | None:
@@ -116,18 +100,7 @@ def _build(store: Store) -> _Document:
 
 
 def _document(store: Store) -> _Document:
-    token_key, doc_key = _token_key(store.pk), _doc_key(store.pk)
-    found = cache.get_many([token_key, doc_key])
-    token, cached = found.get(token_key), found.get(doc_key)
-    if token is None:
-        token = secrets.token_hex(8)
-        if not cache.add(token_key, token, None):  # another process set it first: theirs
-            token = cache.get(token_key) or token
-    elif cached is not None and cached[0] == token:
-        return cached[1]
-    document = _build(store)
-    cache.set(doc_key, (token, document), settings.LINLI_MENU_CACHE_SECONDS)
-    return document
+    return _MENUS.get(store.pk, lambda: _build(store), settings.LINLI_MENU_CACHE_SECONDS)
 
 
 STORE_REF_SECONDS = 5
