@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import PlatformRole, User
 from linli.accounts.phone import phone_normalise
+from linli.core.compiled import CompiledQuery
 from linli.core.errors import (
     DomainError,
     IdempotencyKeyReused,
@@ -344,6 +345,9 @@ _CATALOG_FIELDS = ("id", "public_id", "store_id", "name", "price_fen", "packagin
                    "is_available", "is_sold_out", "availability")
 
 
+_STORE_LISTED = CompiledQuery(Store, lambda public_id: store_listed(public_id=public_id)[:1])
+
+
 @dataclass(frozen=True)
 class _CatalogRead:
     store: Store
@@ -356,7 +360,7 @@ def _catalog_read(store_id: str, product_ids: list[str]) -> _CatalogRead:
     """The store and the cart's products with their stock, fresh from the primary, in two
     statements. Errors in the order `store_get` and the product checks give them: unknown
     or closed store first (`StoreNotFound`)."""
-    found = list(store_listed(public_id=store_id)[:1])
+    found = _STORE_LISTED.list(store_id)
     if not found:
         raise StoreNotFound(store_id=store_id)
     store = found[0]

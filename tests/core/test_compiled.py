@@ -1,0 +1,61 @@
+"""core.compiled: an ORM query compiled once answers exactly what the ORM answers, with
+the fields' converters applied, for every value; it is built once per database."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from linli.accounts.models import User
+from linli.core.compiled import CompiledQuery
+from linli.merchants.models import Store
+from tests.fixtures import make_store, next_phone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_answers_what_the_orm_answers_for_each_value():
+    users = [User.objects.create_user(username=f"u{i}", phone=next_phone()) for i in range(3)]
+    users[2].is_active = False
+    users[2].save()
+    query = CompiledQuery(User, lambda public_id: User.objects.filter(public_id=public_id, is_active=True)[:1])
+    for user in users:
+        expected = list(User.objects.filter(public_id=user.public_id, is_active=True)[:1])
+        found = query.list(user.public_id)
+        assert [u.pk for u in found] == [u.pk for u in expected]
+        if found:  # the encrypted phone comes back decrypted, as from the ORM
+            assert found[0].phone == user.phone and found[0].token_version == user.token_version
+    assert query.list("usr_nobody") == []
+
+
+def test_a_value_is_a_parameter_not_sql():
+    store = make_store()
+    query = CompiledQuery(Store, lambda public_id: Store.objects.filter(public_id=public_id)[:1])
+    assert query.list("x' OR '1'='1") == []
+    assert [s.pk for s in query.list(store.public_id)] == [store.pk]
+
+
+def test_the_query_is_built_once_and_runs_as_one_statement():
+    make_store()
+    builds = []
+
+    def build(public_id: str):
+        builds.append(public_id)
+        return Store.objects.filter(public_id=public_id).exclude(status=Store.Status.CLOSED)[:1]
+
+    query = CompiledQuery(Store, build)
+    stores = [make_store(name=f"店{i}") for i in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        for store in stores:
+            assert query.list(store.public_id)[0].name == store.name
+    assert len(builds) == 1 and len(queries) == 3
+
+
+def test_a_query_that_does_not_use_its_value_exactly_once_is_refused():
+    twice = CompiledQuery(Store, lambda v: Store.objects.filter(public_id=v) | Store.objects.filter(name=v))
+    with pytest.raises(ValueError, match="exactly once, found 2"):
+        twice.list("sto_x")
+    never = CompiledQuery(Store, lambda v: Store.objects.filter(name="老王"))
+    with pytest.raises(ValueError, match="exactly once, found 0"):
+        never.list("sto_x")
