@@ -92,6 +92,34 @@ def test_the_answer_is_the_order_as_written_and_matches_its_page(shop, api):
     assert placed.json() == shown.json()
 
 
+@pytest.mark.parametrize("kind", ["pickup_with_choices_and_invoice", "delivery_retry"])
+def test_the_answer_has_exactly_the_documented_shape(shop, api, kind):
+    """POST /orders encodes its answer without validating it again: it must be what the
+    schema gives for it and what GET shows (which does go through the schema)."""
+    from linli.orders.api import OrderOut
+
+    store, noodles = shop
+    large = ProductVariant.objects.create(product=noodles, name="大碗", price_delta_fen=300)
+    group = OptionGroup.objects.create(product=noodles, name="加料", min_choices=0, max_choices=2)
+    egg = Option.objects.create(group=group, name="加蛋", price_delta_fen=200)
+    if kind == "pickup_with_choices_and_invoice":
+        body = {"store_id": store.public_id, "fulfilment": "pickup", "utensils": 2, "note": "少辣",
+                "invoice": {"title": "上海邻里科技有限公司", "tax_no": "310101123456789",
+                            "email": "a@example.com"},
+                "items": [{"product_id": noodles.public_id, "quantity": 2, "variant": large.public_id,
+                           "options": [egg.public_id]}]}
+        placed = api.post("/orders", body, headers={"Idempotency-Key": "shape-1"})
+        assert placed.status_code == 201, placed.content
+    else:
+        line = {"product_id": noodles.public_id, "quantity": 1, "variant": large.public_id}
+        assert _order(api, store, [line], "shape-2").status_code == 201
+        placed = _order(api, store, [line], "shape-2")
+        assert placed.status_code == 200  # the retry answers the first order
+    answer = placed.json()
+    assert OrderOut.model_validate(answer).model_dump(mode="json") == answer
+    assert api.get(f"/orders/{answer['id']}").json() == answer
+
+
 def test_placing_through_the_api_stays_within_its_statement_budget(shop, api):
     """Who is asking, the store, its products, the writes and the stock: no statement per
     line (the store's promotions are read by the first order, then cached)."""
