@@ -331,3 +331,17 @@ def test_delivery_discounts_take_off_the_delivery_fee_only():
 def test_malformed_discount_rules_are_refused(kwargs):
     with pytest.raises(ValueError):
         DiscountRule("r", "x", **kwargs)
+
+
+@given(lines=st.lists(cart_lines(), min_size=1, max_size=5), discounts=st.lists(discount_rules(), max_size=2))
+@settings(max_examples=100, deadline=None)
+def test_a_lines_stored_form_is_its_dataclass_as_json(lines, discounts):
+    """`PriceLine.as_dict` (written out for speed) stores what `dataclasses.asdict` would,
+    field for field, variants and options included: a field added to the dataclass and
+    forgotten there fails here."""
+    import json
+    from dataclasses import asdict
+
+    breakdown = price_cart(lines, FeeRules(), delivery=False, at=NOON_SHANGHAI, discounts=discounts)
+    for line in breakdown.lines:
+        assert json.loads(json.dumps(line.as_dict())) == json.loads(json.dumps(asdict(line)))

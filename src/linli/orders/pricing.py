@@ -55,6 +55,11 @@ class Choice:
     delta_fen: int = 0
     group: str = ""  # options: the name of their group
 
+    def as_dict(self) -> dict[str, str | int]:
+        """`dataclasses.asdict`, written out: every order stores its choices this way, and
+        asdict's recursive deep copy cost more than the rest of the pricing."""
+        return {"ref": self.ref, "name": self.name, "delta_fen": self.delta_fen, "group": self.group}
+
 
 @dataclass(frozen=True)
 class CartLine:
@@ -235,6 +240,15 @@ class PriceLine:
     options: tuple[Choice, ...] = ()
     ref: str = ""  # discounts: the rule's ref
     target: str = ""  # discounts: "items" or "delivery"
+
+    def as_dict(self) -> dict[str, object]:
+        """`dataclasses.asdict`, written out (see `Choice.as_dict`): the order's stored line."""
+        return {"kind": self.kind, "label": self.label, "amount_fen": self.amount_fen,
+                "quantity": self.quantity, "unit_price_fen": self.unit_price_fen,
+                "product_ref": self.product_ref,
+                "variant": self.variant.as_dict() if self.variant else None,
+                "options": [option.as_dict() for option in self.options],
+                "ref": self.ref, "target": self.target}
 
 
 @dataclass(frozen=True)

@@ -456,7 +456,7 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
         # The client showed another total: answer the new price, write nothing (pricing).
         raise errors.PriceChanged(expected_total_fen=expected_total_fen,
                                   total_fen=breakdown.total_fen,
-                                  lines=[asdict(line) for line in breakdown.lines])
+                                  lines=[line.as_dict() for line in breakdown.lines])
 
     with transaction.atomic():
         tab = tab_join(plan=plan, now=now)  # dine-in: the table's open tab
@@ -464,7 +464,7 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
             consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
             items_fen=breakdown.items_fen, packaging_fee_fen=breakdown.packaging_fen,
             delivery_fee_fen=breakdown.delivery_fee_fen, total_fen=breakdown.total_fen,
-            price_lines=[asdict(line) for line in breakdown.lines],
+            price_lines=[line.as_dict() for line in breakdown.lines],
             address=asdict(address) if delivery and address else None,
             distance_m=distance_m,
             pickup_code="" if delivery else f"{secrets.randbelow(10**6):06d}",
@@ -478,8 +478,8 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
             OrderItem(order=order, product=products[line.product_ref], name=line.name,
                       unit_price_fen=line.unit_total_fen, quantity=line.quantity,
                       amount_fen=line.unit_total_fen * line.quantity,
-                      variant=asdict(line.variant) if line.variant else None,
-                      options=[asdict(option) for option in line.options])
+                      variant=line.variant.as_dict() if line.variant else None,
+                      options=[option.as_dict() for option in line.options])
             for line in cart
         ])
         event = OrderEvent.objects.create(order=order, action="place", from_status="",
