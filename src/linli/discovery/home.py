@@ -17,8 +17,8 @@ from typing import Any
 from django.core.cache import cache
 from django.utils import timezone
 
+from linli.merchants.hours import open_in_zone
 from linli.merchants.models import Store, StoreCategory
-from linli.merchants.selectors import store_is_open
 
 from .geo import bounding_box, haversine_m
 from .models import Banner, HotStore
@@ -77,9 +77,8 @@ class HomeFeed:
 
 
 def _is_open(row: dict[str, Any], at: datetime) -> bool:
-    probe = Store(status=row["status"], opening_hours=row["opening_hours"],
-                  special_hours=row["special_hours"] or {}, timezone=row["timezone"])
-    return store_is_open(store=probe, at=at)
+    return row["status"] == Store.Status.OPEN and open_in_zone(
+        row["opening_hours"], row["special_hours"], row["timezone"], at)
 
 
 def _city_parts(*, city_code: str, now: datetime) -> dict[str, Any]:

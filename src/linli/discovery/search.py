@@ -37,8 +37,8 @@ from rapidfuzz.distance import Levenshtein
 from linli.core.dbrouter import reads_from_replica
 from linli.core.errors import InvalidCursor, InvalidInput
 from linli.merchants.errors import UnknownCategory
+from linli.merchants.hours import open_in_zone
 from linli.merchants.models import Product, Store, StoreCategory
-from linli.merchants.selectors import store_is_open
 
 from . import text
 from .geo import bounding_box, haversine_m
@@ -480,9 +480,7 @@ def _cards_from_database(pks: list[int], now: datetime) -> dict[int, StoreCard]:
     for s in Store.objects.filter(pk__in=pks).values(*_PAGE_FIELDS):
         hours = json.dumps([s["opening_hours"], s["special_hours"] or {}, s["timezone"]])
         if hours not in open_by_hours:
-            probe = Store(status=Store.Status.OPEN, opening_hours=s["opening_hours"],
-                          special_hours=s["special_hours"] or {}, timezone=s["timezone"])
-            open_by_hours[hours] = store_is_open(store=probe, at=now)
+            open_by_hours[hours] = open_in_zone(s["opening_hours"], s["special_hours"], s["timezone"], now)
         cards[s["pk"]] = StoreCard(s["public_id"], s["name"], s["category__slug"], float(s["rating"]),
                                    s["status"] == Store.Status.OPEN and open_by_hours[hours])
     return cards

@@ -31,8 +31,9 @@ from django.utils import timezone
 from linli.core.dbrouter import reads_from_replica
 from linli.core.errors import InvalidCursor, InvalidInput
 from linli.merchants.errors import UnknownCategory
+from linli.merchants.hours import open_in_zone
 from linli.merchants.models import Store, StoreCategory
-from linli.merchants.selectors import store_is_open, store_public_get
+from linli.merchants.selectors import store_public_get
 from linli.merchants.zones import point_in_polygon
 
 from .geo import haversine_m
@@ -287,9 +288,7 @@ class _Holder:
         missing = keys[states[keys] < 0]
         for key in np.unique(missing).tolist():
             opening, special, tz = self.hours[key]
-            probe = Store(opening_hours=opening, special_hours=special, timezone=tz,
-                          status=Store.Status.OPEN)
-            states[key] = 1 if store_is_open(store=probe, at=at) else 0
+            states[key] = 1 if open_in_zone(opening, special, tz, at) else 0
         return states[keys] == 1
 
 
@@ -383,8 +382,8 @@ def store_page_json(public_id: str, *, at: datetime | None = None) -> str:
         if key is not None:
             cache.set(key, cached, STORE_PAGE_SECONDS)
     head, (status, opening, special, tz) = cached
-    probe = Store(status=status, opening_hours=opening, special_hours=special, timezone=tz)
-    return f'{head}, "is_open": {"true" if store_is_open(store=probe, at=at) else "false"}}}'
+    is_open = status == Store.Status.OPEN and open_in_zone(opening, special, tz, at or timezone.now())
+    return f'{head}, "is_open": {"true" if is_open else "false"}}}'
 
 
 # --- cursors -------------------------------------------------------------------------------

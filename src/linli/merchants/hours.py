@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 Periods = list[list[list[str]]]
 SpecialHours = dict[str, list[list[str]]]
@@ -173,6 +174,13 @@ def is_open_on(weekly: Periods, special: SpecialHours | None, local: datetime) -
         if override is not None:
             days[day.weekday()] = override
     return is_open_at(days, local)
+
+
+def open_in_zone(weekly: Periods, special: SpecialHours | None, zone: str, at: datetime) -> bool:
+    """`is_open_on` at an aware instant, read in the IANA time zone `zone`: whether a store
+    with these hours is inside them (its status aside). For callers holding a store's
+    hours as values (a cached page, an index row) rather than a Store."""
+    return is_open_on(weekly, special, at.astimezone(ZoneInfo(zone)))
 
 
 def every_day(*periods: tuple[str, str]) -> Periods:

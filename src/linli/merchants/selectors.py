@@ -13,7 +13,7 @@ from linli.accounts.models import User
 from linli.core.errors import NotFound, PermissionDenied
 
 from . import roles
-from .hours import every_day, is_open_at, is_open_on
+from .hours import every_day, is_open_at, open_in_zone
 from .models import (
     MenuCategory,
     MerchantMember,
@@ -57,10 +57,8 @@ def store_is_open(*, store: Store, at: datetime | None = None) -> bool:
     """Open for orders now: status open and inside its hours in the store's time zone. A date
     in `special_hours` replaces that date's weekly periods; the previous evening's overnight
     period still runs into it (see merchants.hours.is_open_on)."""
-    if store.status != Store.Status.OPEN:
-        return False
-    local = (at or timezone.now()).astimezone(ZoneInfo(store.timezone))
-    return is_open_on(store.opening_hours, store.special_hours, local)
+    return store.status == Store.Status.OPEN and open_in_zone(
+        store.opening_hours, store.special_hours, store.timezone, at or timezone.now())
 
 
 def store_menu(*, store: Store, at: datetime | None = None) -> list[MenuCategory]:
