@@ -9,6 +9,11 @@ Steps:
   3. locust headless, the mix of bench/load/locustfile.py, USERS users for DURATION s;
   4. optionally (--checkout-seconds) buyers alone placing orders back to back: the order
      placement rate the app reaches when nothing else runs;
+  4a. optionally (--orders-seconds) order placement alone with wrk (a client in C, so the
+     load generator costs little of the cores, unlike locust's): POST /api/v1/orders at the
+     demo store back to back on --orders-connections, each with its own Idempotency-Key,
+     from enough bench consumers that none meets the 20-a-minute limit; orders/s and p95/p99
+     against the issue's 500/s, and their ratio to pgbench's TPS;
   4b. optionally (--browse-seconds) browsing alone with wrk (nearby, store, menu, search in
      the mix's 4:2:3:2, anonymous, closed loop on --browse-connections): the browse rate
      and its p95 against the issue's 1,000 req/s with p95 < 50 ms;
@@ -41,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
-from _wrk import wrk_line, wrk_run  # noqa: E402
+from _wrk import wrk_line, wrk_post_run, wrk_run  # noqa: E402
 
 
 def loadavg() -> str:
@@ -203,6 +208,27 @@ def chart_svg(rows: list[dict[str, str]], history: list[dict[str, str]], title: 
     return "\n".join(out)
 
 
+def order_bodies(fixtures: Path, count: int = 500) -> list[str]:
+    """What BuyerUser posts: one or two of the demo store's products, one or two of each,
+    delivered to a point within 1.5 km of it."""
+    data = json.loads(fixtures.read_text())
+    rnd, store = random.Random(7), data["store"]
+    bodies = []
+    for _ in range(count):
+        lat, lng = store["lat"] + rnd.uniform(-1.5, 1.5) / 111.0, store["lng"] + rnd.uniform(-1.5, 1.5) / 95.0
+        bodies.append(json.dumps({
+            "store_id": store["id"], "fulfilment": "delivery",
+            "items": [{"product_id": p, "quantity": rnd.randint(1, 2)}
+                      for p in rnd.sample(store["products"], k=min(2, len(store["products"])))],
+            "address": {"text": "人民大道 200 号", "lat": round(lat, 6), "lng": round(lng, 6),
+                        "contact_name": "张三", "contact_phone": "13912345678"}}, ensure_ascii=False))
+    return bodies
+
+
+# Orders a bench consumer may place a minute (settings.LINLI_RATE_LIMITS["order_place"]).
+ORDERS_PER_CONSUMER_MINUTE = 20
+
+
 def browse_paths(fixtures: Path, count: int = 4000) -> list[str]:
     """What BrowsingUser asks, in its 4:2:3:2 shares, at random points within 2 km of the
     centre and over the seeded stores: nearby, a store, its menu, a search."""
@@ -238,6 +264,9 @@ def main() -> None:
     p.add_argument("--checkout-seconds", type=int, default=0,
                    help="then buyers only, no think time, for this long (0: skip)")
     p.add_argument("--checkout-users", type=int, default=8)
+    p.add_argument("--orders-seconds", type=int, default=0,
+                   help="then order placement only with wrk for this long (0: skip; at most 60)")
+    p.add_argument("--orders-connections", type=int, default=32)
     p.add_argument("--browse-seconds", type=int, default=0,
                    help="then browsing only with wrk for this long (0: skip)")
     p.add_argument("--browse-connections", type=int, default=16)
@@ -246,12 +275,17 @@ def main() -> None:
     p.add_argument("--out", type=Path,
                    default=ROOT / "var" / "load" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
     args = p.parse_args()
+    if args.orders_seconds > 60:
+        p.error("--orders-seconds: at most 60 (the per-consumer limit counts per minute)")
     args.out.mkdir(parents=True, exist_ok=True)
     fixtures = args.out / "fixtures.json"
     db_url = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linli_prod")
 
     print(f"== fixtures ({db_url})", flush=True)
-    subprocess.run([sys.executable, str(HERE / "prepare.py"), "--out", str(fixtures)],
+    # Enough consumers that the orders phase, up to 1,000 orders/s, keeps each under its limit.
+    consumers = max(200, -(-1000 * args.orders_seconds // ORDERS_PER_CONSUMER_MINUTE))
+    subprocess.run([sys.executable, str(HERE / "prepare.py"), "--out", str(fixtures),
+                    "--consumers", str(consumers)],
                    env={**os.environ, "DATABASE_URL": db_url}, check=True)
 
     summary: dict[str, object] = {"base_url": args.base_url, "users": args.users,
@@ -321,6 +355,20 @@ def main() -> None:
         print(table(crow))
         print(f"checkout only: {rate:.1f} orders/s"
               + (f" = {rate / tps:.3f} x pgbench TPS ({tps:.0f})" if tps else ""))
+    if args.orders_seconds:
+        print(f"== orders only: wrk, {args.orders_connections} connections, {args.orders_seconds} s",
+              flush=True)
+        data = json.loads(fixtures.read_text())
+        summary["loadavg_before_orders"] = loadavg()
+        result = wrk_post_run(args.base_url, "/api/v1/orders", order_bodies(fixtures), data["consumers"],
+                              run=f"load-{args.out.name}", seconds=args.orders_seconds,
+                              connections=args.orders_connections)
+        summary["orders"] = {**result, "ratio_to_pgbench_tps": round(result["req_per_s"] / tps, 4) if tps else None,
+                             "loadavg_after": loadavg()}
+        met = result["req_per_s"] >= 500 and not (result["socket_errors"] or result["status_errors"])
+        print(f"orders only: {wrk_line(result)}"
+              + (f" = {result['req_per_s'] / tps:.3f} x pgbench TPS ({tps:.0f})" if tps else "")
+              + f"; target >= 500 orders/s with no errors: {'met' if met else 'NOT met'}")
     if args.browse_seconds:
         print(f"== browse only: wrk, {args.browse_connections} connections, {args.browse_seconds} s",
               flush=True)
