@@ -22,18 +22,18 @@ def test_it_answers_what_the_orm_answers_for_each_value():
     query = CompiledQuery(User, lambda public_id: User.objects.filter(public_id=public_id, is_active=True)[:1])
     for user in users:
         expected = list(User.objects.filter(public_id=user.public_id, is_active=True)[:1])
-        found = query.list(user.public_id)
+        found = query.fetch(user.public_id)
         assert [u.pk for u in found] == [u.pk for u in expected]
         if found:  # the encrypted phone comes back decrypted, as from the ORM
             assert found[0].phone == user.phone and found[0].token_version == user.token_version
-    assert query.list("usr_nobody") == []
+    assert query.fetch("usr_nobody") == []
 
 
 def test_a_value_is_a_parameter_not_sql():
     store = make_store()
     query = CompiledQuery(Store, lambda public_id: Store.objects.filter(public_id=public_id)[:1])
-    assert query.list("x' OR '1'='1") == []
-    assert [s.pk for s in query.list(store.public_id)] == [store.pk]
+    assert query.fetch("x' OR '1'='1") == []
+    assert [s.pk for s in query.fetch(store.public_id)] == [store.pk]
 
 
 def test_the_query_is_built_once_and_runs_as_one_statement():
@@ -48,14 +48,14 @@ def test_the_query_is_built_once_and_runs_as_one_statement():
     stores = [make_store(name=f"店{i}") for i in range(3)]
     with CaptureQueriesContext(connection) as queries:
         for store in stores:
-            assert query.list(store.public_id)[0].name == store.name
+            assert query.fetch(store.public_id)[0].name == store.name
     assert len(builds) == 1 and len(queries) == 3
 
 
 def test_a_query_that_does_not_use_its_value_exactly_once_is_refused():
     twice = CompiledQuery(Store, lambda v: Store.objects.filter(public_id=v) | Store.objects.filter(name=v))
     with pytest.raises(ValueError, match="exactly once, found 2"):
-        twice.list("sto_x")
+        twice.fetch("sto_x")
     never = CompiledQuery(Store, lambda v: Store.objects.filter(name="老王"))
     with pytest.raises(ValueError, match="exactly once, found 0"):
-        never.list("sto_x")
+        never.fetch("sto_x")

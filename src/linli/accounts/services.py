@@ -196,7 +196,7 @@ _ACTIVE_USER = CompiledQuery(User, lambda public_id: User.objects.filter(public_
 
 def user_from_token(*, token: str, expected_type: str = "access") -> User:
     claims = token_decode(token, expected_type=expected_type)
-    found = _ACTIVE_USER.list(str(claims["sub"]))
+    found = _ACTIVE_USER.fetch(str(claims["sub"]))
     user = found[0] if found else None
     if user is None or user.token_version != claims.get("tv"):
         raise InvalidToken()

@@ -25,7 +25,7 @@ _SENTINEL = "\x00compiled-query-value\x00"
 
 
 class CompiledQuery(Generic[M]):
-    """`build(value)` is the queryset (compiled once per database alias); `list(value)`
+    """`build(value)` is the queryset (compiled once per database alias); `fetch(value)`
     runs it for another value."""
 
     def __init__(self, model: type[M], build: Callable[[str], models.QuerySet[M]]) -> None:
@@ -43,7 +43,7 @@ class CompiledQuery(Generic[M]):
             found = self._compiled[alias] = (sql, list(params), at[0])
         return found
 
-    def list(self, value: str) -> list[M]:
+    def fetch(self, value: str) -> list[M]:
         alias = router.db_for_read(self.model)
         sql, params, at = self._sql(alias)
         bound = params.copy()

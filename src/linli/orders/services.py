@@ -360,7 +360,7 @@ def _catalog_read(store_id: str, product_ids: list[str]) -> _CatalogRead:
     """The store and the cart's products with their stock, fresh from the primary, in two
     statements. Errors in the order `store_get` and the product checks give them: unknown
     or closed store first (`StoreNotFound`)."""
-    found = _STORE_LISTED.list(store_id)
+    found = _STORE_LISTED.fetch(store_id)
     if not found:
         raise StoreNotFound(store_id=store_id)
     store = found[0]
