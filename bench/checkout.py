@@ -14,6 +14,7 @@ Every answer must be 201; anything else is counted and printed by status and cod
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/linli_bench_checkout,
 dropped and re-created), BENCH_STORES (50), BENCH_USERS (400), BENCH_WORKERS (2),
+BENCH_THREADS (2 blocking threads per worker, as `make serve-prod`),
 BENCH_CONNECTIONS (32), BENCH_SECONDS (15), BENCH_PORT (8793).
 Without a reachable PostgreSQL it says so and exits 0.
 """
@@ -182,9 +183,9 @@ class Load:
         return self.placed / (time.perf_counter() - started)
 
 
-def serve(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+def serve(port: int, workers: int, env: dict[str, str], threads: int = 2) -> subprocess.Popen:
     command = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--workers",
-               str(workers), "--blocking-threads", "1", "--no-ws", "--log-level", "warning",
+               str(workers), "--blocking-threads", str(threads), "--no-ws", "--log-level", "warning",
                "linli.wsgi:application", "--port", str(port)]
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     for _ in range(120):
@@ -280,6 +281,7 @@ def main() -> None:
     setup_django()
     stores_n, users_n = int(os.environ.get("BENCH_STORES", "50")), int(os.environ.get("BENCH_USERS", "400"))
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
+    threads = int(os.environ.get("BENCH_THREADS", "2"))  # per worker, as `make serve-prod`
     connections = int(os.environ.get("BENCH_CONNECTIONS", "32"))
     seconds = float(os.environ.get("BENCH_SECONDS", "15"))
     port = int(os.environ.get("BENCH_PORT", "8793"))
@@ -290,13 +292,13 @@ def main() -> None:
     # limit a person meets (20 a minute): the limit is not what this measures, so it is lifted.
     env = {**os.environ, "DATABASE_URL": url, "LINLI_LOG_LEVEL": "ERROR",
            "LINLI_RATE_ORDERS_PER_MINUTE": "1000000000"}
-    server = serve(port, workers, env)
+    server = serve(port, workers, env, threads)
     try:
         warm = Load(port, stores, tokens)
         asyncio.run(warm.closed(connections, 3))  # connections, caches, JIT-free warm-up
         peak = Load(port, stores, tokens)
         rate = asyncio.run(peak.closed(connections, seconds))
-        print(f"closed loop, {connections} connections, {workers} workers: {rate:,.0f} orders/s; "
+        print(f"closed loop, {connections} connections, {workers} workers x {threads} threads: {rate:,.0f} orders/s; "
               f"{percentiles(peak.samples)}; failures {dict(peak.failures) or 0}")
         steady = Load(port, stores, tokens)
         achieved = asyncio.run(steady.open(connections, 0.8 * rate, seconds))
