@@ -102,10 +102,12 @@ def _full_routes(seed: int, cfg: DispatchSettings, capacity: int) -> tuple[list[
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), late=st.sampled_from([0.0, 300.0]), capacity=st.integers(3, 6))
-def test_fast_insertion_equals_walking_every_position_on_routes_a_tick_filled(seed, late, capacity):
-    # Long routes with tight limits: the latest arrival per stop rules out most positions.
-    cfg = DispatchSettings(max_late_s=late, hold_late=False)
+@given(seed=st.integers(0, 10_000), late=st.sampled_from([0.0, 300.0]), capacity=st.integers(3, 6),
+       defer=st.sampled_from([None, 120.0, 600.0]))
+def test_fast_insertion_equals_walking_every_position_on_routes_a_tick_filled(seed, late, capacity, defer):
+    # Long routes with tight limits: the latest arrival per stop rules out most positions;
+    # with `defer_s` so do late plans whose pickup after other stops is too far ahead.
+    cfg = DispatchSettings(max_late_s=late, hold_late=False, defer_s=defer)
     orders, states = _full_routes(seed, cfg, capacity)
     frame = _Frame(CENTRE[0])
     for oi, order in enumerate(orders, start=30):
@@ -198,7 +200,8 @@ def test_route_etas_follow_the_stops():
 
 def test_batch_beats_greedy_nearest_rider_on_added_time():
     batch_total = greedy_total = 0.0
-    cfg = DispatchSettings(hold_late=False)  # one tick: holding pays off over ticks (the simulator)
+    # One tick: holding and deferring pay off over ticks (the simulator).
+    cfg = DispatchSettings(hold_late=False, defer_s=None)
     for seed in range(12):
         orders, riders = random_instance(orders=40, riders=30, seed=seed, city=SMALL_CITY, busy_share=0.5)
         batch = dispatch_batch(orders, riders, now=0, cfg=cfg)

@@ -142,3 +142,35 @@ def test_a_rider_on_the_way_to_the_store_gets_the_order_going_the_same_way():
     assert with_route.assignments[0].rider_id == "bundler"
     assert without.assignments[0].rider_id != "bundler"
     assert with_route.etas["y"] <= nearby_route[1].promised_at   # the bundle keeps the first promise
+
+
+def test_a_late_order_is_not_committed_to_a_rider_who_reaches_the_store_after_other_stops_much_later():
+    # The order is late whoever takes it (promised at 200 s, the food ready at 300 s), so
+    # `hold_late` does not hold it. The only rider first delivers an order 3 km north and
+    # would reach the store after 26 min: without `defer_s` the order is committed to them
+    # now, taking their slot for 26 min; with `defer_s` 10 min it stays open (held) for a
+    # rider who is near the store when it matters. A rider who can go to the store first
+    # (an idle one) still gets it at once, and so does a busy rider who reaches the store
+    # after their drop-off within 10 min of the food being ready (and of now).
+    store, door = _point(0, 0), _point(800, 0)
+    order = _order("new", store, door, ready=300, promised=200)
+    busy = _rider("busy", _point(0, 10), (_on_board("x", _point(3000, 0), promised=800),))
+    cfg = DispatchSettings(defer_s=600)
+    assert [a.rider_id for a in dispatch_batch([order], [busy], now=0, cfg=DispatchSettings(defer_s=None))
+            .assignments] == ["busy"]
+    deferred = dispatch_batch([order], [busy], now=0, cfg=cfg)
+    assert deferred.unassigned == {"new": HELD} and not deferred.assignments
+    assert deferred.routes["busy"] == busy.route
+    idle = _rider("idle", _point(0, 2000))
+    assert [a.rider_id for a in dispatch_batch([order], [busy, idle], now=0, cfg=cfg).assignments] == ["idle"]
+    back = _rider("busy", _point(1500, 0), (_on_board("x", _point(1600, 0), promised=900),))
+    soon = dispatch_batch([order], [back], now=600, cfg=cfg)
+    assert [a.rider_id for a in soon.assignments] == ["busy"]
+    assert [(s.order_id, s.kind) for s in soon.routes["busy"]] == [
+        ("x", "dropoff"), ("new", "pickup"), ("new", "dropoff")]
+    # An order that is on time with the busy rider is committed to them, however far ahead;
+    # so is a late one whose food is ready at 30 min (they reach the store at 26).
+    on_time = _order("new", store, door, ready=300, promised=3600)
+    assert [a.rider_id for a in dispatch_batch([on_time], [busy], now=0, cfg=cfg).assignments] == ["busy"]
+    slow_kitchen = _order("new", store, door, ready=1800, promised=1800)
+    assert [a.rider_id for a in dispatch_batch([slow_kitchen], [busy], now=0, cfg=cfg).assignments] == ["busy"]

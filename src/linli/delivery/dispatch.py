@@ -30,7 +30,13 @@ One tick:
    now could still be on time, is held for a later tick (`hold_late`): one who frees up
    nearby soon may take it on time; once nobody could, it goes to the least bad rider.
    Optionally (`hold_s`) an order is also held while its best rider would reach the store
-   more than `hold_s` before the food is ready.
+   more than `hold_s` before the food is ready. **Deferred commitment** (`defer_s`): a
+   plan that delivers late and reaches the store only after other stops, more than
+   `defer_s` after the food can first be picked up (now, or when it is ready), is not
+   offered (unless the stop before the pickup is within `defer_near_m` of the store: a
+   bundle). At a peak such an order is late whoever takes it, and committing it to a
+   rider 20 min ahead takes a slot they could fill at the mall they are about to pass; an
+   order left with no plan waits (`held`) for a rider near the store.
 4. **Assignment.** One `scipy.optimize.linear_sum_assignment` over orders x riders; an
    infeasible pair costs `BIG` (more than all real costs together), so the matching first
    assigns as many orders as possible, then at the least total cost. A rider takes at most
@@ -356,8 +362,8 @@ def dispatch_batch(orders: Sequence[OpenOrder], riders: Sequence[RiderState], *,
                     best = (r, plan)
             if not chosen:
                 why[oi] = RIDERS_FULL
-            elif best is None:  # cannot happen today: the end of a route always has room
-                why[oi] = OUTNUMBERED
+            elif best is None:  # every plan deferred (`defer_s`); else the end of a route has room
+                why[oi] = HELD
             elif hold is not None and best[1].pickup_eta < ready_of[oi] - hold:
                 why[oi] = HELD
             elif cfg.hold_late and _worth_waiting(best, pairs[oi], pool, now, cfg):

@@ -99,7 +99,7 @@ def _walk(x: float, y: float, t: float, stops: Sequence[_S], inv_speed: float, c
 class _Rider:
     __slots__ = ("id", "x", "y", "capacity", "inv_speed", "stops", "orders", "base_cost", "version",
                  "touched", "now", "cfg", "_bx", "_by", "_bt", "_bacc", "_end",
-                 "_ride", "_leg_m", "_leg_t", "_latest", "_weights")
+                 "_ride", "_leg_m", "_leg_t", "_latest", "_weights", "_defer")
 
     def __init__(self, state: RiderState, frame: _Frame, order_index: dict[str, int], now: float,
                  cfg: DispatchSettings) -> None:
@@ -117,6 +117,9 @@ class _Rider:
             idx = order_index.setdefault(s.order_id, len(order_index))
             raw.append((sx, sy, s.ready_at, s.promised_at, INF, idx, s.kind == PICKUP, s))
         arrivals = _walk(self.x, self.y, now, raw, self.inv_speed, cfg)[3]
+        # Deferred commitment (`defer_s`): how long after the food can first be picked up a
+        # late plan may reach the store after other stops (see `best_insertion`).
+        self._defer = INF if cfg.defer_s is None else cfg.defer_s
         self.version = 0      # bumped when the route changes: cached insertions expire
         self.touched = False  # route changed in this tick
         self.set_route([_protect(stop, a, cfg) for stop, a in zip(raw, arrivals, strict=True)])
@@ -228,7 +231,13 @@ class _Rider:
             bound += mw * (d_arrive - d_soft)
             if d_arrive > d_promised:
                 bound += lw * (d_arrive - d_promised) + lf
-        starts = [(bound, k, p_arrive, leave, to_p)]
+        # Deferred commitment (`defer_s`): a pickup reached after `commit_by` (more than
+        # `defer_s` after the food can first be picked up: now, or when it is ready), right
+        # after a stop farther than `defer_near_m` from the store, is not offered when the
+        # drop-off is late, which it is at every j once leaving the store + the direct ride is.
+        commit_by, near_m = (p_ready if p_ready > now else now) + self._defer, self.cfg.defer_near_m
+        starts = ([(bound, k, p_arrive, leave, to_p)]
+                  if p_arrive <= commit_by or to_p <= near_m or leave + direct <= d_promised else [])
         best_cost, best_i, best_j, best_p, best_d = INF, -1, -1, 0.0, 0.0
         for later in (False, True):
             if later:  # the other positions that can still beat the best, by their bound
@@ -240,6 +249,8 @@ class _Rider:
                     leave = (p_arrive if p_arrive > p_ready else p_ready) + service
                     if leave + to_p_m[i + 1] * inv > latest[i] + _LATE_EPS_S:
                         continue  # stop i too late even without the drop-off: no j can work
+                    if i and p_arrive > commit_by and to_p > near_m and leave + direct > d_promised:
+                        continue  # deferred: a late plan this far ahead, not at a stop near the store
                     p_detour = to_p + to_p_m[i + 1] - leg_m[i]
                     d_arrive = leave + direct
                     bound = acc_total + tf * (d_arrive - now) - fw * (leave - now) + rw * (ride0 + p_detour * inv)
@@ -264,6 +275,8 @@ class _Rider:
                     d_arrive = t + (direct if j == i else to_d_m[j] * inv)
                     if d_arrive > d_limit:
                         break  # later j only arrive later
+                    if i and p_arrive > commit_by and to_p_m[i] > near_m and d_arrive > d_promised:
+                        break  # deferred: late here, and at every later j
                     tl = acc + tf * (d_arrive - now) - fw * (leave - now)
                     if d_arrive > d_soft:
                         tl += mw * (d_arrive - d_soft)
@@ -335,6 +348,9 @@ class _Rider:
             for j in range(i, len(route) + 1):
                 stops = [*route[:i], pickup, *route[i:j], dropoff, *route[j:]]
                 cost, ok, arrivals = self.cost_of(stops, self.now, self.cfg, fresh=pickup[5])
+                if (i and arrivals[i] > max(self.now, pickup[2]) + self._defer and arrivals[j + 1] > dropoff[3]
+                        and math.hypot(route[i - 1][0] - pickup[0], route[i - 1][1] - pickup[1]) > self.cfg.defer_near_m):
+                    ok = False  # deferred commitment
                 if ok and (best is None or cost - self.base_cost < best.cost - 1e-9):
                     eta = arrivals[j + 1]
                     best = _Plan(cost - self.base_cost, i, j, arrivals[i], eta)
