@@ -15,6 +15,7 @@ class MarketingConfig(AppConfig):
         from .receivers import coupon_back_on_order_changed, promotions_changed_on_write
 
         order_changed.connect(coupon_back_on_order_changed, dispatch_uid="marketing-coupon-back")
-        for signal in (post_save, post_delete):
-            signal.connect(promotions_changed_on_write, sender=Promotion,
-                           dispatch_uid=f"marketing-promotions-{signal is post_save}")
+        post_save.connect(promotions_changed_on_write, sender=Promotion,
+                          dispatch_uid="marketing-promotions-saved")
+        post_delete.connect(promotions_changed_on_write, sender=Promotion,
+                            dispatch_uid="marketing-promotions-deleted")

@@ -14,14 +14,12 @@ edits the menu. So:
 - `available_now` is computed per request from the cached windows in the store's zone;
 - the store's key and time zone are cached for a few seconds (`public_menu_json`).
 
-Invalidation (`core.versioned`): every catalog write calls `menu_changed(store_pk)`, which
-gives the store a new token at once and again after the transaction commits (a reader
-between the two may cache what it read before the commit under the first token; the
-second makes that dead). A document is used only while the token it was built under is
-current. The token is random, not a counter, so a cache that lost it (eviction, Redis
-restarted) never brings back an old document. `LINLI_MENU_CACHE_SECONDS` (default 60) bounds what a write that bypasses the
-services (a shell, raw SQL; the Django admin's catalog pages do call it) can leave stale,
-as does the replica's lag when menu reads go to a replica.
+Invalidation: every catalog write calls `menu_changed(store_pk)`, which gives the store a
+new version token (`core.versioned`: at once and again after the commit; a document is
+used only under the token it was built with). `LINLI_MENU_CACHE_SECONDS` (default 60)
+bounds what a write that bypasses the services (a shell, raw SQL; the Django admin's
+catalog pages do call it) can leave stale, as does the replica's lag when menu reads go
+to a replica.
 """
 
 from __future__ import annotations
