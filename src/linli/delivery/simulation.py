@@ -60,6 +60,7 @@ from .dispatch import (
     dispatch_greedy,
 )
 from .dispatch_reposition import RepositionSettings, reposition
+from .promise import CityLoad, PromiseSettings, hits_cap, rider_wait_s
 from .simcity import City, offset, promise_for, shifts_for
 
 POLICIES: dict[str, Callable[..., DispatchResult]] = {"batch": dispatch_batch, "greedy": dispatch_greedy}
@@ -71,6 +72,7 @@ CITIES = {
 }
 DEMANDS = ("compounds", "uniform")
 SHIFTS = ("day", "all")
+PROMISES = ("load", "fixed")
 # The live tick's settings (`dispatching.DISPATCH`), and like it at most this many waiting
 # orders per tick, the oldest first (`dispatching.MAX_TASKS_PER_TICK`).
 SIM_DISPATCH = DispatchSettings(radius_m=5000)
@@ -96,6 +98,11 @@ class SimConfig:
     drain_minutes: float = 60.0
     capacity: int = 3
     promise_slack_s: float = 15 * 60
+    # The consumer's promise: load (`promise.py`: the fixed promise + the wait for a rider,
+    # from the city's state when the order is placed) or fixed (ready + ride + slack).
+    promise: str = "load"
+    promise_settings: PromiseSettings | None = None   # None: the defaults with promise_slack_s
+    throughput_window_s: float = 30 * 60     # the recent deliveries per rider-hour the promise reads
     prep_noise: float = 0.25                 # sd of the real preparation time, as a share
     demand: str = "compounds"                # drop-offs: at compounds (gravity) or uniform in a disc
     reposition: bool = True                  # batch: send idle riders to hot spots every minute
@@ -121,6 +128,14 @@ class SimConfig:
             raise ValueError(f"demand must be one of {DEMANDS}")
         if self.shifts is not None and self.shifts not in SHIFTS:
             raise ValueError(f"shifts must be one of {SHIFTS}")
+        if self.promise not in PROMISES:
+            raise ValueError(f"promise must be one of {PROMISES}")
+        if self.throughput_window_s <= 0:
+            raise ValueError("throughput_window_s must be positive")
+
+    @property
+    def promise_rule(self) -> PromiseSettings:
+        return self.promise_settings or PromiseSettings(slack_s=self.promise_slack_s)
 
     @property
     def shift_model(self) -> str:
@@ -147,6 +162,16 @@ class SimConfig:
         if self.profile == "lunch":
             return 0.4 + 0.6 * math.sin(math.pi * min(1.0, t / (self.minutes * 60)))
         return _day_shape(self.day_start_hour + t / 3600)
+
+    @cached_property
+    def highest_rate(self) -> float:
+        """Orders per second at the window's busiest minute."""
+        return max((self.rate_at(m * 60.0) for m in range(math.ceil(self.minutes) + 1)), default=0.0)
+
+    def in_peak(self, t: float) -> bool:
+        """Whether `t` (seconds into the window) is in the peak hours: the order rate at least
+        half its highest (day profile: about 10:56-13:04 and 17:14-19:16)."""
+        return self.rate_at(t) >= 0.5 * self.highest_rate
 
     def rate_at(self, t: float) -> float:
         """Orders per second at `t` seconds into the window."""
@@ -179,12 +204,15 @@ class SimOrder:
     dropoff: tuple[float, float]
     ready_declared: float      # what the dispatcher is told
     ready_actual: float        # when the food really is ready
-    promised_at: float
+    promised_at: float         # the promise the consumer got (and the dispatcher works to)
+    fixed_promised_at: float   # ready + ride + slack, whatever the load
     assigned_at: float | None = None
     picked_up_at: float | None = None
     delivered_at: float | None = None
     rider: str | None = None
     pickup_wait_s: float = 0.0
+    load: CityLoad | None = None   # the city when the order was placed (what the promise read)
+    rider_wait_s: float = 0.0      # the load-aware promise's wait for a rider (0 with fixed)
 
     def open_order(self) -> OpenOrder:
         return OpenOrder(self.id, *self.pickup, *self.dropoff, ready_at=self.ready_declared,
@@ -227,7 +255,12 @@ class SimResult:
     config: SimConfig
     placed: int
     delivered: int                 # of the orders placed, delivered by the end of the run
-    on_time_rate: float            # of those delivered
+    on_time_rate: float            # of those delivered, against the promise the consumer got
+    on_time_fixed_rate: float      # of those delivered, against the fixed promise
+    mean_promised_s: float         # placed -> promised, over the orders placed
+    mean_promised_peak_s: float    # the same over the orders placed in the peak hours (`peak_hours`)
+    promises_over_fixed: int       # orders promised later than the fixed promise
+    promises_capped: int           # orders whose wait for a rider hit `max_wait_s`
     mean_delivery_s: float
     p90_delivery_s: float
     p95_delivery_s: float
@@ -243,6 +276,7 @@ class SimResult:
     ticks: int
     dispatch_seconds: float        # wall time inside the dispatcher (depends on the machine)
     states: dict[str, str] = field(default_factory=dict)   # order id -> final state
+    promised_at: dict[str, float] = field(default_factory=dict)  # order id -> the promise given
     delivered_ids: list[str] = field(default_factory=list)  # in delivery order, once each
 
 
@@ -262,13 +296,14 @@ def _orders_stream(cfg: SimConfig) -> tuple[random.Random, list[tuple[float, flo
 
 def make_orders(cfg: SimConfig) -> list[SimOrder]:
     """The window's orders, from the seed alone (the same for every policy): a Poisson
-    process by thinning at the peak rate."""
+    process by thinning at the peak rate. Each carries the fixed promise; the load-aware
+    one is set when the run reaches the order's placement (`_World.promise`)."""
     rng, stores = _orders_stream(cfg)
     city = CITIES[cfg.city]
     demand = city.demand(random.Random(f"demand-{cfg.seed}"), stores) if cfg.demand == "compounds" else None
     # Declared preparation minutes per store: most kitchens 8-15 min, some fast, some slow.
     prep_s = [60.0 * rng.choice((4, 6, 8, 8, 10, 10, 12, 12, 15, 15, 18, 25)) for _ in stores]
-    peak = max((cfg.rate_at(m * 60.0) for m in range(math.ceil(cfg.minutes) + 1)), default=0.0)
+    peak = cfg.highest_rate
     orders: list[SimOrder] = []
     t, end = 0.0, cfg.minutes * 60
     while peak > 0:
@@ -284,7 +319,8 @@ def make_orders(cfg: SimConfig) -> list[SimOrder]:
         declared = accepted + prep_s[s]
         actual = accepted + max(120.0, rng.gauss(prep_s[s], cfg.prep_noise * prep_s[s]))
         promised = promise_for(declared, _distance_m(pickup, dropoff), slack_s=cfg.promise_slack_s)
-        orders.append(SimOrder(f"o{len(orders)}", t, accepted, s, pickup, dropoff, declared, actual, promised))
+        orders.append(SimOrder(f"o{len(orders)}", t, accepted, s, pickup, dropoff, declared, actual,
+                               promised_at=promised, fixed_promised_at=promised))
     return orders
 
 
@@ -326,12 +362,18 @@ def _ride_part(rider: SimRider, lat: float, lng: float, share: float) -> None:
 
 
 class _World:
-    def __init__(self, cfg: SimConfig) -> None:
+    def __init__(self, cfg: SimConfig, orders: Sequence[SimOrder] | None = None) -> None:
         self.cfg = cfg
         self.service_s = SIM_DISPATCH.service_s
-        self.orders = {o.id: o for o in make_orders(cfg)}
+        self.orders = {o.id: o for o in (make_orders(cfg) if orders is None else orders)}
         self.arrivals = sorted(self.orders.values(), key=lambda o: o.accepted_at)
         self.next_arrival = 0
+        self.placements = sorted(self.orders.values(), key=lambda o: o.placed_at)
+        self.next_placement = 0
+        self.picked_up = 0                         # orders picked up so far
+        self.recent_deliveries: deque[float] = deque()              # times, the last throughput window
+        self.recent_shifts: deque[tuple[float, float]] = deque()    # (tick, rider-seconds on shift)
+        self.recent_shift_s = 0.0
         self.riders = make_riders(cfg)
         _rng, self.stores = _orders_stream(cfg)
         self.by_id = {r.id: r for r in self.riders}
@@ -366,6 +408,7 @@ class _World:
                 if stop.kind == PICKUP:
                     order = self.orders[stop.order_id]
                     order.picked_up_at = t
+                    self.picked_up += 1
                     rider.on_board += 1
                 continue
             if not rider.route:
@@ -390,6 +433,7 @@ class _World:
             else:
                 order.delivered_at = t
                 self.delivered.append(order.id)
+                self.recent_deliveries.append(t)
                 rider.on_board -= 1
                 rider.busy_until = t + self.service_s
 
@@ -411,6 +455,36 @@ class _World:
             rider.carrying_s += b - a
         if not rider.route:
             rider.idle_s += b - a
+
+    def promise(self, now: float) -> None:
+        """Promise the orders placed in this tick [now, now + tick_s), each from the city at
+        `now` (the backlog counts the orders placed before it in the tick too): never from
+        anything later. With the fixed promise the load is recorded, the promise kept."""
+        window = self.cfg.throughput_window_s
+        while self.recent_deliveries and self.recent_deliveries[0] < now - window:
+            self.recent_deliveries.popleft()
+        while self.recent_shifts and self.recent_shifts[0][0] < now - window:
+            self.recent_shift_s -= self.recent_shifts.popleft()[1]
+        on_shift = sum(r.was_on for r in self.riders)
+        # Deliveries per on-shift rider-hour over the last window; unknown until a whole
+        # window has been seen (the run starts empty, not in the middle of a day).
+        per_rider_hour = (len(self.recent_deliveries) / (self.recent_shift_s / 3600)
+                          if now >= window and self.recent_shift_s > 0 else 0.0)
+        backlog = self.next_placement - self.picked_up
+        settings = self.cfg.promise_rule
+        while (self.next_placement < len(self.placements)
+               and self.placements[self.next_placement].placed_at < now + self.cfg.tick_s):
+            order = self.placements[self.next_placement]
+            order.load = CityLoad(backlog, on_shift, per_rider_hour)
+            wait = rider_wait_s(ready_in_s=order.ready_declared - order.placed_at, load=order.load,
+                                settings=settings)
+            if self.cfg.promise == "load":
+                order.rider_wait_s = wait
+                order.promised_at = order.fixed_promised_at + wait
+            self.next_placement += 1
+            backlog += 1
+        self.recent_shifts.append((now, on_shift * self.cfg.tick_s))
+        self.recent_shift_s += on_shift * self.cfg.tick_s
 
     def dispatch(self, now: float, policy: Callable[..., DispatchResult]) -> float:
         """One tick; returns the wall seconds the dispatcher took."""
@@ -484,9 +558,11 @@ def tick_count(cfg: SimConfig) -> int:
     return math.ceil(cfg.minutes * 60 / cfg.tick_s) + math.ceil(cfg.drain_minutes * 60 / cfg.tick_s)
 
 
-def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = None) -> SimResult:
-    """Run the city; `progress(done, total)` after every tick (`total` = `tick_count`)."""
-    world = _World(cfg)
+def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = None,
+             orders: Sequence[SimOrder] | None = None) -> SimResult:
+    """Run the city; `progress(done, total)` after every tick (`total` = `tick_count`).
+    `orders` (default `make_orders(cfg)`) are updated in place."""
+    world = _World(cfg, orders)
     policy = POLICIES[cfg.policy]
     window_ticks = math.ceil(cfg.minutes * 60 / cfg.tick_s)
     total_ticks = tick_count(cfg)
@@ -496,6 +572,7 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
     while tick < total_ticks:
         now = tick * cfg.tick_s
         world.clock_in(now)
+        world.promise(now)
         dispatch_s += world.dispatch(now, policy)
         if cfg.reposition and cfg.policy == "batch" and now % REPOSITION_EVERY_S < cfg.tick_s:
             world.reposition(now)
@@ -516,6 +593,9 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
     done = [world.orders[i] for i in world.delivered]
     times = [o.delivered_at - o.placed_at for o in done if o.delivered_at is not None]
     on_time = sum(1 for o in done if o.delivered_at is not None and o.delivered_at <= o.promised_at)
+    on_time_fixed = sum(1 for o in done if o.delivered_at is not None and o.delivered_at <= o.fixed_promised_at)
+    promised = [o.promised_at - o.placed_at for o in world.orders.values()]
+    peak = [o.promised_at - o.placed_at for o in world.orders.values() if cfg.in_peak(o.placed_at)]
     picked = [o for o in world.orders.values() if o.picked_up_at is not None]
     shift_s = tick * cfg.tick_s  # riders were accounted up to the end of the last tick run
     rider_s = sum(r.online_s for r in world.riders) or 1.0
@@ -523,6 +603,11 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
     return SimResult(
         policy=cfg.policy, config=cfg, placed=len(world.orders), delivered=len(done),
         on_time_rate=on_time / len(done) if done else 0.0,
+        on_time_fixed_rate=on_time_fixed / len(done) if done else 0.0,
+        mean_promised_s=sum(promised) / len(promised) if promised else 0.0,
+        mean_promised_peak_s=sum(peak) / len(peak) if peak else 0.0,
+        promises_over_fixed=sum(o.promised_at > o.fixed_promised_at for o in world.orders.values()),
+        promises_capped=sum(hits_cap(o.rider_wait_s, cfg.promise_rule) for o in world.orders.values()),
         mean_delivery_s=sum(times) / len(times) if times else 0.0,
         p90_delivery_s=_percentile(times, 90), p95_delivery_s=_percentile(times, 95),
         mean_pickup_wait_s=sum(o.pickup_wait_s for o in picked) / len(picked) if picked else 0.0,
@@ -532,6 +617,7 @@ def simulate(cfg: SimConfig, *, progress: Callable[[int, int], None] | None = No
         backlog_unassigned=backlog_unassigned, backlog_in_flight=backlog_in_flight,
         left_undelivered=sum(s != "delivered" for s in states.values()),
         ticks=tick, dispatch_seconds=dispatch_s, states=states, delivered_ids=list(world.delivered),
+        promised_at={o.id: o.promised_at for o in world.orders.values()},
     )
 
 
@@ -545,6 +631,11 @@ ROWS: tuple[tuple[str, Callable[[SimResult], str]], ...] = (
     ("orders placed", lambda r: f"{r.placed:,}"),
     ("delivered", lambda r: f"{r.delivered:,}"),
     ("on-time rate", lambda r: f"{r.on_time_rate * 100:.1f} %"),
+    ("on time vs fixed promise", lambda r: f"{r.on_time_fixed_rate * 100:.1f} %"),
+    ("mean promised time", lambda r: _minutes(r.mean_promised_s)),
+    ("mean promised time, peak", lambda r: _minutes(r.mean_promised_peak_s)),
+    ("promised over fixed", lambda r: f"{r.promises_over_fixed:,}"),
+    ("promises at the cap", lambda r: f"{r.promises_capped:,}"),
     ("mean delivery time", lambda r: _minutes(r.mean_delivery_s)),
     ("p90 delivery time", lambda r: _minutes(r.p90_delivery_s)),
     ("p95 delivery time", lambda r: _minutes(r.p95_delivery_s)),
@@ -578,5 +669,5 @@ def describe(cfg: SimConfig) -> str:
         rate = f"{cfg.orders:,} orders expected, {rate}"
     return (f"{cfg.minutes:g} simulated minutes ({cfg.profile} profile, {rate}), {cfg.riders} riders, "
             f"{cfg.city} city ({cfg.demand} demand, {cfg.shift_model} shifts), tick {cfg.tick_s:g} s, "
-            f"seed {cfg.seed}, drain up to {cfg.drain_minutes:g} min")
+            f"seed {cfg.seed}, drain up to {cfg.drain_minutes:g} min, {cfg.promise} promise")
 

@@ -15,6 +15,7 @@ from linli.delivery.simulation import (
     DEMANDS,
     POLICIES,
     PROFILES,
+    PROMISES,
     SHIFTS,
     SimConfig,
     describe,
@@ -81,6 +82,10 @@ class Command(BaseCommand):
         parser.add_argument("--shifts", choices=SHIFTS, default=None,
                             help="day (default with the day profile): riders online on lunch/dinner "
                                  "shifts of 4-10 h, coming online near stores; all: online throughout")
+        parser.add_argument("--promise", choices=PROMISES, default="load",
+                            help="the consumer's promise: load (default; the fixed one + the wait for a "
+                                 "rider the city's backlog implies when the order is placed, "
+                                 "linli.delivery.promise) or fixed (ready + ride + 15 min)")
         parser.add_argument("--drain-minutes", type=_not_negative, default=60.0,
                             help="after the window, run on without new orders for up to this long")
 
@@ -92,7 +97,8 @@ class Command(BaseCommand):
                         profile=options["profile"] or ("day" if day else "lunch"),
                         seed=options["seed"], tick_s=options["tick_seconds"], policy=options["policy"],
                         city=options["city"], drain_minutes=options["drain_minutes"],
-                        capacity=options["capacity"], demand=options["demand"], shifts=options["shifts"])
+                        capacity=options["capacity"], demand=options["demand"], shifts=options["shifts"],
+                        promise=options["promise"])
         policies = [cfg.policy]
         if options["compare"]:
             policies += [p for p in sorted(POLICIES) if p != cfg.policy]
