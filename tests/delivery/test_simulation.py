@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 
 from linli.delivery import simulation
 from linli.delivery.dispatch_reposition import RepositionSettings, reposition
+from linli.delivery.promise import PromiseSettings
 from linli.delivery.simcity import CENTRE, offset, shifts_for
 from linli.delivery.simulation import (
     SimConfig,
@@ -283,3 +284,64 @@ def test_the_simulator_repositions_only_idle_riders_and_only_for_batch():
     finally:
         simulation._World = original
     assert batch_sent > 0
+
+
+# --- the load-aware promise (`promise.py`) ---------------------------------------------
+
+# Overloaded (20 riders for 6 orders a minute), with a 5-minute throughput window so the
+# load-aware promise has a throughput to read within the short run, and a cap far enough
+# that the waits differ.
+LOADED = replace(SMALL, minutes=30, riders=20, orders_per_minute=6, throughput_window_s=300,
+                 promise_settings=PromiseSettings(max_wait_s=6 * 3600))
+
+
+def test_the_promise_of_an_order_depends_only_on_the_city_before_it_is_placed():
+    tick = LOADED.tick_s
+    placed = [o.placed_at for o in make_orders(LOADED)]
+    # Cut between two orders of one tick, so the later orders of the tick must not count either.
+    cut = next((a + b) / 2 for a, b in zip(placed, placed[1:]) if a > 17 * 60 and a // tick == b // tick)
+    full = simulate(LOADED, orders=make_orders(LOADED))
+    before = [o for o in make_orders(LOADED) if o.placed_at < cut]
+    truncated = simulate(LOADED, orders=before)
+    assert 0 < len(before) < full.placed
+    assert {o.id: truncated.promised_at[o.id] for o in before} == {o.id: full.promised_at[o.id] for o in before}
+    fixed = {o.id: o.fixed_promised_at for o in before}
+    assert any(full.promised_at[i] > fixed[i] for i in fixed)   # the load did move promises before the cut
+
+
+def test_under_load_promises_grow_never_shrink_and_fixed_keeps_the_old_promise():
+    orders = make_orders(LOADED)
+    fixed_at = {o.id: o.fixed_promised_at for o in orders}
+    load = simulate(LOADED, orders=orders)
+    assert all(load.promised_at[i] >= fixed_at[i] for i in fixed_at)
+    assert load.promises_over_fixed > 0 and load.mean_promised_s > 0
+    old = simulate(replace(LOADED, promise="fixed"))
+    assert old.promised_at == fixed_at
+    assert old.on_time_rate == old.on_time_fixed_rate
+    assert old.promises_over_fixed == old.promises_capped == 0
+    # The first window has no throughput to read: the fixed promise, also with load.
+    first = [o.id for o in orders if o.placed_at < LOADED.throughput_window_s]
+    assert first and all(load.promised_at[i] == fixed_at[i] for i in first)
+
+
+def test_promises_that_hit_the_cap_are_counted():
+    capped = simulate(replace(LOADED, promise_settings=PromiseSettings(max_wait_s=300)))
+    assert capped.promises_capped > 0
+    assert capped.promises_capped <= capped.promises_over_fixed
+    assert all(p - f <= 300 + 1e-6 for p, f in
+               ((capped.promised_at[o.id], o.fixed_promised_at) for o in make_orders(LOADED)))
+
+
+@pytest.mark.parametrize("promise", ["load", "fixed"])
+def test_the_command_prints_the_on_time_rate_against_both_promises(promise):
+    out = StringIO()
+    call_command("simulate", "--minutes", "10", "--riders", "20", "--orders-per-minute", "3",
+                 "--city", "small", "--seed", "5", "--drain-minutes", "20", "--promise", promise,
+                 stdout=out, stderr=StringIO(), verbosity=0)
+    text = out.getvalue()
+    assert f"{promise} promise" in text.splitlines()[0]
+    rows = {line.rsplit("  ", 1)[0].strip(): line.split()[-2:] for line in text.splitlines()[2:]}
+    for row in ("on-time rate", "on time vs fixed promise", "mean promised time",
+                "mean promised time, peak", "promises at the cap"):
+        assert row in rows
+    assert rows["on-time rate"][1] == "%" and rows["on time vs fixed promise"][1] == "%"
