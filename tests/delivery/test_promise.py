@@ -3,6 +3,8 @@ keeps up, plus the wait for a rider the backlog implies when it does not."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,7 +48,8 @@ def test_a_city_that_keeps_up_promises_the_fixed_time():
 
 
 def test_at_the_peak_the_promise_adds_the_wait_behind_the_backlog():
-    settings = PromiseSettings(wait_factor=1.0, covered_s=600, max_wait_s=3 * 3600)
+    settings = PromiseSettings(wait_factor=1.0, covered_s=600, max_wait_s=3 * 3600,
+                               busy_deliveries_per_rider_hour=4.0)
     clear_s = 10_000 / (2760 * 4.7) * 3600          # about 46 min
     wait = rider_wait_s(ready_in_s=720, load=PEAK, settings=settings)
     assert wait == pytest.approx(clear_s - 720 - 600)
@@ -88,6 +91,18 @@ def test_the_wait_is_capped_and_the_cap_is_counted():
     nobody = CityLoad(backlog=10, riders_online=0, deliveries_per_rider_hour=3.0)
     assert rider_wait_s(ready_in_s=600, load=nobody, settings=settings) == 1800
     assert rider_wait_s(ready_in_s=600, load=CityLoad(0, 0, 3.0), settings=settings) == 0
+
+
+def test_riders_with_room_count_at_a_busy_riders_throughput():
+    # 1,500 orders not picked up and 2,000 riders who deliver 2 an hour because there is
+    # not more to deliver: not a 22-minute queue, the city keeps up.
+    settings = PromiseSettings(wait_factor=1.0, covered_s=600, busy_deliveries_per_rider_hour=5.0)
+    quiet = CityLoad(backlog=1500, riders_online=2000, deliveries_per_rider_hour=2.0)
+    assert quiet.clear_s() == pytest.approx(22.5 * 60)
+    assert quiet.clear_s(5.0) == pytest.approx(9 * 60)
+    assert promise_in_s(ready_in_s=300, ride_m=2000, load=quiet, settings=settings) == promise_for(300, 2000)
+    assert promise_in_s(ready_in_s=300, ride_m=2000, load=quiet,
+                        settings=replace(settings, busy_deliveries_per_rider_hour=0.0)) > promise_for(300, 2000)
 
 
 def test_a_longer_preparation_absorbs_the_wait_for_a_rider():

@@ -33,13 +33,12 @@ class CityLoad:
         if self.backlog < 0 or self.riders_online < 0 or self.deliveries_per_rider_hour < 0:
             raise ValueError("backlog, riders_online and deliveries_per_rider_hour must not be negative")
 
-    @property
-    def clear_s(self) -> float:
-        """Seconds the online riders need, at their recent throughput, to deliver the backlog
-        (inf: a backlog and no rider; 0: no backlog)."""
+    def clear_s(self, min_per_rider_hour: float = 0.0) -> float:
+        """Seconds the online riders need, at their recent throughput (at least
+        `min_per_rider_hour`), to deliver the backlog (inf: a backlog and no rider; 0: none)."""
         if self.backlog == 0:
             return 0.0
-        per_hour = self.riders_online * self.deliveries_per_rider_hour
+        per_hour = self.riders_online * max(self.deliveries_per_rider_hour, min_per_rider_hour)
         return self.backlog / per_hour * 3600 if per_hour > 0 else math.inf
 
 
@@ -50,10 +49,16 @@ class PromiseSettings:
     wait_factor: float = 1.0                      # calibration: the backlog's clearing time x this
     covered_s: float = 10 * 60                    # of the slack, what the wait for a rider may use
     max_wait_s: float = 60 * 60                   # the cap on the added wait
+    # A rider with orders to spare delivers about this many an hour; riders with room
+    # deliver fewer (their throughput is the demand, not what they could do), so the
+    # recent throughput counts as at least this much.
+    busy_deliveries_per_rider_hour: float = 4.8
 
     def __post_init__(self) -> None:
         if self.speed_mps <= 0 or self.wait_factor < 0 or min(self.slack_s, self.covered_s, self.max_wait_s) < 0:
             raise ValueError("speed_mps must be positive; slack, factor, covered and cap not negative")
+        if self.busy_deliveries_per_rider_hour < 0:
+            raise ValueError("busy_deliveries_per_rider_hour must not be negative")
 
 
 DEFAULT = PromiseSettings()
@@ -71,7 +76,8 @@ def rider_wait_s(*, ready_in_s: float, load: CityLoad | None, settings: PromiseS
         return 0.0
     if load.riders_online == 0:
         return settings.max_wait_s   # orders waiting and no rider at all
-    wait = settings.wait_factor * load.clear_s - max(0.0, ready_in_s) - settings.covered_s
+    clear_s = load.clear_s(settings.busy_deliveries_per_rider_hour)
+    wait = settings.wait_factor * clear_s - max(0.0, ready_in_s) - settings.covered_s
     return min(settings.max_wait_s, max(0.0, wait))
 
 
