@@ -9,8 +9,12 @@ Django, no database: a seed gives the same figures on any machine.
   with its own preparation time, to a drop-off within a few kilometres. The store accepts
   after 15-90 s; from then the order is open for dispatch. The dispatcher sees the store's
   *declared* preparation time (as the live tick reads `pickup_deadline`); the food is
-  really ready after a noisy draw around it (sd 25 %). The promise to the consumer is
-  the declared ready time + the ride at e-bike speed + 15 min (`simcity.promise_for`).
+  really ready after a noisy draw around it (sd 25 %). The promise to the consumer
+  (`promise`): the fixed one, the declared ready time + the ride at e-bike speed + 15 min
+  (`simcity.promise_for`), or (load, the default) that plus the wait for a rider the
+  city's backlog implies (`promise.py`), computed when the order is placed from the state
+  then: the orders not yet picked up, the riders on shift, the deliveries per on-shift
+  rider-hour over the last `throughput_window_s`.
 - **Drop-offs** (`demand`): at residential compounds and office towers, mostly near the
   store (`simcity.Demand`, a gravity model), or uniform in a 3.5 km disc around it.
 - **Riders** (`shifts`): with the day profile, on the shifts of `simcity.SHIFT_MIX`
@@ -27,8 +31,9 @@ Django, no database: a seed gives the same figures on any machine.
 - After the window no new orders arrive, and the run goes on for up to `drain_minutes`
   so that the orders placed late get a delivery time too.
 
-Figures (`SimResult`): on-time rate and delivery time (placed -> delivered) over the
-orders placed in the window and delivered; mean rider wait at the store; rider
+Figures (`SimResult`): on-time rate (against the promise given and against the fixed
+one) and delivery time (placed -> delivered) over the orders placed in the window and
+delivered; the promised minutes (placed -> promised), overall and at the peak; mean rider wait at the store; rider
 utilisation (share of rider-time carrying at least one order), idle share (no stop
 ahead) and orders delivered per rider-hour, over the riders' online time: their shifts
 and the routes they finish after one; with all-day shifts the window and the drain until
