@@ -302,6 +302,9 @@ LINLI_MENU_CACHE_SECONDS = int(os.environ.get("LINLI_MENU_CACHE_SECONDS", "60"))
 # A store's running promotions are cached the same way (marketing.services.promotions_live;
 # every Promotion save or delete replaces the version): the bound for a queryset .update().
 LINLI_PROMOTIONS_CACHE_SECONDS = int(os.environ.get("LINLI_PROMOTIONS_CACHE_SECONDS", "60"))
+# The city's load behind the promised delivery time (delivery.selectors.city_load): how
+# long one count of open tasks, online riders and recent deliveries serves checkouts (s).
+LINLI_CITY_LOAD_SECONDS = int(os.environ.get("LINLI_CITY_LOAD_SECONDS", "30"))
 
 # --- discovery ------------------------------------------------------------------
 # How stale the in-memory nearby index may be: each process re-reads changed stores at

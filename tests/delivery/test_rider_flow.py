@@ -86,7 +86,7 @@ def test_table_has_arrival_between_assignment_and_pickup():
     assert DELIVERY_MACHINE.actions_from("failed", "rider") == ["return"]
 
 
-def test_deadlines_are_computed_from_acceptance_prep_time_and_distance(world):
+def test_deadlines_are_computed_from_acceptance_prep_time_and_the_promise(world):
     store, product, staff, rider = world
     order, _ = _order(product)
     task = _accept(order, staff)
@@ -94,8 +94,8 @@ def test_deadlines_are_computed_from_acceptance_prep_time_and_distance(world):
     distance = haversine_m(store.lat, store.lng, delivery_address()["lat"], delivery_address()["lng"])
     assert task.distance_m == round(distance) and task.distance_m > 300
     assert task.pickup_deadline == accepted_at + timedelta(minutes=12)
-    ride = math.ceil(task.distance_m / RIDER_SPEED_M_PER_MIN)
-    assert task.deliver_deadline == task.pickup_deadline + timedelta(minutes=ride)
+    order.refresh_from_db()
+    assert order.promised_at is not None and task.deliver_deadline == order.promised_at  # the checkout's promise
 
     [listed] = token_api(rider).get("/rider/tasks").json()
     assert listed["pickup_deadline"] == task.pickup_deadline.isoformat()
@@ -104,6 +104,16 @@ def test_deadlines_are_computed_from_acceptance_prep_time_and_distance(world):
     assert listed["deliver_seconds_left"] > listed["pickup_seconds_left"]
     assert listed["distance_m"] == task.distance_m and listed["code_attempts_left"] == 5
     assert "delivery_code" not in listed and task.delivery_code not in str(listed.values())
+
+
+def test_an_order_without_a_promise_is_due_after_prep_time_and_the_ride(world):
+    """Orders placed before promises existed carry none: prep time + the ride, as before."""
+    _, product, staff, _ = world
+    order, _ = _order(product)
+    Order.objects.filter(pk=order.pk).update(promised_at=None)
+    task = _accept(order, staff)
+    ride = math.ceil(task.distance_m / RIDER_SPEED_M_PER_MIN)
+    assert task.deliver_deadline == task.pickup_deadline + timedelta(minutes=ride)
 
 
 def test_arrive_pick_up_and_deliver_with_the_code_writes_every_event(world):

@@ -100,6 +100,7 @@ def test_a_scheduled_order_carries_its_slot_and_bad_slots_write_nothing():
     order = placed.json()
     assert datetime.fromisoformat(order["scheduled_for"]) == datetime.fromisoformat(chosen)
     assert datetime.fromisoformat(order["prepare_at"]) < datetime.fromisoformat(chosen)
+    assert datetime.fromisoformat(order["promised_at"]) == datetime.fromisoformat(chosen)  # the slot is the promise
 
     past = (timezone.now() - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     off_boundary = datetime.fromisoformat(chosen) + timedelta(minutes=7)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.base import ContentFile
@@ -127,6 +128,9 @@ def test_pick_a_variant_and_options_save_an_address_check_out_and_pay(live_serve
     assert choice.is_checked()
     assert page.get_by_test_id("delivery-fee").inner_text() == "¥3.00"  # within 1 km
     assert page.get_by_test_id("total").first.inner_text() == "¥23.00"  # 18+1 item, 1 packaging, 3 delivery
+    promise = page.get_by_test_id("address-promise").inner_text()  # the promised time, quiet city
+    assert re.search(r"预计 \d\d:\d\d 送达（约 \d+ 分钟）", promise), promise
+    assert page.get_by_test_id("peak-notice").count() == 0
     shot(page, "consumer-checkout")
     page.get_by_test_id("place").click()
     page.wait_for_url(re.compile(r".*/orders/ord_\w+/pay$"))  # the cashier (收银台)
@@ -136,10 +140,13 @@ def test_pick_a_variant_and_options_save_an_address_check_out_and_pay(live_serve
     page.get_by_test_id("pay").click()
     page.wait_for_url(re.compile(r".*/orders/ord_\w+$"))
     assert page.get_by_test_id("order-status").get_attribute("data-status") == "paid"
+    assert page.get_by_test_id("promised-at").inner_text().startswith("预计送达")
     assert "大杯 / 半糖, 珍珠" in page.get_by_test_id("order-item-choices").inner_text()
 
     order = Order.objects.get()
     assert order.total_fen == 2300 and order.delivery_fee_fen == 300
+    shown = timezone.localtime(order.promised_at, ZoneInfo(order.store.timezone)).strftime("%H:%M")
+    assert page.get_by_test_id("promised-at").inner_text() == f"预计送达 {shown}"
     assert order.address["text"] == "黄浦区南京东路 200 号 3 号楼 1202"
     item = OrderItem.objects.get(order=order)
     assert item.variant["name"] == "大杯" and [o["name"] for o in item.options] == ["半糖", "珍珠"]

@@ -115,6 +115,8 @@ class DeliveryTask(models.Model):
             models.Index(fields=["city_code", "status"]),
             models.Index(fields=["rider", "status"]),
             models.Index(fields=["rider", "delivered_at"], name="delivery_rider_delivered"),
+            # the city's recent deliveries (selectors.city_load: the promise at checkout)
+            models.Index(fields=["city_code", "delivered_at"], name="delivery_city_delivered"),
         ]
 
 

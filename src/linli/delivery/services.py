@@ -191,9 +191,11 @@ def delivery_open_for_order(*, order: Order) -> DeliveryTask:
     address: dict[str, Any] = order.address or {}
     dropoff_lat, dropoff_lng = float(address["lat"]), float(address["lng"])
     distance_m = round(haversine_m(order.store.lat, order.store.lng, dropoff_lat, dropoff_lng))
-    # Orders carry no promised time (ETA) yet: the deadline comes from prep time + ride.
+    # The deadline is the time promised at checkout (Order.promised_at); orders placed
+    # before promises existed get prep time + ride.
     due = deadlines_for(now=timezone.now(), accepted_at=_accepted_at(order),
-                        prep_minutes=order.store.prep_minutes, distance_m=distance_m, promised_at=None)
+                        prep_minutes=order.store.prep_minutes, distance_m=distance_m,
+                        promised_at=order.promised_at)
     task = DeliveryTask.objects.create(
         order=order, city_code=order.city_code,
         pickup_lat=order.store.lat, pickup_lng=order.store.lng,

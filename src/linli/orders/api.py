@@ -211,6 +211,8 @@ class OrderOut(Schema):
     tab_id: str | None = None
     scheduled_for: str | None = None
     prepare_at: str | None = Field(None, description="scheduled: when the kitchen starts")
+    promised_at: str | None = Field(None, description="delivery: the time promised at checkout "
+                                    "(at a peak it includes the wait for a rider); a scheduled order's slot")
     delivery: DeliveryOut | None
     events: list[EventOut]
     utensils: int | None = None
@@ -280,6 +282,7 @@ def order_out(order: Order, *, show_pickup_code: bool, viewer_id: int | None = N
         "pickup_code": order.pickup_code if (show_pickup_code and order.pickup_code) else None,
         "note": order.note, "created_at": _iso(order.created_at),
         "pay_deadline": _iso(order.pay_deadline), "paid_at": _iso(order.paid_at),
+        "promised_at": _iso(order.promised_at),
         "delivery": {
             "id": delivery.public_id, "status": delivery.status,
             "rider_name": delivery.rider.name if delivery.rider else None,
@@ -514,6 +517,30 @@ def store_slots(request: HttpRequest, store_id: str, q: Query[SlotsQuery]) -> di
             "slot_minutes": fulfilment.slots.SLOT_MINUTES,
             "lead_minutes": fulfilment.order_lead_minutes(store, q.fulfilment, distance),
             "slots": [slot.isoformat() for slot in found]}
+
+
+class DeliveryEstimateQuery(Schema):
+    lat: float = Field(ge=-90, le=90, description="where to deliver")
+    lng: float = Field(ge=-180, le=180)
+
+
+class DeliveryEstimateOut(Schema):
+    store_id: str
+    distance_m: int
+    delivery_fee_fen: int = Field(description="the distance's fee, before any promotion")
+    promised_at: str = Field(description="the delivery time an order placed now is promised")
+    minutes: int = Field(description="from now to promised_at")
+    rider_wait_minutes: int = Field(description="what the city's load adds at a peak (0: riders keep up)")
+
+
+@router.get("/stores/{store_id}/delivery-estimate", response=DeliveryEstimateOut, auth=None,
+            tags=["stores"], summary="Delivery fee and promised time to a point, for an order placed now")
+def store_delivery_estimate(request: HttpRequest, store_id: str,
+                            q: Query[DeliveryEstimateQuery]) -> dict[str, Any]:
+    found = fulfilment.delivery_estimate(store_id=store_id, lat=q.lat, lng=q.lng)
+    return {"store_id": found.store.public_id, "distance_m": found.distance_m,
+            "delivery_fee_fen": found.fee_fen, "promised_at": found.promise.at.isoformat(),
+            "minutes": found.promise.minutes, "rider_wait_minutes": found.promise.rider_wait_minutes}
 
 
 class TableOut(Schema):

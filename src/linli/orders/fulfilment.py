@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,12 +23,15 @@ from linli.core.errors import InvalidInput
 from linli.discovery.geo import haversine_m
 from linli.merchants import roles
 from linli.merchants.models import Store
-from linli.merchants.selectors import role_require, store_get
+from linli.merchants.selectors import role_require, store_get, store_is_open
 from linli.merchants.store_profile import store_for_console
 
 from . import errors, slots
 from .models import Order, OrderItem, Table, TableTab
 from .states import S
+
+if TYPE_CHECKING:
+    from linli.delivery.selectors import DeliveryPromise
 
 # Group-buy vouchers (marketing, issue 9): an order that buys vouchers of a deal; nothing to
 # deliver, no stock, no rider. Not among `Order.Fulfilment.choices` (that would need an
@@ -156,6 +159,35 @@ def delivery_slots(*, store_id: str, fulfilment: str, lat: float | None = None,
     return slots.slots_offered(now=now, tz=store.timezone, weekly=store.opening_hours,
                                special=store.special_hours,
                                lead=order_lead_minutes(store, fulfilment, distance_m))
+
+
+@dataclass(frozen=True)
+class DeliveryEstimate:
+    """What a checkout shows before the order: the distance, its fee and the promised time."""
+
+    store: Store
+    distance_m: int
+    fee_fen: int
+    promise: DeliveryPromise
+
+
+def delivery_estimate(*, store_id: str, lat: float, lng: float, now: datetime | None = None) -> DeliveryEstimate:
+    """The fee and the delivery time an order placed now to (lat, lng) would get: what
+    placing it promises (delivery.selectors.delivery_promise), read the same way.
+    `address_out_of_range` beyond the store's area, `store_closed` outside its hours (its
+    slots are what it offers then)."""
+    from linli.delivery.selectors import delivery_promise  # delivery sits above orders
+
+    from .services import delivery_quote
+
+    store = store_get(public_id=store_id)
+    distance_m, fee = delivery_quote(store, lat, lng)
+    now = now or timezone.now()
+    if not store_is_open(store=store, at=now):
+        raise errors.StoreClosed(store_id=store.public_id)
+    promise = delivery_promise(city_code=store.city_code, prep_minutes=store.prep_minutes,
+                               distance_m=distance_m, now=now)
+    return DeliveryEstimate(store=store, distance_m=distance_m, fee_fen=fee, promise=promise)
 
 
 def distance_to(store: Store, lat: float, lng: float) -> int:

@@ -81,6 +81,10 @@ class Order(models.Model):
                             related_name="orders")
     # Scheduled (预约): the chosen slot (UTC); null = as soon as possible.
     scheduled_for = models.DateTimeField(null=True, blank=True)
+    # Delivery: the time promised to the consumer at checkout (delivery.selectors.
+    # delivery_promise: preparation, ride, slack and, at a peak, the wait for a rider),
+    # moved on by the time the payment took; a scheduled order's slot. The rider's deadline.
+    promised_at = models.DateTimeField(null=True, blank=True)
     # Chain re-routing (issue 8, orders/reroute.py): the consumer let the chain hand the
     # order to its next-best store if this one rejects it; the order placed there points back.
     reroute_allowed = models.BooleanField(default=False)

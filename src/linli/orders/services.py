@@ -432,6 +432,15 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
         _delivery_fee(store, address, distance_m)  # the area check; the fee is priced below
     plan = fulfilment_check(store=store, fulfilment=fulfilment, table_id=table_id,
                             scheduled_for=scheduled_for, distance_m=distance_m, now=now)
+    promised_at = None
+    if delivery and distance_m is not None:
+        if plan.scheduled_for is not None:
+            promised_at = plan.scheduled_for  # the consumer chose the slot
+        else:
+            from linli.delivery.selectors import delivery_promise  # delivery sits above orders
+
+            promised_at = delivery_promise(city_code=store.city_code, prep_minutes=store.prep_minutes,
+                                           distance_m=distance_m, now=now).at
 
     offers = product_offers(catalog.with_choices) if catalog.with_choices else {}
     cart = []
@@ -470,7 +479,7 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
             pickup_code="" if delivery else f"{secrets.randbelow(10**6):06d}",
             note=note, idempotency_key=key, request_hash=request_hash,
             pay_deadline=tab.closes_at if tab else now + settings.LINLI_UNPAID_ORDER_TTL,
-            table=plan.table, tab=tab, scheduled_for=plan.scheduled_for,
+            table=plan.table, tab=tab, scheduled_for=plan.scheduled_for, promised_at=promised_at,
             reroute_allowed=reroute_allowed and delivery, rerouted_from=rerouted_from,
             **asdict(extras),
         )
@@ -534,6 +543,9 @@ def _apply(order: Order, *, action: str, actor: User | None, roles: set[str], no
     order.status = transition.target
     if transition.target == S.PAID:
         order.paid_at = now
+        if order.promised_at and order.scheduled_for is None:
+            # the promise counted from checkout; the kitchen starts once it is paid
+            order.promised_at += max(timedelta(0), now - order.created_at)
         stock_commit(reference=order.public_id, actor=actor)  # inventory: held units are sold
         if order.fulfilment not in (VOUCHER, BOOKING):  # vouchers, bookings: nothing to accept
             order.accept_deadline = now + _accept_timeout(order.store_id)

@@ -27,7 +27,7 @@ from linli.accounts.selectors import address_get, address_list
 from linli.accounts.services import auth_login_sms, sms_code_send
 from linli.analytics import track_request
 from linli.core.errors import DomainError, InvalidInput
-from linli.delivery.selectors import delivery_code_for_consumer
+from linli.delivery.selectors import DeliveryPromise, delivery_code_for_consumer, delivery_promise
 from linli.delivery.tracking import EtaUnavailable, order_eta
 from linli.discovery.home import home_feed
 from linli.discovery.recommendations import also_bought, guess_you_like
@@ -418,6 +418,7 @@ class AddressChoice:
     distance_m: int
     fee_fen: int | None  # None: outside the store's delivery area
     total_fen: int | None
+    promise: DeliveryPromise | None = None  # when an order placed now would arrive
 
 
 def _address_choices(request: HttpRequest, store: Store, menu: list[MenuCategory],
@@ -428,12 +429,14 @@ def _address_choices(request: HttpRequest, store: Store, menu: list[MenuCategory
             distance_m, fee = delivery_quote(store, address.lat, address.lng)
         except DomainError:
             distance_m, fee = round(_distance(store, address)), None
-        total = None
+        total, promise = None, None
         if fee is not None:
             breakdown = _cart_view(store, menu, cart, delivery=True, distance_m=distance_m,
                                    consumer=request.user, coupon_id=coupon_id)["breakdown"]
             total = breakdown.total_fen if breakdown else None
-        choices.append(AddressChoice(address, distance_m, fee, total))
+            promise = delivery_promise(city_code=store.city_code, prep_minutes=store.prep_minutes,
+                                       distance_m=distance_m)
+        choices.append(AddressChoice(address, distance_m, fee, total, promise))
     return choices
 
 
