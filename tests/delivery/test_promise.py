@@ -41,10 +41,13 @@ def test_unknown_throughput_gives_the_fixed_promise(ready_in_s, ride_m, backlog,
 
 
 def test_a_city_that_keeps_up_promises_the_fixed_time():
-    # 1,000 orders not picked up, 1,000 riders at 4 an hour: cleared in 15 min, within
-    # the 12 min of preparation and what the slack covers.
-    load = CityLoad(backlog=1000, riders_online=1000, deliveries_per_rider_hour=4.0)
-    assert promise_in_s(ready_in_s=720, ride_m=2300, load=load) == promise_for(720, 2300)
+    # The simulated day at 10:00 (defaults): 1,050 orders not picked up, 1,860 riders
+    # delivering 2.1 an hour each, an order from a 4-minute kitchen.
+    load = CityLoad(backlog=1050, riders_online=1860, deliveries_per_rider_hour=2.1)
+    assert promise_in_s(ready_in_s=270, ride_m=2300, load=load) == promise_for(270, 2300)
+    # ... and at 12:00, 7,150 orders, 2,760 riders at 5.1: the promise grows.
+    peak = CityLoad(backlog=7150, riders_online=2760, deliveries_per_rider_hour=5.1)
+    assert promise_in_s(ready_in_s=720, ride_m=2300, load=peak) > promise_for(720, 2300) + 30 * 60
 
 
 def test_at_the_peak_the_promise_adds_the_wait_behind_the_backlog():

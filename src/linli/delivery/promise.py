@@ -46,9 +46,12 @@ class CityLoad:
 class PromiseSettings:
     slack_s: float = 15 * 60                      # the fixed promise's slack (as `simcity.promise_for`)
     speed_mps: float = VEHICLE_SPEED_MPS["ebike"]
-    wait_factor: float = 1.0                      # calibration: the backlog's clearing time x this
-    covered_s: float = 10 * 60                    # of the slack, what the wait for a rider may use
-    max_wait_s: float = 60 * 60                   # the cap on the added wait
+    # Calibrated on the simulator (docs/dispatch.md, "Promised time under load"): the engine
+    # is not first-in-first-out and the backlog grows at the peak, so an order waits about
+    # three times the backlog's clearing time, less what the kitchen and the slack cover.
+    wait_factor: float = 3.0                      # the backlog's clearing time x this
+    covered_s: float = 25 * 60                    # beyond the preparation, what the base covers
+    max_wait_s: float = 90 * 60                   # the cap on the added wait
     # A rider with orders to spare delivers about this many an hour; riders with room
     # deliver fewer (their throughput is the demand, not what they could do), so the
     # recent throughput counts as at least this much.
