@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from linli.core.fields import EncryptedJSONField, PublicIdField
 from linli.merchants.models import Product, Store
@@ -31,10 +32,11 @@ class Order(models.Model):
         DINE_IN = "dine_in"  # 扫码点餐: ordered from a table's QR code
 
     public_id = PublicIdField(prefix="ord")
+    # No index of their own: order_consumer_list and order_store_queue lead with them.
     consumer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders", db_index=False)
     city_code = models.CharField(max_length=16)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
     fulfilment = models.CharField(max_length=16, choices=Fulfilment.choices)
@@ -76,9 +78,9 @@ class Order(models.Model):
     # --- fulfilment modes (issue 5): see docs/orders.md "Fulfilment modes" ----------------
     # Dine-in: the table it was ordered at, and the table's tab it is paid with.
     table = models.ForeignKey("orders.Table", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="orders")
+                              related_name="orders", db_index=False)  # indexed where set (Meta)
     tab = models.ForeignKey("orders.TableTab", null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="orders")
+                            related_name="orders", db_index=False)
     # Scheduled (预约): the chosen slot (UTC); null = as soon as possible.
     scheduled_for = models.DateTimeField(null=True, blank=True)
     # Delivery: the time promised to the consumer at checkout (delivery.selectors.
@@ -101,8 +103,13 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["store", "status", "created_at"], name="order_store_queue"),
             models.Index(fields=["consumer", "created_at"], name="order_consumer_list"),
-            models.Index(fields=["status", "pay_deadline"], name="order_unpaid_timeout"),
-            models.Index(fields=["status", "accept_deadline"], name="order_accept_timeout"),
+            # Every order is written to each index at checkout (issue 5): the timeouts' and
+            # the dine-in links' indexes hold only the rows they are read for.
+            models.Index(fields=["pay_deadline"], name="order_unpaid_due",
+                         condition=Q(status="pending_payment")),
+            models.Index(fields=["accept_deadline"], name="order_accept_due", condition=Q(status="paid")),
+            models.Index(fields=["table"], name="order_table", condition=Q(table__isnull=False)),
+            models.Index(fields=["tab"], name="order_tab", condition=Q(tab__isnull=False)),
             # analytics: a day's paid and placed orders are read by time range (aggregate_day)
             models.Index(fields=["paid_at"], name="order_paid_at"),
             models.Index(fields=["created_at"], name="order_created_at"),
