@@ -46,9 +46,9 @@ class CityLoad:
 class PromiseSettings:
     slack_s: float = 15 * 60                      # the fixed promise's slack (as `simcity.promise_for`)
     speed_mps: float = VEHICLE_SPEED_MPS["ebike"]
-    # Calibrated on the simulator (docs/dispatch.md, "Promised time under load"): the engine
-    # is not first-in-first-out and the backlog grows at the peak, so an order waits about
-    # three times the backlog's clearing time, less what the kitchen and the slack cover.
+    # Calibrated on the simulator (docs/dispatch.md, "Promised time under load") to be kept
+    # for 98 % of the orders: the engine is not first-in-first-out and the backlog grows at
+    # the ramp of a peak, so the promise budgets three times the backlog's clearing time.
     wait_factor: float = 3.0                      # the backlog's clearing time x this
     covered_s: float = 25 * 60                    # beyond the preparation, what the base covers
     max_wait_s: float = 90 * 60                   # the cap on the added wait
