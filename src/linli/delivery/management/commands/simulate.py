@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +22,7 @@ from linli.delivery.simulation import (
     PROMISES,
     SHIFTS,
     SimConfig,
+    SimResult,
     describe,
     results_table,
     simulate,
@@ -73,7 +78,10 @@ class Command(BaseCommand):
         parser.add_argument("--tick-seconds", type=_positive, default=15.0, help="dispatch every this often")
         parser.add_argument("--policy", choices=sorted(POLICIES), default="batch")
         parser.add_argument("--compare", action="store_true",
-                            help="also run the other policy on the same orders and riders")
+                            help="also run the other policy on the same orders and riders (in a "
+                                 "second process alongside, when the machine has two cores or more)")
+        parser.add_argument("--sequential", action="store_true",
+                            help="with --compare: one policy after the other in this process")
         parser.add_argument("--city", choices=sorted(CITIES), default="medium",
                             help="small 7x7 km, medium 14x14 km, large 24x24 km")
         parser.add_argument("--demand", choices=DEMANDS, default="compounds",
@@ -103,17 +111,37 @@ class Command(BaseCommand):
         if options["compare"]:
             policies += [p for p in sorted(POLICIES) if p != cfg.policy]
         self.stdout.write(describe(cfg))
-        results = []
-        for policy in policies:
-            bar = Progress(tick_count(cfg), f"{policy} ticks") if options["verbosity"] > 0 else None
-
-            def progress(done: int, total: int, bar: Progress | None = bar) -> None:
-                if bar is not None:
-                    bar.advance(done - bar.done)
-
-            try:
-                results.append(simulate(replace(cfg, policy=policy), progress=progress))
-            finally:
-                if bar is not None:
-                    bar.close()
+        # The other policy runs in a forked process beside this one (the simulation is pure
+        # Python, no database): the two take the wall time of the slower, not the sum.
+        alongside = (policies[1:] if len(policies) > 1 and not options["sequential"]
+                     and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+                     else [])
+        with contextlib.ExitStack() as stack:
+            futures = []
+            if alongside:
+                pool = stack.enter_context(ProcessPoolExecutor(
+                    max_workers=len(alongside), mp_context=multiprocessing.get_context("fork")))
+                futures = [pool.submit(simulate, replace(cfg, policy=policy)) for policy in alongside]
+            results = []
+            for policy in policies:
+                if policy in alongside:
+                    continue
+                results.append(self._run(replace(cfg, policy=policy), options["verbosity"]))
+            for policy, future in zip(alongside, futures, strict=True):
+                if options["verbosity"] > 0:
+                    self.stderr.write(f"waiting for the {policy} run in its process ...")
+                results.append(future.result())
         self.stdout.write(results_table(results))
+
+    def _run(self, cfg: SimConfig, verbosity: int) -> SimResult:
+        bar = Progress(tick_count(cfg), f"{cfg.policy} ticks") if verbosity > 0 else None
+
+        def progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.advance(done - bar.done)
+
+        try:
+            return simulate(cfg, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
