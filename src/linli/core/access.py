@@ -289,6 +289,7 @@ API: dict[str, Policy] = {
     "GET /merchant/stores/{store_id}/order-settings": store_staff(R.STORE_VIEW),
     "PUT /merchant/stores/{store_id}/order-settings": store_staff(R.STORE_EDIT),
     "GET /stores/{store_id}/slots": PUBLIC,
+    "GET /stores/{store_id}/delivery-estimate": PUBLIC,
     "GET /merchant/stores/{store_id}/tables": store_staff(R.STORE_VIEW),
     "POST /merchant/stores/{store_id}/tables": store_staff(R.STORE_EDIT),
     "PATCH /merchant/stores/{store_id}/tables/{table_id}": store_staff(R.STORE_EDIT),
