@@ -4,7 +4,7 @@ Pure (no Django) so the live checkout and the city simulator use one rule, and s
 be tested and calibrated without a database.
 
 The base promise is the food's declared ready time + the ride at e-bike speed + a fixed
-slack (`simcity.promise_for`): what the platform can keep when it has riders to spare.
+slack (`base_promise_in_s`; the simulator's `simcity.promise_for` is this on its clock): what the platform can keep when it has riders to spare.
 When orders come faster than the riders deliver them (the lunch and dinner peaks), the
 new order also waits behind the backlog for a rider, and the promise grows by that wait,
 as the apps say at peak ("高峰期运力紧张，预计送达 xx:xx"). The wait comes from a snapshot of
@@ -44,7 +44,7 @@ class CityLoad:
 
 @dataclass(frozen=True)
 class PromiseSettings:
-    slack_s: float = 15 * 60                      # the fixed promise's slack (as `simcity.promise_for`)
+    slack_s: float = 15 * 60                      # the fixed promise's slack
     speed_mps: float = VEHICLE_SPEED_MPS["ebike"]
     # Calibrated on the simulator (docs/dispatch.md, "Promised time under load") to be kept
     # for 98 % of the orders: the engine is not first-in-first-out and the backlog grows at

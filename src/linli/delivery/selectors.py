@@ -21,7 +21,7 @@ from linli.core.errors import PermissionDenied
 from linli.orders.models import Order
 
 from .models import DeliveryTask, Rider
-from .promise import CityLoad, promise_in_s, rider_wait_s
+from .promise import CityLoad, base_promise_in_s, rider_wait_s
 from .states import DS
 
 
@@ -150,7 +150,7 @@ def delivery_promise(*, city_code: str, prep_minutes: int, distance_m: float,
     ready_in_s = ACCEPT_EXPECTED_S + 60 * max(0, prep_minutes)
     load = city_load(city_code, now=now)
     wait_s = rider_wait_s(ready_in_s=ready_in_s, load=load)
-    total_s = promise_in_s(ready_in_s=ready_in_s, ride_m=distance_m, load=load)
+    total_s = base_promise_in_s(ready_in_s=ready_in_s, ride_m=distance_m) + wait_s  # = promise_in_s
     minutes = math.ceil(total_s / 60)
     return DeliveryPromise(at=now + timedelta(minutes=minutes), minutes=minutes,
                            rider_wait_minutes=math.ceil(wait_s / 60))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from .dispatch import VEHICLE_SPEED_MPS, OpenOrder, RiderState, Stop
+from .promise import PromiseSettings, base_promise_in_s
 
 CENTRE = (31.2304, 121.4737)  # People's Square, Shanghai
 _M_PER_DEG_LAT = 111_195.0
@@ -99,8 +100,10 @@ class Demand:
 
 def promise_for(ready_at: float, ride_m: float, *, speed_mps: float = VEHICLE_SPEED_MPS["ebike"],
                 slack_s: float = 15 * 60) -> float:
-    """Ready time + the ride at e-bike speed + a fixed slack (the consumer's promised time)."""
-    return ready_at + ride_m / speed_mps + slack_s
+    """The fixed promise at a time on the run's clock: ready + the ride at e-bike speed + a
+    fixed slack (`promise.base_promise_in_s`, the rule the live checkout uses too)."""
+    return base_promise_in_s(ready_in_s=ready_at, ride_m=ride_m,
+                             settings=PromiseSettings(slack_s=slack_s, speed_mps=speed_mps))
 
 
 def random_order(rng: random.Random, city: City, stores: list[tuple[float, float]], oid: str,
