@@ -278,7 +278,7 @@ LINLI_FINANCE_ADJUSTMENT_APPROVAL_FEN = int(os.environ.get("LINLI_FINANCE_ADJUST
 # --- auth ----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
-    "linli.accounts.hashers.Argon2idHasher",  # OWASP's minimum, 19 MiB a hash (see the module)
+    "linli.accounts.hashers.Argon2idHasher",  # OWASP's 7 MiB, 5-pass configuration (see the module)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
