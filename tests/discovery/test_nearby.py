@@ -61,6 +61,27 @@ def test_cursor_pages_cover_everything_once_in_order():
     assert seen == [s.public_id for s in stores]
 
 
+@pytest.mark.parametrize("sort", ["distance", "smart"])
+def test_a_page_asked_again_is_answered_from_the_page_cache_exactly_as_computed(sort):
+    """The cache keeps each page as index positions, distances and flags; the answer rebuilt
+    from it (items and the next cursor) is the computed one."""
+    from linli.discovery.selectors import _holder
+
+    _ring(12, step_m=100)
+    params = {"lat": CENTRE[0], "lng": CENTRE[1], "radius_m": 5000, "limit": 5, "sort": sort}
+    first = Api().get("/stores/nearby", params)
+    assert first.status_code == 200 and len(first.json()["items"]) == 5 and first.json()["next"]
+    assert len(_holder.pages) == 1
+    (compact, _next), = _holder.pages.values()
+    assert compact.shape == (5, 3)
+    again = Api().get("/stores/nearby", params)
+    assert again.content == first.content
+    following = Api().get("/stores/nearby", {**params, "cursor": first.json()["next"]})
+    _holder.pages.clear()  # the same two pages computed afresh
+    assert Api().get("/stores/nearby", params).content == first.content
+    assert Api().get("/stores/nearby", {**params, "cursor": first.json()["next"]}).content == following.content
+
+
 def test_category_filter():
     _ring(3)
     flowers = StoreCategory.objects.create(slug="flowers", name_zh="鲜花", name_en="Flowers")

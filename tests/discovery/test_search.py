@@ -81,6 +81,20 @@ def test_the_answer_is_what_the_schema_says(city, q):
         assert SearchOut.model_validate(body).model_dump(mode="json") == body
 
 
+def test_a_page_from_the_cache_is_the_page_computed(city):
+    """The page cache keeps a page's JSON text only; the page rebuilt from it (what the
+    consumer H5 renders) equals the one computed, and its JSON is the text kept."""
+    from linli.discovery.search import _pages, store_search
+
+    _pages.pages.clear()
+    computed = store_search(q="鸡", lat=CENTRE[0], lng=CENTRE[1], radius_m=3000, limit=2)
+    assert computed.items
+    (expires, text), = _pages.pages.values()
+    assert isinstance(text, str) and text == computed.as_json
+    again = store_search(q="鸡", lat=CENTRE[0], lng=CENTRE[1], radius_m=3000, limit=2)
+    assert again is not computed and again == computed and again.as_json is text
+
+
 def test_chinese_dish_finds_stores_selling_it_nearest_first(city):
     body = _search("宫保鸡丁")
     assert _names(body) == ["老王家常菜", "蜀香川菜馆"]

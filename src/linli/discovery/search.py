@@ -68,7 +68,7 @@ MAX_EXPANSIONS = 16  # indexed words a Latin prefix stands for ("maidang" -> mai
 EXPANSION_SCAN = 2000
 CATEGORY_CACHE_SECONDS = 60
 PAGE_CACHE_SECONDS = 5.0  # a page asked for again within this is answered from memory ...
-PAGE_CACHE_SIZE = 512  # ... per process (~12 kB each), if nothing was saved meanwhile (see _PageCache)
+PAGE_CACHE_SIZE = 512  # ... per process (its JSON, ~3 kB each), if nothing was saved meanwhile (see _PageCache)
 
 
 class QueryEmpty(InvalidInput):
@@ -120,6 +120,18 @@ class SearchPage:
                   "score": r.score} for r in self.items]  # what dataclasses.asdict gives, without its deep copies
         return json.dumps({"items": items, "next": self.next, "corrected_query": self.corrected_query},
                           ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> SearchPage:
+        """The page `as_json` encoded, with that text kept as its `as_json`: the page cache
+        holds only the text (~3 kB a page; with the objects beside it ~13 kB)."""
+        data = json.loads(text)
+        page = cls(items=[SearchResult(store=FoundStore(**i["store"]),
+                                       matched_products=[FoundProduct(**p) for p in i["matched_products"]],
+                                       score=i["score"]) for i in data["items"]],
+                   next=data["next"], corrected_query=data["corrected_query"])
+        page.__dict__["as_json"] = text  # what cached_property stores
+        return page
 
 
 # --- the vocabulary: prefix expansion and typo correction ------------------------------------
@@ -271,7 +283,7 @@ class _PageCache:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.pages: OrderedDict[tuple[Any, ...], tuple[float, SearchPage]] = OrderedDict()
+        self.pages: OrderedDict[tuple[Any, ...], tuple[float, str]] = OrderedDict()
 
     def get(self, key: tuple[Any, ...]) -> SearchPage | None:
         with self.lock:
@@ -279,14 +291,15 @@ class _PageCache:
             if found is None or found[0] < time.monotonic():
                 return None
             self.pages.move_to_end(key)
-            return found[1]
+        return SearchPage.from_json(found[1])
 
     def put(self, key: tuple[Any, ...], page: SearchPage) -> None:
+        now = time.monotonic()
         with self.lock:
-            self.pages[key] = (time.monotonic() + PAGE_CACHE_SECONDS, page)
+            self.pages[key] = (now + PAGE_CACHE_SECONDS, page.as_json)
             self.pages.move_to_end(key)
-            while len(self.pages) > PAGE_CACHE_SIZE:
-                self.pages.popitem(last=False)
+            while self.pages and (len(self.pages) > PAGE_CACHE_SIZE or next(iter(self.pages.values()))[0] < now):
+                self.pages.popitem(last=False)  # the least recently used, or one past its time
 
 
 _pages = _PageCache()

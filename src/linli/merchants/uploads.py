@@ -16,14 +16,17 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from linli.core.errors import Conflict, DomainError, InvalidInput
 from linli.core.ids import new_public_id
+
+if TYPE_CHECKING:  # Pillow is imported by the first upload (~2 MB an app worker seldom needs)
+    from PIL import Image
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # a 5 MB file can still decode to gigabytes: refuse first
@@ -68,6 +71,8 @@ class CheckedImage:
 
 def _reencode(image: Image.Image, kind: str) -> Image.Image:
     """Upright, metadata-free pixels in a mode the format can hold."""
+    from PIL import ImageOps
+
     image = ImageOps.exif_transpose(image) or image
     if max(image.size) > MAX_STORED_SIDE:
         image.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE))
@@ -90,6 +95,8 @@ def _encoded(image: Image.Image, kind: str) -> bytes:
 def image_check(*, upload: UploadedFile) -> CheckedImage:
     """The image's real type and size, re-encoded for storage (see the module docstring);
     InvalidImage or FileTooLarge if it will not do. Store `checked.file()`, never the upload."""
+    from PIL import Image, UnidentifiedImageError
+
     size = upload.size or 0
     if size > MAX_IMAGE_BYTES:
         raise FileTooLarge(size_bytes=size, max_bytes=MAX_IMAGE_BYTES)
