@@ -63,7 +63,10 @@ def _mb(status: dict[str, str], key: str) -> float:
 def app_memory() -> list[dict[str, object]]:
     """Resident memory of the app server's processes (granian's parent and workers), read
     from /proc: now (VmRSS) and the peak since start (VmHWM), in MB. Issue 15's budget is
-    150 MB per app worker."""
+    150 MB per app worker. Also the part no other process maps (USS: private pages; what
+    one more worker costs) and the proportional share (PSS), from smaps_rollup: the shared
+    libraries' pages (numpy's OpenBLAS, libpq, OpenSSL, libpython) count in every worker's
+    RSS but exist once."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -75,8 +78,16 @@ def app_memory() -> list[dict[str, object]]:
             status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
         except OSError:
             continue  # gone meanwhile
+        try:
+            rollup = dict(line.split(":", 1) for line in (proc / "smaps_rollup").read_text().splitlines()[1:]
+                          if ":" in line)
+        except OSError:
+            rollup = {}
+        uss = round((int(rollup.get("Private_Clean", "0 kB").split()[0])
+                     + int(rollup.get("Private_Dirty", "0 kB").split()[0])) / 1024, 1)
         found.append({"pid": int(proc.name), "ppid": int(status.get("PPid", "0").strip()),
-                      "rss_mb": _mb(status, "VmRSS"), "peak_rss_mb": _mb(status, "VmHWM")})
+                      "rss_mb": _mb(status, "VmRSS"), "peak_rss_mb": _mb(status, "VmHWM"),
+                      "pss_mb": _mb(rollup, "Pss"), "uss_mb": uss})
     return sorted(found, key=lambda p: p["pid"])  # type: ignore[arg-type, return-value]
 
 
@@ -388,7 +399,8 @@ def main() -> None:
         pids = {m["pid"] for m in memory}
         workers = [m for m in memory if m["ppid"] in pids] or memory  # granian's children
         print("app workers' memory: " + ", ".join(
-            f"pid {m['pid']} {m['rss_mb']} MB now, {m['peak_rss_mb']} MB peak" for m in workers)
+            f"pid {m['pid']} {m['rss_mb']} MB now, {m['peak_rss_mb']} MB peak (PSS {m['pss_mb']}, "
+            f"USS {m['uss_mb']})" for m in workers)
             + " (budget 150 MB each)")
     else:
         print("app workers' memory: no granian process of linli.wsgi found on this machine")
