@@ -448,85 +448,94 @@ def store_list_nearby(
         if cached is not None:
             _holder.pages.move_to_end(key)
             compact, next_cursor = cached
-            page = [(index.row(int(i)), float(d), bool(int(f) & 1), bool(int(f) & 2))
-                    for i, d, f in compact.tolist()]
         else:
-            after = _cursor_decode(cursor) if cursor else None
-            cand, dist = index.within(lat, lng, radius_m)
-            keep = np.ones(len(cand), dtype=bool)
-            if category_id is not None:
-                keep &= index.category[cand] == category_id
-            if min_rating is not None:
-                keep &= index.rating[cand] >= min_rating - 1e-9
-            if price_min_fen is not None:
-                keep &= index.price[cand] >= price_min_fen
-            if price_max_fen is not None:
-                keep &= index.price[cand] <= price_max_fen
-            cand, dist = cand[keep], dist[keep]
-            # Open state and delivery reach for every candidate only when a filter or the
-            # score needs them; otherwise for the page's stores alone (below).
-            is_open = delivers = None
-            if open_now or sort == "smart":
-                is_open = ~index.paused[cand] & _holder.open_by_key(index.hours_key[cand], now)
-                if open_now:
-                    cand, dist, is_open = cand[is_open], dist[is_open], is_open[is_open]
-            if delivers_to_me:
-                reach = _delivers(index, cand, dist, lat, lng)
-                cand, dist = cand[reach], dist[reach]
-                if is_open is not None:
-                    is_open = is_open[reach]
-                delivers = np.ones(len(cand), dtype=bool)
-
-            scores = None
-            if sort == "distance":
-                primary, secondary = dist, np.zeros(len(cand))
-            elif sort == "rating":
-                primary, secondary = -index.rating[cand], dist
-            elif sort == "sales":
-                primary, secondary = -index.sales[cand].astype(np.float64), dist
-            else:
-                scores = smart_scores_from(dist, _holder.static_scores()[cand], is_open)
-                primary, secondary = -scores, dist
-            pks = index.pk[cand]
-            if after is not None:
-                p, s, pk = after
-                later = (primary > p) | ((primary == p) & ((secondary > s) | ((secondary == s) & (pks > pk))))
-                sel = np.flatnonzero(later)
-            else:
-                sel = np.arange(len(cand))
-            if len(sel) > 4 * (limit + 1):
-                # Only rows whose primary key is within the best limit+1 can be on this page:
-                # keep those (ties included) before the full three-key sort.
-                kth = np.partition(primary[sel], limit)[limit]
-                sel = sel[primary[sel] <= kth]
-            order = sel[np.lexsort((pks[sel], secondary[sel], primary[sel]))][: limit + 1]
-            has_more = len(order) > limit
-            order = order[:limit]
-            if is_open is None:
-                page_open = ~index.paused[cand[order]] & _holder.open_by_key(index.hours_key[cand[order]], now)
-            else:
-                page_open = is_open[order]
-            page_delivers = (delivers[order] if delivers is not None
-                             else _delivers(index, cand[order], dist[order], lat, lng))
-            page = [(index.row(int(cand[i])), float(dist[i]), bool(o), bool(d))
-                    for i, o, d in zip(order.tolist(), page_open.tolist(), page_delivers.tolist(), strict=True)]
-            # What the page cache keeps: each store's position in the index, its distance and
-            # its two flags, ~0.5 kB a page (the page's NearbyStore objects were ~5.5 kB).
-            compact = np.column_stack((cand[order], dist[order], page_open + 2 * page_delivers)).astype(np.float64)
-            next_cursor = None
-            if has_more and page:
-                last = order[-1]
-                next_cursor = _cursor_encode((float(primary[last]), float(secondary[last])), page[-1][0].public_id)
+            compact, next_cursor = _nearby_page(
+                index, lat=lat, lng=lng, radius_m=radius_m, category_id=category_id, cursor=cursor,
+                limit=limit, sort=sort, open_now=open_now, delivers_to_me=delivers_to_me,
+                min_rating=min_rating, price_min_fen=price_min_fen, price_max_fen=price_max_fen, now=now)
+        page = [(index.row(int(i)), float(d), bool(int(f) & 1), bool(int(f) & 2)) for i, d, f in compact.tolist()]
         slugs = _holder.category_slugs
     items = _nearby_items(page, slugs, debug)
-    if cached is not None:
-        return items, next_cursor
-    with _holder.lock:
-        if _holder.index is index and index.version == key[-2]:
-            _holder.pages[key] = (compact, next_cursor)
-            if len(_holder.pages) > PAGE_CACHE_SIZE:
-                _holder.pages.popitem(last=False)
+    if cached is None:
+        with _holder.lock:
+            if _holder.index is index and index.version == key[-2]:
+                _holder.pages[key] = (compact, next_cursor)
+                if len(_holder.pages) > PAGE_CACHE_SIZE:
+                    _holder.pages.popitem(last=False)
     return items, next_cursor
+
+
+def _nearby_page(index: GeoIndex, *, lat: float, lng: float, radius_m: int, category_id: int | None,
+                 cursor: str | None, limit: int, sort: str, open_now: bool, delivers_to_me: bool,
+                 min_rating: float | None, price_min_fen: int | None, price_max_fen: int | None,
+                 now: datetime) -> tuple[np.ndarray, str | None]:
+    """One page as an (n, 3) array of index position, distance and flags (open 1, delivers
+    2), with the next page's cursor: what the page cache keeps (~0.5 kB a page; the page's
+    NearbyStore objects were ~5.5 kB). Called under the holder's lock."""
+    after = _cursor_decode(cursor) if cursor else None
+    cand, dist = index.within(lat, lng, radius_m)
+    keep = np.ones(len(cand), dtype=bool)
+    if category_id is not None:
+        keep &= index.category[cand] == category_id
+    if min_rating is not None:
+        keep &= index.rating[cand] >= min_rating - 1e-9
+    if price_min_fen is not None:
+        keep &= index.price[cand] >= price_min_fen
+    if price_max_fen is not None:
+        keep &= index.price[cand] <= price_max_fen
+    cand, dist = cand[keep], dist[keep]
+    # Open state and delivery reach for every candidate only when a filter or the
+    # score needs them; otherwise for the page's stores alone (below).
+    is_open = delivers = None
+    if open_now or sort == "smart":
+        is_open = ~index.paused[cand] & _holder.open_by_key(index.hours_key[cand], now)
+        if open_now:
+            cand, dist, is_open = cand[is_open], dist[is_open], is_open[is_open]
+    if delivers_to_me:
+        reach = _delivers(index, cand, dist, lat, lng)
+        cand, dist = cand[reach], dist[reach]
+        if is_open is not None:
+            is_open = is_open[reach]
+        delivers = np.ones(len(cand), dtype=bool)
+
+    scores = None
+    if sort == "distance":
+        primary, secondary = dist, np.zeros(len(cand))
+    elif sort == "rating":
+        primary, secondary = -index.rating[cand], dist
+    elif sort == "sales":
+        primary, secondary = -index.sales[cand].astype(np.float64), dist
+    else:
+        scores = smart_scores_from(dist, _holder.static_scores()[cand], is_open)
+        primary, secondary = -scores, dist
+    pks = index.pk[cand]
+    if after is not None:
+        p, s, pk = after
+        later = (primary > p) | ((primary == p) & ((secondary > s) | ((secondary == s) & (pks > pk))))
+        sel = np.flatnonzero(later)
+    else:
+        sel = np.arange(len(cand))
+    if len(sel) > 4 * (limit + 1):
+        # Only rows whose primary key is within the best limit+1 can be on this page:
+        # keep those (ties included) before the full three-key sort.
+        kth = np.partition(primary[sel], limit)[limit]
+        sel = sel[primary[sel] <= kth]
+    order = sel[np.lexsort((pks[sel], secondary[sel], primary[sel]))][: limit + 1]
+    has_more = len(order) > limit
+    order = order[:limit]
+    if is_open is None:
+        page_open = ~index.paused[cand[order]] & _holder.open_by_key(index.hours_key[cand[order]], now)
+    else:
+        page_open = is_open[order]
+    page_delivers = (delivers[order] if delivers is not None
+                     else _delivers(index, cand[order], dist[order], lat, lng))
+    page = np.column_stack((cand[order], dist[order], page_open + 2 * page_delivers)).astype(np.float64)
+    next_cursor = None
+    if has_more and len(order):
+        last = order[-1]
+        next_cursor = _cursor_encode((float(primary[last]), float(secondary[last])),
+                                     index.row(int(cand[last])).public_id)
+    return page, next_cursor
 
 
 def _nearby_items(page: list[tuple[IndexedStore, float, bool, bool]], slugs: dict[int, str],
