@@ -83,8 +83,7 @@ def app_memory() -> list[dict[str, object]]:
                           if ":" in line)
         except OSError:
             rollup = {}
-        uss = round((int(rollup.get("Private_Clean", "0 kB").split()[0])
-                     + int(rollup.get("Private_Dirty", "0 kB").split()[0])) / 1024, 1)
+        uss = round(_mb(rollup, "Private_Clean") + _mb(rollup, "Private_Dirty"), 1)
         found.append({"pid": int(proc.name), "ppid": int(status.get("PPid", "0").strip()),
                       "rss_mb": _mb(status, "VmRSS"), "peak_rss_mb": _mb(status, "VmHWM"),
                       "pss_mb": _mb(rollup, "Pss"), "uss_mb": uss})
