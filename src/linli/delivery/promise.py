@@ -6,8 +6,9 @@ be tested and calibrated without a database.
 The base promise is the food's declared ready time + the ride at e-bike speed + a fixed
 slack (`base_promise_in_s`; the simulator's `simcity.promise_for` is this on its clock):
 what the platform can keep when it has riders to spare. When orders come faster than the
-riders deliver them (the lunch and dinner peaks), the new order also waits behind the backlog for a rider, and the promise grows by that wait,
-as the apps say at peak ("高峰期运力紧张，预计送达 xx:xx"). The wait comes from a snapshot of
+riders deliver them (the lunch and dinner peaks), the new order also waits behind the
+backlog for a rider, and the promise grows by that wait, as the apps say at peak
+("高峰期运力紧张，预计送达 xx:xx"). The wait comes from a snapshot of
 the city (`CityLoad`): the time the online riders need at their recent throughput to work
 through the orders not yet picked up ahead of this one, times a calibration factor, less
 what the base already covers (the preparation time and part of the slack); never
