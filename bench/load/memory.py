@@ -8,7 +8,9 @@ from /proc, and the number of modules. No HTTP server or load generator shares t
 process, so the figures are steadier than the harness's (docs/scaling.md).
 
 Needs the fixtures of `bench/load/prepare.py` (run.py writes them too) in the server's
-database: `DATABASE_URL` (default linli_prod, as `make serve-prod`).
+database: `DATABASE_URL` (default linli_prod, as `make serve-prod`). Searches do not index
+(`LINLI_SEARCH_INLINE_REFRESH=0`, as in a web worker beside Celery): run `linli
+search_reindex` on that database first if nothing has indexed it yet.
 
 Usage: .venv/bin/python bench/load/memory.py [--paths 8000] [--fixtures var/load/fixtures.json]
 """
@@ -54,6 +56,11 @@ def main() -> None:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
     os.environ.setdefault("LINLI_LOG_LEVEL", "ERROR")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
+    # As under `make serve-prod`: searches leave indexing to the Celery beat, so the process
+    # never loads jieba and pypinyin (~125 MB). Without this, the first search after a seed
+    # indexes the city in this process and the figures are not a web worker's.
+    os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    os.environ.setdefault("LINLI_SEARCH_INLINE_REFRESH", "0")
     print(f"{'interpreter':<22} {footprint()}", flush=True)
 
     from linli.wsgi import application
