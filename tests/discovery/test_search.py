@@ -582,6 +582,17 @@ def test_the_fast_cover_gives_exactly_the_reference_blocks():
         assert _quadkey(i, j, level) == expected
 
 
+def test_a_circle_covered_again_is_remembered_and_the_same():
+    from linli.discovery.quadtree import cover, cover_blocks
+
+    cover_blocks.cache_clear()
+    first = cover_blocks(31.2304, 121.4737, 1800)
+    assert first == tuple(cover(31.2304, 121.4737, 1800)) and len(first) >= 1
+    assert cover_blocks(31.2304, 121.4737, 1800) is first  # no second cover
+    assert cover_blocks.cache_info().hits == 1
+    assert cover_blocks(31.2304, 121.4737, 800) == tuple(cover(31.2304, 121.4737, 800))
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("outer_transaction", [False, True])
 def test_a_search_plans_with_the_gin_index_and_leaves_the_settings_as_they_were(outer_transaction):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from functools import lru_cache
 
 from .geo import EARTH_RADIUS_M, bounding_box
 
@@ -132,3 +133,12 @@ def cover(lat: float, lng: float, radius_m: float) -> list[str]:
             (done.append((ci, cj, child)) if settled
              else heapq.heappush(todo, (-child, ci, cj, child)))
     return sorted(_quadkey(i << size, j << size, QUAD_LEVELS - size) for i, j, size in done)
+
+
+@lru_cache(maxsize=4096)
+def cover_blocks(lat: float, lng: float, radius_m: float) -> tuple[str, ...]:
+    """`cover`, remembered: a search covers the same rings again for its second chances
+    (a corrected spelling), its next pages and the consumer's next query from the same
+    spot, and a cover is ~0.13 ms of CPU, a fifth of a search's (issue 15). 4,096 circles
+    of ~8 short keys: well under a megabyte."""
+    return tuple(cover(lat, lng, radius_m))

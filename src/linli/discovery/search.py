@@ -38,11 +38,11 @@ from linli.core.dbrouter import reads_from_replica
 from linli.core.errors import InvalidCursor, InvalidInput
 from linli.merchants.errors import UnknownCategory
 from linli.merchants.hours import open_in_zone
-from linli.merchants.models import Product, Store, StoreCategory
+from linli.merchants.models import Store, StoreCategory
 
 from . import text
 from .geo import bounding_box, haversine_m
-from .quadtree import cover
+from .quadtree import cover_blocks
 from .search_index import (
     FIELD_NAME,
     FIELD_PRODUCT,
@@ -54,6 +54,7 @@ from .search_index import (
     index_newest,
     index_session,
     product_hits,
+    product_names,
     search_index_follow,
     search_index_refresh,
     vocabulary_since,
@@ -363,16 +364,12 @@ class _Ranking:
         self.score: dict[int, float] = {}
         self.distance: dict[int, float] = {}
         self.complete: set[str] = set()
-        self.blocks: dict[float, list[str]] = {}
         # Matching products of the stores a ring read (exact first, then product pk).
         self.products: dict[int, set[tuple[bool, int]]] = {}
         self.seen: set[tuple[int, int | None]] = set()  # documents scored: (store pk, product pk)
 
     def _read(self, fields: str, radius: float) -> None:
-        blocks = self.blocks.get(radius)
-        if blocks is None:
-            blocks = self.blocks[radius] = cover(self.lat, self.lng, radius)
-        rows = hits(fields=fields, blocks=blocks,
+        rows = hits(fields=fields, blocks=cover_blocks(self.lat, self.lng, radius),
                     terms=self.query.alternatives, exact_terms=self.query.exact,
                     box=self.box, category_id=self.category_id)
         reads_products = FIELD_PRODUCT in fields
@@ -475,10 +472,9 @@ def _matched_products(ranking: _Ranking, stores: dict[int, Any]
                                                          exact_terms=query.exact):
             picks.setdefault(store_id, set()).add((not exact, product_id))
     chosen = {pk: sorted(found)[:MAX_PRODUCTS_SHOWN] for pk, found in picks.items()}
-    rows = Product.objects.filter(pk__in=[p for found in chosen.values() for _, p in found])
-    names = {p["pk"]: p for p in rows.values("pk", "public_id", "name", "price_fen")}
-    return {pk: [FoundProduct(id=names[p]["public_id"], name=names[p]["name"],
-                              price_fen=names[p]["price_fen"]) for _, p in found if p in names]
+    names = product_names([p for found in chosen.values() for _, p in found])
+    return {pk: [FoundProduct(id=names[p][0], name=names[p][1], price_fen=names[p][2])
+                 for _, p in found if p in names]
             for pk, found in chosen.items()}
 
 
