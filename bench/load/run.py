@@ -18,8 +18,10 @@ Steps:
      the mix's 4:2:3:2, anonymous, closed loop on --browse-connections): the browse rate
      and its p95 against the issue's 1,000 req/s with p95 < 50 ms;
   5. prints req/s, failures, p50/p95/p99 per endpoint, order placements/s and their ratio to
-     pgbench's TPS; writes OUT/mix_stats.csv (and locust's other CSVs), OUT/chart.svg,
-     OUT/summary.json.
+     pgbench's TPS; after each single-purpose phase (4, 4a, 4b) the CPU a request took by
+     role (app workers, PostgreSQL, Celery, Redis, RabbitMQ, the load generator) and how
+     busy the cores were (bench/load/cpu.py); writes OUT/mix_stats.csv (and locust's other
+     CSVs), OUT/chart.svg, OUT/summary.json.
 
 Usage (server already up: `make serve-prod` in another terminal):
   .venv/bin/python bench/load/run.py --duration 75 --users 40
@@ -47,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
 from _wrk import wrk_line, wrk_post_run, wrk_run  # noqa: E402
+from cpu import as_dict, cpu_delta, cpu_line, cpu_snapshot  # noqa: E402
 
 
 def loadavg() -> str:
@@ -353,20 +356,25 @@ def main() -> None:
         print(f"== browse only: wrk, {args.browse_connections} connections, {args.browse_seconds} s",
               flush=True)
         summary["loadavg_before_browse"] = loadavg()
-        result = wrk_run(args.base_url, browse_paths(fixtures, args.browse_paths), seconds=args.browse_seconds,
-                         connections=args.browse_connections)
-        summary["browse"] = {**result, "loadavg_after": loadavg()}
+        paths = browse_paths(fixtures, args.browse_paths)
+        before = cpu_snapshot()
+        result = wrk_run(args.base_url, paths, seconds=args.browse_seconds, connections=args.browse_connections)
+        usage = cpu_delta(before, cpu_snapshot())
+        summary["browse"] = {**result, **as_dict(usage, requests=result["requests"]), "loadavg_after": loadavg()}
         met = result["req_per_s"] >= 1000 and result["p95_ms"] < 50 and not (
             result["socket_errors"] or result["status_errors"])
         print(f"browse only: {wrk_line(result)}; target >= 1,000 req/s with p95 < 50 ms and no "
               f"errors: {'met' if met else 'NOT met'}")
+        print(f"   {cpu_line(usage, requests=result['requests'])}")
     if args.checkout_seconds:
         print(f"== checkout only: {args.checkout_users} buyers, no think time, "
               f"{args.checkout_seconds} s", flush=True)
         summary["loadavg_before_checkout"] = loadavg()
+        before = cpu_snapshot()
         locust(args.base_url, users=args.checkout_users, spawn_rate=args.checkout_users,
                seconds=args.checkout_seconds, prefix=args.out / "checkout", fixtures=fixtures,
                extra_env={"LOAD_CHECKOUT_ONLY": "1"}, user_classes=("BuyerUser",))
+        usage = cpu_delta(before, cpu_snapshot())
         crow = read_stats(args.out / "checkout")
         c_orders = next((r for r in crow if r["Name"] == "/api/v1/orders"), None)
         rate = _f(c_orders, "Requests/s") * (
@@ -375,24 +383,30 @@ def main() -> None:
                                "p99_ms": _f(c_orders, "99%") if c_orders else 0,
                                "failures": int(_f(c_orders, "Failure Count")) if c_orders else 0,
                                "ratio_to_pgbench_tps": round(rate / tps, 4) if tps else None,
+                               **as_dict(usage, requests=int(_f(c_orders, "Request Count")) if c_orders else 0),
                                "loadavg_after": loadavg()}
         print(table(crow))
         print(f"checkout only: {rate:.1f} orders/s"
               + (f" = {rate / tps:.3f} x pgbench TPS ({tps:.0f})" if tps else ""))
+        print(f"   {cpu_line(usage, requests=int(_f(c_orders, 'Request Count')) if c_orders else 0)}")
     if args.orders_seconds:
         print(f"== orders only: wrk, {args.orders_connections} connections, {args.orders_seconds} s",
               flush=True)
         data = json.loads(fixtures.read_text())
         summary["loadavg_before_orders"] = loadavg()
-        result = wrk_post_run(args.base_url, "/api/v1/orders", order_bodies(fixtures), data["consumers"],
+        bodies = order_bodies(fixtures)
+        before = cpu_snapshot()
+        result = wrk_post_run(args.base_url, "/api/v1/orders", bodies, data["consumers"],
                               run=f"load-{args.out.name}", seconds=args.orders_seconds,
                               connections=args.orders_connections)
+        usage = cpu_delta(before, cpu_snapshot())
         summary["orders"] = {**result, "ratio_to_pgbench_tps": round(result["req_per_s"] / tps, 4) if tps else None,
-                             "loadavg_after": loadavg()}
+                             **as_dict(usage, requests=result["requests"]), "loadavg_after": loadavg()}
         met = result["req_per_s"] >= 500 and not (result["socket_errors"] or result["status_errors"])
         print(f"orders only: {wrk_line(result)}"
               + (f" = {result['req_per_s'] / tps:.3f} x pgbench TPS ({tps:.0f})" if tps else "")
               + f"; target >= 500 orders/s with no errors: {'met' if met else 'NOT met'}")
+        print(f"   {cpu_line(usage, requests=result['requests'])}")
     if tps:
         summary["orders_ratio_to_pgbench_tps"] = round(order_rate / tps, 5)
     memory = app_memory()
