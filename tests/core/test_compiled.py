@@ -59,3 +59,23 @@ def test_a_query_that_does_not_use_its_value_exactly_once_is_refused():
     never = CompiledQuery(Store, lambda v: Store.objects.filter(name="老王"))
     with pytest.raises(ValueError, match="exactly once, found 0"):
         never.fetch("sto_x")
+
+
+def test_a_query_that_selects_more_than_its_models_columns_is_refused():
+    from django.db.models import F
+
+    joined = CompiledQuery(Store, lambda v: Store.objects.select_related("merchant").filter(public_id=v))
+    with pytest.raises(ValueError, match="own columns only"):
+        joined.fetch("sto_x")
+    annotated = CompiledQuery(Store, lambda v: Store.objects.annotate(twice=F("rating")).filter(public_id=v))
+    with pytest.raises(ValueError, match="own columns only"):
+        annotated.fetch("sto_x")
+
+
+def test_an_instance_is_what_the_orm_would_build():
+    store = make_store(name="老王家常菜")
+    query = CompiledQuery(Store, lambda public_id: Store.objects.filter(public_id=public_id)[:1])
+    found, expected = query.fetch(store.public_id)[0], Store.objects.get(pk=store.pk)
+    assert found._state.db == expected._state.db and not found._state.adding
+    for field in Store._meta.concrete_fields:  # JSON, decimals, times: converted alike
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name

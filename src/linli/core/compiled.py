@@ -2,10 +2,15 @@
 
 Django builds a query's SQL anew on every evaluation. For the reads on the hottest paths
 (the token's user on every authenticated request, the store at every order) building the
-SQL cost as much CPU as running it; `Model.objects.raw()` with the SQL built once halves
-the read (issue 5, docs/orders.md). The query is still written with the ORM (its filters,
-its model's columns), so it cannot drift from the model; raw() maps the columns back and
-applies the fields' converters (encrypted and JSON fields) as a normal query does.
+SQL cost as much CPU as running it; the SQL built once halves the read (issue 5,
+docs/orders.md). The query is still written with the ORM (its filters, its model's
+columns), so it cannot drift from the model; the columns are mapped back to fields and the
+fields' converters (encrypted and JSON fields) applied as a normal query does.
+
+The mapping is worked out once too. It first went through `Model.objects.raw()`, which
+resolves the columns against the model's fields and looks up their converters on every
+run: in a profile of order placement under load (py-spy, GIL samples, issue 15) the two
+reads through raw() were 15 % of the app's CPU, more than the SQL they ran.
 
 Only for queries with one varying value, a plain string compared for equality: the query
 is compiled with a sentinel in its place, and the sentinel's position in the parameters
@@ -15,37 +20,70 @@ is where each call's value goes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from django.db import models, router
+from django.db import connections, models, router
 
 M = TypeVar("M", bound=models.Model)
 
 _SENTINEL = "\x00compiled-query-value\x00"
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: list[object]
+    at: int  # where the value goes in params
+    attnames: list[str]  # the model attribute of each selected column, in order
+    converters: list[tuple[int, list[Callable[..., Any]], Any]]  # (position, converters, expression)
+
+
 class CompiledQuery(Generic[M]):
     """`build(value)` is the queryset (compiled once per database alias); `fetch(value)`
-    runs it for another value."""
+    runs it for another value. The queryset must select its model's own columns only (no
+    `select_related`, annotations or `values()`): anything else is refused when compiled."""
 
     def __init__(self, model: type[M], build: Callable[[str], models.QuerySet[M]]) -> None:
         self.model, self.build = model, build
-        self._compiled: dict[str, tuple[str, list[object], int]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _sql(self, alias: str) -> tuple[str, list[object], int]:
+    def _compile(self, alias: str) -> _Compiled:
         found = self._compiled.get(alias)
         if found is None:
             query = self.build(_SENTINEL).using(alias).query
-            sql, params = query.get_compiler(alias).as_sql()
+            compiler = query.get_compiler(alias)
+            sql, params = compiler.as_sql()
             at = [i for i, param in enumerate(params) if param == _SENTINEL]
             if len(at) != 1:
                 raise ValueError(f"the query must use its value exactly once, found {len(at)}")
-            found = self._compiled[alias] = (sql, list(params), at[0])
+            info = compiler.klass_info or {}
+            columns = [expression for expression, _sql, _alias in compiler.select]
+            if (info.get("model") is not self.model or info.get("related_klass_infos")
+                    or compiler.annotation_col_map
+                    or any(getattr(c, "target", None) is None or c.target.model is not self.model
+                           for c in columns)):
+                raise ValueError("the query must select its model's own columns only")
+            converters = [(position, funcs, expression)
+                          for position, (funcs, expression) in compiler.get_converters(columns).items()]
+            found = self._compiled[alias] = _Compiled(sql, list(params), at[0],
+                                                      [c.target.attname for c in columns], converters)
         return found
 
     def fetch(self, value: str) -> list[M]:
         alias = router.db_for_read(self.model)
-        sql, params, at = self._sql(alias)
-        bound = params.copy()
-        bound[at] = value
-        return list(self.model._default_manager.db_manager(alias).raw(sql, bound))
+        compiled = self._compile(alias)
+        bound = compiled.params.copy()
+        bound[compiled.at] = value
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, bound)
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            values = list(row)
+            for position, funcs, expression in compiled.converters:
+                for convert in funcs:
+                    values[position] = convert(values[position], expression, connection)
+            found.append(self.model.from_db(alias, compiled.attnames, values))
+        return found
