@@ -64,10 +64,16 @@ class CompiledQuery(Generic[M]):
                     or any(getattr(c, "target", None) is None or c.target.model is not self.model
                            for c in columns)):
                 raise ValueError("the query must select its model's own columns only")
+            attnames = [c.target.attname for c in columns]
+            concrete = [f.attname for f in self.model._meta.concrete_fields]
+            if len(attnames) == len(concrete) and attnames != concrete:
+                # Model.from_db() takes a full row in the model's field order, unnamed.
+                raise ValueError("the query must select its model's columns in the model's order")
+            # The converters are bound to this thread's connection; they read only what every
+            # connection to the database shares (time zone, features), never run a query.
             converters = [(position, funcs, expression)
                           for position, (funcs, expression) in compiler.get_converters(columns).items()]
-            found = self._compiled[alias] = _Compiled(sql, list(params), at[0],
-                                                      [c.target.attname for c in columns], converters)
+            found = self._compiled[alias] = _Compiled(sql, list(params), at[0], attnames, converters)
         return found
 
     def fetch(self, value: str) -> list[M]:
