@@ -20,17 +20,19 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from procfs import cmdline, is_app_server
+
 TICK = os.sysconf("SC_CLK_TCK")
 # Roles in the order they are printed; "load" is the harness's children (wrk, locust).
 ROLES = ("app", "postgres", "celery", "redis", "rabbitmq", "load")
 
 
-def _role(comm: str, cmdline: str) -> str | None:
-    if "granian" in cmdline and "linli.wsgi" in cmdline:
+def _role(comm: str, command: str) -> str | None:
+    if is_app_server(command):
         return "app"
-    if comm.startswith("postgres") or cmdline.startswith("postgres:"):
+    if comm.startswith("postgres") or command.startswith("postgres:"):
         return "postgres"
-    if "celery" in cmdline and "linli" in cmdline:
+    if "celery" in command and "linli" in command:
         return "celery"
     if comm == "redis-server":
         return "redis"
@@ -54,11 +56,11 @@ def cpu_snapshot() -> Snapshot:
             continue
         try:
             stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            command = cmdline(proc)
         except OSError:
             continue  # gone meanwhile
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        role = _role(comm, cmdline)
+        role = _role(comm, command)
         if role is None:
             continue
         fields = stat[stat.rindex(")") + 2:].split()

@@ -29,19 +29,13 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 
-
-def _kib(table: dict[str, str], key: str) -> int:
-    return int(table.get(key, "0 kB").split()[0])
+from procfs import process_memory  # noqa: E402
 
 
 def footprint() -> str:
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    rollup = dict(line.split(":", 1) for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]
-                  if ":" in line)
-    uss = _kib(rollup, "Private_Clean") + _kib(rollup, "Private_Dirty")
-    return (f"RSS {_kib(status, 'VmRSS') / 1024:6.1f} MB (peak {_kib(status, 'VmHWM') / 1024:.1f}, "
-            f"anonymous {_kib(rollup, 'Anonymous') / 1024:.1f}, USS {uss / 1024:.1f}), "
-            f"{len(sys.modules)} modules")
+    used = process_memory(Path("/proc/self"))
+    return (f"RSS {used['rss_mb']:6.1f} MB (peak {used['peak_rss_mb']:.1f}, anonymous {used['anonymous_mb']:.1f}, "
+            f"USS {used['uss_mb']:.1f}), {len(sys.modules)} modules")
 
 
 def main() -> None:

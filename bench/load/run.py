@@ -50,6 +50,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
 from _wrk import wrk_line, wrk_post_run, wrk_run  # noqa: E402
 from cpu import as_dict, cpu_delta, cpu_line, cpu_snapshot  # noqa: E402
+from procfs import cmdline, is_app_server, process_memory  # noqa: E402
 
 
 def loadavg() -> str:
@@ -57,10 +58,6 @@ def loadavg() -> str:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
-
-
-def _mb(status: dict[str, str], key: str) -> float:
-    return round(int(status.get(key, "0 kB").split()[0]) / 1024, 1)
 
 
 def app_memory() -> list[dict[str, object]]:
@@ -75,21 +72,13 @@ def app_memory() -> list[dict[str, object]]:
         if not proc.name.isdigit():
             continue
         try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if "granian" not in cmdline or "linli.wsgi" not in cmdline:
+            if not is_app_server(cmdline(proc)):
                 continue
-            status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+            used = process_memory(proc)
         except OSError:
             continue  # gone meanwhile
-        try:
-            rollup = dict(line.split(":", 1) for line in (proc / "smaps_rollup").read_text().splitlines()[1:]
-                          if ":" in line)
-        except OSError:
-            rollup = {}
-        uss = round(_mb(rollup, "Private_Clean") + _mb(rollup, "Private_Dirty"), 1)
-        found.append({"pid": int(proc.name), "ppid": int(status.get("PPid", "0").strip()),
-                      "rss_mb": _mb(status, "VmRSS"), "peak_rss_mb": _mb(status, "VmHWM"),
-                      "pss_mb": _mb(rollup, "Pss"), "uss_mb": uss})
+        found.append({"pid": int(proc.name), "ppid": used["ppid"], "rss_mb": used["rss_mb"],
+                      "peak_rss_mb": used["peak_rss_mb"], "pss_mb": used["pss_mb"], "uss_mb": used["uss_mb"]})
     return sorted(found, key=lambda p: p["pid"])  # type: ignore[arg-type, return-value]
 
 
