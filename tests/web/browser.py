@@ -34,3 +34,16 @@ def sms_code(phone: str) -> str:
     """The last code the (outbox) SMS provider sent to this phone."""
     text = next(t for p, t in reversed(OutboxSmsProvider.outbox) if p == phone)
     return re.search(r"\d{6}", text).group()  # type: ignore[union-attr]
+
+
+def submit(page, locator) -> None:
+    """Click a button that posts its form, and wait until the answer page has loaded.
+
+    On a live page (rider tasks, the store's queue) the state a test waits for next can
+    first appear on the page being left: the service publishes on commit, the live part
+    is re-read and swapped in while the browser still follows the post's redirect. A
+    click made on that page is lost when the new one replaces it, so a post must wait
+    for its own page, not for a selector.
+    """
+    with page.expect_navigation(wait_until="domcontentloaded"):
+        locator.click()

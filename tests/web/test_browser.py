@@ -17,7 +17,7 @@ import pytest
 from linli.accounts.models import User
 from linli.delivery.models import DeliveryTask, Rider
 from tests.fixtures import PASSWORD, make_product, make_staff, make_store
-from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS, shot, sms_code
+from tests.web.browser import DESKTOP, PHONE, TIMEOUT_MS, shot, sms_code, submit
 
 CONSUMER_PHONE = "+8613800138123"
 RIDER_PHONE = "+8613700137123"
@@ -108,7 +108,7 @@ def test_order_from_search_to_delivery_live_on_every_surface(live_server, chromi
     assert merchant.evaluate("window.__noReload") is True
     shot(merchant, "merchant-console-new-order")
     for action, status_after in (("accept", "accepted"), ("prepare", "preparing"), ("ready", "ready")):
-        merchant.get_by_test_id(action).click()
+        submit(merchant, merchant.get_by_test_id(action))
         merchant.wait_for_selector(f"[data-testid=queue-order][data-status={status_after}]")
         consumer.wait_for_selector(f"[data-testid=order-status][data-status={status_after}]")
     shot(merchant, "merchant-console-ready")
@@ -116,18 +116,18 @@ def test_order_from_search_to_delivery_live_on_every_surface(live_server, chromi
     # The rider was assigned on accept and the task appeared without a reload.
     rider.wait_for_selector("[data-testid=task][data-status=assigned]")
     assert rider.evaluate("window.__noReload") is True
-    rider.get_by_test_id("accept").click()
+    submit(rider, rider.get_by_test_id("accept"))
     rider.wait_for_selector("[data-testid=task][data-status=accepted]")
     # the store's queue shows the rider coming
     merchant.wait_for_selector("[data-testid=rider-coming]")
-    rider.get_by_test_id("pickup").click()
+    submit(rider, rider.get_by_test_id("pickup"))
     consumer.wait_for_selector("[data-testid=order-status][data-status=delivering]")
     rider.wait_for_selector("[data-testid=deliver]")
     shot(rider, "rider-task")
     # Handing over needs the consumer's delivery code, read from their order.
     code = DeliveryTask.objects.get(order__public_id=order_id).delivery_code
     rider.get_by_test_id("delivery-code").fill(code)
-    rider.get_by_test_id("deliver").click()
+    submit(rider, rider.get_by_test_id("deliver"))
     rider.wait_for_selector("[data-testid=delivered-today]:text('1')")
     shot(rider, "rider-delivered")
 

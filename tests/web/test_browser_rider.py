@@ -29,7 +29,7 @@ from tests.fixtures import (
     make_store,
     token_api,
 )
-from tests.web.browser import PHONE, TIMEOUT_MS, shot
+from tests.web.browser import PHONE, TIMEOUT_MS, shot, submit
 
 RIDER_PHONE = "+8613700137456"
 CONSUMER_PHONE = "+8613800138456"
@@ -81,13 +81,13 @@ def test_rider_arrives_picks_up_enters_the_code_and_sees_earnings(live_server, c
     assert rider.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing overflows at 375 px
     shot(rider, "rider-app-assigned")
 
-    rider.get_by_test_id("accept").click()
+    submit(rider, rider.get_by_test_id("accept"))
     rider.wait_for_selector("[data-testid=task][data-status=accepted]")
-    rider.get_by_test_id("arrive").click()
+    submit(rider, rider.get_by_test_id("arrive"))
     rider.wait_for_selector("[data-testid=task][data-status=arrived]")
     for action in ("prepare", "ready"):
         order_act(order_id=order.public_id, actor=staff, action=action)
-    rider.get_by_test_id("pickup").click()
+    submit(rider, rider.get_by_test_id("pickup"))
     rider.wait_for_selector("[data-testid=task][data-status=picked_up]")
 
     # The consumer reads the code from their order; the rider mistypes once, then keys it in.
@@ -95,7 +95,7 @@ def test_rider_arrives_picks_up_enters_the_code_and_sees_earnings(live_server, c
     assert code == DeliveryTask.objects.get(order=order).delivery_code
     wrong = f"{(int(code) + 1) % 10_000:04d}"
     rider.get_by_test_id("delivery-code").fill(wrong)
-    rider.get_by_test_id("deliver").click()
+    submit(rider, rider.get_by_test_id("deliver"))
     error = rider.wait_for_selector("[data-testid=task] [data-testid=error][data-code=delivery_code_mismatch]")
     assert error.is_visible()
     shot(rider, "rider-app-wrong-code")
@@ -103,7 +103,7 @@ def test_rider_arrives_picks_up_enters_the_code_and_sees_earnings(live_server, c
         rider.locator(f"[data-key='{digit}']").click()
     assert rider.get_by_test_id("delivery-code").input_value() == code
     shot(rider, "rider-app-code")
-    rider.get_by_test_id("deliver").click()
+    submit(rider, rider.get_by_test_id("deliver"))
 
     rider.wait_for_selector("[data-testid=delivered-today]:text('1')")
     task = DeliveryTask.objects.get(order=order)
