@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from linli.accounts.models import User
-from linli.core.compiled import CompiledQuery
+from linli.core.compiled import CompiledInsert, CompiledQuery
 from linli.merchants.models import Store
 from tests.fixtures import make_store, next_phone
 
@@ -79,3 +79,74 @@ def test_an_instance_is_what_the_orm_would_build():
     assert found._state.db == expected._state.db and not found._state.adding
     for field in Store._meta.concrete_fields:  # JSON, decimals, times: converted alike
         assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+
+
+# --- CompiledInsert ------------------------------------------------------------------------
+
+def _order_kwargs(consumer: User, store: Store, key: str) -> dict:
+    from django.utils import timezone
+
+    return dict(consumer=consumer, store=store, city_code=store.city_code, fulfilment="delivery",
+                items_fen=3200, delivery_fee_fen=500, total_fen=3700,
+                price_lines=[{"kind": "item", "label": "宫保鸡丁", "amount_fen": 3200}],
+                address={"text": "人民大道 200 号", "contact_phone": "+8613800138000"},
+                distance_m=800, idempotency_key=key, request_hash="h" * 64,
+                pay_deadline=timezone.now())
+
+
+def _row(model, pk: int) -> dict:
+    """The row as stored, every column raw (encrypted fields still encrypted)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {model._meta.db_table} WHERE id = %s", [pk])
+        names = [c[0] for c in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def test_an_insert_writes_what_create_writes():
+    from linli.orders.models import Order
+
+    consumer, store = User.objects.create_user(username="c", phone=next_phone()), make_store()
+    by_orm = Order.objects.create(**_order_kwargs(consumer, store, "k-orm"))
+    [compiled] = CompiledInsert(Order).insert([Order(**_order_kwargs(consumer, store, "k-compiled"))])
+    assert compiled.pk and compiled.pk != by_orm.pk and not compiled._state.adding
+    assert compiled.public_id.startswith("ord_") and compiled.created_at is not None  # pre_save ran
+    orm_row, compiled_row = _row(Order, by_orm.pk), _row(Order, compiled.pk)
+    differ = {k for k in orm_row if orm_row[k] != compiled_row[k]}
+    # the encrypted address differs by its random nonce only: both read back the same
+    assert differ == {"id", "public_id", "idempotency_key", "created_at", "updated_at", "pay_deadline",
+                      "address"}
+    fresh = Order.objects.get(pk=compiled.pk)
+    assert fresh.address == Order.objects.get(pk=by_orm.pk).address == compiled.address
+    assert fresh.price_lines == compiled.price_lines and fresh.status == "pending_payment"
+
+
+def test_many_rows_go_in_one_statement_and_each_gets_its_key():
+    from linli.orders.models import Order, OrderEvent
+
+    consumer = User.objects.create_user(username="c", phone=next_phone())
+    order = Order.objects.create(**_order_kwargs(consumer, make_store(), "k"))
+    events = [OrderEvent(order=order, action=action, to_status="paid", actor=consumer, actor_role="consumer")
+              for action in ("place", "pay", "accept")]
+    with CaptureQueriesContext(connection) as queries:
+        CompiledInsert(OrderEvent).insert(events)
+    assert len(queries) == 1
+    assert [OrderEvent.objects.get(pk=e.pk).action for e in events] == ["place", "pay", "accept"]
+    assert CompiledInsert(OrderEvent).insert([]) == []
+
+
+def test_what_it_cannot_write_as_the_orm_would_is_refused():
+    from django.db.models import F
+
+    from linli.marketing.models import Promotion
+    from linli.orders.models import Order, OrderEvent
+
+    with pytest.raises(ValueError, match="overrides save"):
+        CompiledInsert(User).insert([User(username="x")])
+    with pytest.raises(ValueError, match="save signal receivers"):  # the promotions cache listens
+        CompiledInsert(Promotion).insert([Promotion()])
+    consumer = User.objects.create_user(username="c", phone=next_phone())
+    order = Order.objects.create(**_order_kwargs(consumer, make_store(), "k"))
+    with pytest.raises(ValueError, match="expressions"):
+        CompiledInsert(OrderEvent).insert([OrderEvent(order=order, action="pay", to_status="paid",
+                                                      note=F("action"), actor_role="consumer")])
+    assert not OrderEvent.objects.filter(order=order).exists()
