@@ -136,8 +136,8 @@ class CompiledInsert(Generic[M]):
             fields = [f for f in meta.local_concrete_fields
                       if not (f is pk and isinstance(f, models.AutoField | models.BigAutoField))]
             quote = connection.ops.quote_name
-            head = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-                    "VALUES ")
+            columns = ", ".join(quote(f.column) for f in fields)
+            head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608 (the model's names)
             returning = (f" RETURNING {quote(pk.column)}"
                          if connection.features.can_return_rows_from_bulk_insert else "")
             found = self._compiled[alias] = _CompiledInsert(
