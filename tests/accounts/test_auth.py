@@ -148,3 +148,24 @@ def test_bumping_token_version_revokes_issued_tokens():
     User.objects.filter(phone=PHONE).update(token_version=1)
     assert api.get("/me").status_code == 401
     assert Api().post("/auth/refresh", {"refresh_token": body["refresh_token"]}).status_code == 401
+
+
+def test_a_token_accepted_once_is_still_refused_when_it_expires_or_its_key_changes(settings, monkeypatch):
+    api, body = sms_login(PHONE)
+    assert api.get("/me").status_code == 200  # verified once: its claims are remembered
+    later = timezone.now() + settings.LINLI_JWT_ACCESS_TTL + timedelta(seconds=1)
+    monkeypatch.setattr("linli.accounts.tokens.timezone.now", lambda: later)
+    expired = api.get("/me")
+    assert expired.status_code == 401 and expired.json()["code"] == "invalid_token"
+    monkeypatch.undo()
+    assert api.get("/me").status_code == 200
+    settings.SECRET_KEY = "another-signing-key-" + "x" * 40  # rotated: the old signature no longer holds
+    assert api.get("/me").status_code == 401
+
+
+def test_a_tampered_token_is_refused_even_after_the_genuine_one_was_accepted():
+    api, body = sms_login(PHONE)
+    assert api.get("/me").status_code == 200
+    head, claims, signature = body["access_token"].split(".")
+    forged = ".".join([head, claims, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")])
+    assert Api(token=forged).get("/me").status_code == 401
