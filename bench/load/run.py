@@ -401,8 +401,10 @@ def main() -> None:
     memory = app_memory()
     summary["app_memory"] = memory
     if memory:
-        pids = {m["pid"] for m in memory}
-        workers = [m for m in memory if m["ppid"] in pids] or memory  # granian's children
+        pids, parents = {m["pid"] for m in memory}, {m["ppid"] for m in memory}
+        # granian's workers: children of an app-server process with none of their own (when
+        # granian is started through a shell, the shell is the main process's parent)
+        workers = [m for m in memory if m["ppid"] in pids and m["pid"] not in parents] or memory
         print("app workers' memory: " + ", ".join(
             f"pid {m['pid']} {m['rss_mb']} MB now, {m['peak_rss_mb']} MB peak (PSS {m['pss_mb']}, "
             f"USS {m['uss_mb']})" for m in workers)
