@@ -91,3 +91,26 @@ def test_limits_fail_open_when_redis_is_unreachable(settings, monkeypatch):
     ratelimit.login_failed("someone", "1.2.3.4")
     ratelimit.login_check("someone", "1.2.3.4")
     ratelimit.login_succeeded("someone", "1.2.3.4")
+
+
+def test_a_window_count_expires_with_its_window(settings, monkeypatch):
+    """The count is kept only for its window (on Redis: one INCR and, on the first hit, its
+    expiry; in the embedded cache: add with a timeout), so a client is never limited for good."""
+    from linli.core import ratelimit
+
+    settings.LINLI_RATE_LIMITS = {**settings.LINLI_RATE_LIMITS, "order_place": (2, 60)}
+    now = 1_800_000_000.0 + 5  # 5 s into a minute: the three hits share one window
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now)
+    ratelimit.limit("order_place", "usr_ttl")
+    ratelimit.limit("order_place", "usr_ttl")
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.limit("order_place", "usr_ttl")
+    cache = caches["default"]
+    key = ratelimit._key("order_place", "usr_ttl", str(int(now) // 60))
+    assert cache.get(key) == 3
+    client = ratelimit._redis_client()
+    if client is not None:  # Redis: the key carries its window's expiry
+        ttl_ms = client.pttl(cache.client.make_key(key))
+        assert 0 < ttl_ms <= 60_000
+    else:  # the embedded cache (LocMemCache): the key was added with the window's timeout
+        assert cache._expire_info[cache.make_key(key)] == pytest.approx(now + 60)

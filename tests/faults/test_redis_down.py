@@ -79,6 +79,7 @@ def test_nearby_and_search_answer_without_redis(redis_down):
 
 def test_realtime_publish_fails_open_and_health_reports_the_cache(redis_down):
     realtime.publish("orders.ord_x", {"type": "order"})  # logged, not raised
+    realtime.publish_many(["orders.ord_x", "stores.sto_x"], {"type": "order"})  # nor here
     health = Client().get("/healthz")
     assert health.status_code == 503
     assert health.json()["cache"]["ok"] is False and health.json()["database"]["ok"] is True

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from linli.core.realtime import MemoryBroker, get_broker, publish, subscribe
+from linli.core.realtime import MemoryBroker, get_broker, publish, publish_many, subscribe
 from linli.orders.models import Order
 from linli.orders.services import AddressInput, LineInput, order_act, order_place
 from linli.web.events import _async_stream, order_channel, publish_order_event, store_channel
@@ -68,6 +68,20 @@ def test_redis_broker_reaches_subscribers_through_redis():
             if got:
                 break
     assert got == {"ok": True}
+
+
+def test_one_event_reaches_several_channels_and_no_other():
+    """publish_many: the broker of this run (Redis in CI: one pipelined round trip)."""
+    with subscribe("many-a") as a, subscribe("many-b") as b, subscribe("many-c") as c:
+        publish_many(["many-a", "many-b"], {"n": 2})
+        got_a = got_b = None
+        for _ in range(20):
+            got_a = got_a or a.get(timeout=0.1)
+            got_b = got_b or b.get(timeout=0.1)
+            if got_a and got_b:
+                break
+        assert got_a == got_b == {"n": 2}
+        assert c.get(timeout=0.2) is None
 
 
 def _place(consumer, product, key="k1") -> Order:

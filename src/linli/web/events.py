@@ -15,7 +15,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
-from linli.core.realtime import asubscribe, publish, subscribe
+from linli.core.realtime import asubscribe, publish_many, subscribe
 
 HEARTBEAT_SECONDS = 15.0
 # A stream ends after this long and the browser's EventSource reconnects by itself: no
@@ -52,13 +52,13 @@ def publish_order_event(order: Any) -> None:
         "status": order.status, "fulfilment": order.fulfilment, "total_fen": order.total_fen,
         "at": timezone.now().isoformat(),
     }
-    publish(order_channel(order.public_id), event)
-    publish(store_channel(order.store.public_id), event)
+    channels = [order_channel(order.public_id), store_channel(order.store.public_id)]
     if order.fulfilment == "delivery" and order.status not in ("pending_payment", "paid"):
         rider_id = DeliveryTask.objects.filter(order_id=order.pk, rider__isnull=False).values_list(
             "rider__public_id", flat=True).first()
         if rider_id:
-            publish(rider_channel(rider_id), event)
+            channels.append(rider_channel(rider_id))
+    publish_many(channels, event)  # one round trip to Redis
 
 
 def _frame(event: dict[str, Any]) -> str:
