@@ -114,7 +114,8 @@ class CompiledInsert(Generic[M]):
     `get_db_prep_save` (encryption, JSON), so a field added to the model is written here
     with no change. What it does not do, on purpose: send `pre_save`/`post_save` signals
     (refused when the model has receivers), call an overridden `save()` (refused), or
-    take expressions as values (refused when met).
+    take expressions as values (refused when met), nor a model inheriting another's table.
+    Without RETURNING (no backend Linli runs on) a single row still gets its key.
     """
 
     def __init__(self, model: type[M]) -> None:
@@ -131,10 +132,13 @@ class CompiledInsert(Generic[M]):
                 raise ValueError(f"{meta.label} overrides save(): insert it through the ORM")
             if pre_save.has_listeners(self.model) or post_save.has_listeners(self.model):
                 raise ValueError(f"{meta.label} has save signal receivers: insert it through the ORM")
+            if meta.parents:
+                raise ValueError(f"{meta.label} inherits a table: insert it through the ORM")
             connection = connections[alias]
             pk = meta.pk
             fields = [f for f in meta.local_concrete_fields
-                      if not (f is pk and isinstance(f, models.AutoField | models.BigAutoField))]
+                      if not getattr(f, "generated", False)  # computed by the database
+                      and not (f is pk and isinstance(f, models.AutoField | models.BigAutoField))]
             quote = connection.ops.quote_name
             columns = ", ".join(quote(f.column) for f in fields)
             head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608 (the model's names)
