@@ -1011,13 +1011,13 @@ def order_place_voucher(*, consumer: User, store: Store, label: str, ref: str, u
             "ref": ref, "target": ""}
     try:
         with transaction.atomic():
-            order = Order.objects.create(
+            [order] = _INSERT_ORDER.insert([Order(
                 consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
                 items_fen=total, total_fen=total, price_lines=[line], idempotency_key=key,
-                request_hash=request_hash, pay_deadline=now + settings.LINLI_UNPAID_ORDER_TTL)
-            event = OrderEvent.objects.create(order=order, action="place", from_status="",
-                                              to_status=order.status, actor=consumer,
-                                              actor_role="consumer")
+                request_hash=request_hash, pay_deadline=now + settings.LINLI_UNPAID_ORDER_TTL)])
+            [event] = _INSERT_EVENT.insert([OrderEvent(order=order, action="place", from_status="",
+                                                       to_status=order.status, actor=consumer,
+                                                       actor_role="consumer")])
             within(order)
             order_changed_on_commit(order)
     except (DomainError, IntegrityError):
