@@ -77,8 +77,7 @@ def app_memory() -> list[dict[str, object]]:
             used = process_memory(proc)
         except OSError:
             continue  # gone meanwhile
-        found.append({"pid": int(proc.name), "ppid": used["ppid"], "rss_mb": used["rss_mb"],
-                      "peak_rss_mb": used["peak_rss_mb"], "pss_mb": used["pss_mb"], "uss_mb": used["uss_mb"]})
+        found.append({"pid": int(proc.name), **used})
     return sorted(found, key=lambda p: p["pid"])  # type: ignore[arg-type, return-value]
 
 

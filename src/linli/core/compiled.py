@@ -100,7 +100,7 @@ class _CompiledInsert:
     fields: list[models.Field]  # the columns written, in order
     head: str  # INSERT INTO table (columns) VALUES
     row: str  # one row's placeholders
-    returning: str  # RETURNING the primary key, or "" where the backend cannot
+    returning: str  # RETURNING the primary key
 
 
 class CompiledInsert(Generic[M]):
@@ -114,8 +114,8 @@ class CompiledInsert(Generic[M]):
     `get_db_prep_save` (encryption, JSON), so a field added to the model is written here
     with no change. What it does not do, on purpose: send `pre_save`/`post_save` signals
     (refused when the model has receivers), call an overridden `save()` (refused), or
-    take expressions as values (refused when met), nor a model inheriting another's table.
-    Without RETURNING (no backend Linli runs on) a single row still gets its key.
+    take expressions as values (refused when met), nor a model inheriting another's table,
+    nor a database without INSERT ... RETURNING (PostgreSQL and SQLite both have it).
     """
 
     def __init__(self, model: type[M]) -> None:
@@ -135,6 +135,8 @@ class CompiledInsert(Generic[M]):
             if meta.parents:
                 raise ValueError(f"{meta.label} inherits a table: insert it through the ORM")
             connection = connections[alias]
+            if not connection.features.can_return_rows_from_bulk_insert:
+                raise ValueError(f"{connection.vendor} cannot return inserted keys: insert through the ORM")
             pk = meta.pk
             fields = [f for f in meta.local_concrete_fields
                       if not getattr(f, "generated", False)  # computed by the database
@@ -142,10 +144,8 @@ class CompiledInsert(Generic[M]):
             quote = connection.ops.quote_name
             columns = ", ".join(quote(f.column) for f in fields)
             head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608 (the model's names)
-            returning = (f" RETURNING {quote(pk.column)}"
-                         if connection.features.can_return_rows_from_bulk_insert else "")
             found = self._compiled[alias] = _CompiledInsert(
-                fields, head, "(" + ", ".join(["%s"] * len(fields)) + ")", returning)
+                fields, head, "(" + ", ".join(["%s"] * len(fields)) + ")", f" RETURNING {quote(pk.column)}")
         return found
 
     def insert(self, objs: list[M]) -> list[M]:
@@ -164,13 +164,7 @@ class CompiledInsert(Generic[M]):
         sql = compiled.head + ", ".join([compiled.row] * len(objs)) + compiled.returning
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
-            if compiled.returning:
-                for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                    obj.pk = pk
-            elif len(objs) == 1:
-                obj = objs[0]
-                obj.pk = connection.ops.last_insert_id(cursor, self.model._meta.db_table,
-                                                       self.model._meta.pk.column)
-        for obj in objs:
-            obj._state.adding, obj._state.db = False, alias
+            keys = cursor.fetchall()
+        for obj, (pk,) in zip(objs, keys, strict=True):
+            obj.pk, obj._state.adding, obj._state.db = pk, False, alias
         return objs

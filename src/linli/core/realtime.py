@@ -185,12 +185,15 @@ class RedisBroker:
         self._client = redis.Redis.from_url(url, socket_connect_timeout=1.0)
 
     def publish(self, channel: str, event: dict[str, Any]) -> None:
-        self._client.publish(_redis_channel(channel), json.dumps(event, ensure_ascii=False))
+        self.publish_many([channel], event)
 
     def publish_many(self, channels: list[str], event: dict[str, Any]) -> None:
         """One event to several channels in one round trip (an order's change goes to its
         consumer's, its store's and its rider's), encoded once."""
         data = json.dumps(event, ensure_ascii=False)
+        if len(channels) == 1:
+            self._client.publish(_redis_channel(channels[0]), data)
+            return
         pipe = self._client.pipeline(transaction=False)
         for channel in channels:
             pipe.publish(_redis_channel(channel), data)
@@ -245,12 +248,7 @@ def get_broker() -> MemoryBroker | RedisBroker:
 def publish(channel: str, event: dict[str, Any]) -> None:
     """Send `event` to the channel's current subscribers. Never raises for a broker outage:
     the change is already committed and clients re-read state when they reconnect."""
-    import redis
-
-    try:
-        get_broker().publish(channel, event)
-    except redis.RedisError:
-        logger.exception("realtime publish to %s failed", channel)
+    publish_many([channel], event)
 
 
 def publish_many(channels: list[str], event: dict[str, Any]) -> None:

@@ -353,6 +353,14 @@ _INSERT_ITEM = CompiledInsert(OrderItem)
 _INSERT_EVENT = CompiledInsert(OrderEvent)
 
 
+def _placed_event(order: Order, consumer: User) -> OrderEvent:
+    """An order's first event row: the consumer placed it (every kind of order)."""
+    [event] = _INSERT_EVENT.insert([OrderEvent(order=order, action="place", from_status="",
+                                               to_status=order.status, actor=consumer,
+                                               actor_role="consumer")])
+    return event
+
+
 @dataclass(frozen=True)
 class _CatalogRead:
     store: Store
@@ -496,9 +504,7 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
                       options=[option.as_dict() for option in line.options])
             for line in cart
         ])
-        [event] = _INSERT_EVENT.insert([OrderEvent(order=order, action="place", from_status="",
-                                                   to_status=order.status, actor=consumer,
-                                                   actor_role="consumer")])
+        event = _placed_event(order, consumer)
         # marketing: the coupon is spent and a first-order discount confirmed by this order,
         # or the order is not placed
         marketing.discounts_commit(consumer=consumer, order=order, discounts=discounts, coupon_id=coupon_id,
@@ -1026,9 +1032,7 @@ def order_place_voucher(*, consumer: User, store: Store, label: str, ref: str, u
                 consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
                 items_fen=total, total_fen=total, price_lines=[line], idempotency_key=key,
                 request_hash=request_hash, pay_deadline=now + settings.LINLI_UNPAID_ORDER_TTL)])
-            [event] = _INSERT_EVENT.insert([OrderEvent(order=order, action="place", from_status="",
-                                                       to_status=order.status, actor=consumer,
-                                                       actor_role="consumer")])
+            event = _placed_event(order, consumer)
             within(order)
             order_changed_on_commit(order)
     except (DomainError, IntegrityError):
