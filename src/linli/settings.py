@@ -150,6 +150,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, but a connection that answered a moment ago skips its health check
+    # (core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "linli.core.postgresql"
     # psycopg 3 with server-side parameter binding: a statement run LINLI_PG_PREPARE_THRESHOLD
     # times on a connection is prepared (parsed and planned once per connection), which
     # cuts the server's work per query. Behind PgBouncer in transaction mode set it to "off"
@@ -161,6 +164,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Keep connections across requests (opening one per request costs more than most queries).
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("LINLI_CONN_MAX_AGE", "60"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection given back less than this many seconds ago is not health-checked again
+# (PostgreSQL; 0: check every request, as Django does).
+LINLI_DB_ALIVE_BYPASS_S = float(os.environ.get("LINLI_DB_ALIVE_BYPASS_S", "0.5"))
 _test_name = os.environ.get("LINLI_TEST_DATABASE_NAME")
 if not _test_name and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's in-memory default: with an in-memory database the live server
@@ -175,7 +181,7 @@ _replica_url = os.environ.get("LINLI_REPLICA_URL") or os.environ.get("DATABASE_R
 if _replica_url:
     DATABASES["replica"] = {**dj_database_url.parse(_replica_url),
                             **{k: v for k, v in DATABASES["default"].items()
-                               if k in ("OPTIONS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS")},
+                               if k in ("ENGINE", "OPTIONS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS")},
                             "TEST": {"MIRROR": "default"}}
     DATABASE_ROUTERS = ["linli.core.dbrouter.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
