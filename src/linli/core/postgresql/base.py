@@ -27,6 +27,8 @@ from django.db.backends.postgresql import base
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _given_back_at: float | None = None
+    health_check_done: bool  # Django's, set in __init__ and connect()
+    health_check_enabled: bool
 
     def close_if_unusable_or_obsolete(self) -> None:
         # Called as a request starts and as it finishes. health_check_done is still True at
