@@ -79,3 +79,57 @@ def test_products_without_choices_skip_the_offer_reads():
     _count(store, lines, "budget-warm")  # the store's promotions and the city's load, cached
     count = _count(store, lines, "budget-plain")
     assert count <= BUDGET.get(connection.vendor, BUDGET["sqlite"]) - 2, count  # no variant, no option read
+
+
+def _cache_reads(place) -> list[str]:
+    """The read commands (GET, MGET) Redis receives while `place()` runs, seen by MONITOR
+    on the real server and kept to this run's database and key prefix."""
+    import threading
+
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    stop = f"test-budget-stop-{next_phone()}"
+    seen: list[str] = []
+    with client.monitor() as monitor:
+        def listen() -> None:
+            for entry in monitor.listen():
+                if stop in entry["command"]:
+                    return
+                if entry["db"] == db and entry["command"].split(" ", 1)[0] in ("GET", "MGET") \
+                        and prefix in entry["command"]:
+                    seen.append(entry["command"])
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        place()
+        redis.Redis.from_url(settings.REDIS_URL).echo(stop)
+        listener.join(10)
+    assert not listener.is_alive()
+    return seen
+
+
+@pytest.mark.skipif(not __import__("django.conf").conf.settings.REDIS_URL, reason="needs REDIS_URL")
+@pytest.mark.django_db(transaction=True)  # the order commits, and its on-commit work runs, as in production
+def test_placing_an_order_reads_the_cache_in_two_round_trips():
+    """The sold-out hints before the catalog, then one MGET for what three apps read after it
+    (promotions, the city's load, the stock-alert check after the commit): two read commands
+    where each app's own read made four (core/cachebatch.py)."""
+    store = make_store()
+    lines = [LineInput(product_id=make_product(store, name="饭", price_fen=1500, stock=10).public_id,
+                       quantity=1)]
+
+    def place(key: str) -> None:
+        consumer = User.objects.create_user(username=next_phone())
+        order_place(consumer=consumer, store_id=store.public_id, lines=lines, fulfilment="delivery",
+                    address=AddressInput(**delivery_address()), idempotency_key=key)
+
+    place("reads-warm")  # fills the promotions, city-load and alert-rules entries
+    reads = _cache_reads(lambda: place("reads-counted"))
+    assert len(reads) == 2, reads
+    assert all(command.startswith("MGET") for command in reads), reads
+    assert "stock:sold-out" in reads[0] and "promotions" in reads[1] and "city-load" in reads[1] \
+        and "alert-rules" in reads[1], reads

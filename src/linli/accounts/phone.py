@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
@@ -17,12 +19,23 @@ def phone_normalise(raw: str, *, region: str = "CN") -> str:
     """'138 0013 8000' -> '+8613800138000'; raises InvalidPhone."""
     if not raw or len(raw) > 32:
         raise InvalidPhone(phone=raw)
+    e164 = _e164(raw, region)
+    if e164 is None:
+        raise InvalidPhone(phone=raw)
+    return e164
+
+
+@functools.lru_cache(maxsize=4096)
+def _e164(raw: str, region: str) -> str | None:
+    """E.164, or None when not a valid number. Remembered: every order's contact phone is
+    parsed (~70 us with libphonenumber's metadata, 2 % of placing an order), and a buyer
+    gives the same one order after order."""
     try:
         number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(phone=raw) from exc
+    except phonenumbers.NumberParseException:
+        return None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(phone=raw)
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

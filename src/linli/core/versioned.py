@@ -9,8 +9,9 @@ that dead. Tokens are random, not counters, so a cache that lost one (eviction, 
 restarted) never brings back an old value. The value's own lifetime bounds what a write
 that bypasses `changed` (a shell, raw SQL, a queryset `.update()`) can leave stale.
 
-One round trip reads the token and the value (`get_many`); a miss builds, stores and
-returns. With REDIS_URL the tokens are shared by every process; with the local-memory
+One round trip reads the token and the value (`get_many`, or none when a caller prefetched
+them with the other reads of its operation: `keys()` and core/cachebatch.py); a miss
+builds, stores and returns. With REDIS_URL the tokens are shared by every process; with the local-memory
 cache each process has its own, and its writes are seen by its own reads only (the
 embedded default runs one process).
 """
@@ -23,6 +24,8 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+
+from . import cachebatch
 
 T = TypeVar("T")
 
@@ -40,6 +43,10 @@ class Versioned:
     def value_key(self, key: Hashable) -> str:
         return f"{self.prefix}:doc:{self.fmt}:{key}"
 
+    def keys(self, key: Hashable) -> list[str]:
+        """The cache keys `get(key, ...)` reads, to prefetch (core/cachebatch.py)."""
+        return [self.token_key(key), self.value_key(key)]
+
     def _bump(self, keys: frozenset[Hashable]) -> None:
         cache.set_many({self.token_key(key): secrets.token_hex(8) for key in keys}, None)
 
@@ -55,7 +62,7 @@ class Versioned:
         """The value built under the key's current token, or `build()` (stored for
         `seconds`)."""
         token_key, value_key = self.token_key(key), self.value_key(key)
-        found: dict[str, Any] = cache.get_many([token_key, value_key])
+        found: dict[str, Any] = cachebatch.get_many([token_key, value_key])
         token, cached = found.get(token_key), found.get(value_key)
         if token is None:
             token = secrets.token_hex(8)

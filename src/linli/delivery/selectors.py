@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
+from linli.core import cachebatch
 from linli.core.dbrouter import replica_reads
 from linli.core.errors import PermissionDenied
 from linli.orders.models import Order
@@ -102,6 +103,11 @@ def _city_load_sql() -> str:
             f"(SELECT COUNT(*) FROM {task} WHERE city_code = %s AND delivered_at >= %s)")
 
 
+def city_load_cache_key(city_code: str) -> str:
+    """What `city_load(city_code)` reads from the cache (core/cachebatch.py)."""
+    return f"delivery:city-load:{city_code}"
+
+
 def city_load(city_code: str, *, now: datetime | None = None) -> CityLoad:
     """The snapshot the promise at checkout reads: delivery tasks of the city not yet picked
     up, riders online, and deliveries per online rider-hour over the last 30 minutes.
@@ -110,8 +116,8 @@ def city_load(city_code: str, *, now: datetime | None = None) -> CityLoad:
     otherwise count the same rows, and a promise a few seconds old is as good. Counts that
     tolerate a replica's lag, so they may be read there. Orders paid but not yet accepted
     have no task yet and are not counted (a minute's worth at most)."""
-    key = f"delivery:city-load:{city_code}"
-    cached = cache.get(key)
+    key = city_load_cache_key(city_code)
+    cached = cachebatch.get(key)
     if cached is not None:
         return CityLoad(*cached)
     now = now or timezone.now()

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User
+from linli.core import cachebatch
 from linli.core.errors import InvalidInput, NotFound
 from linli.core.realtime import publish
 from linli.merchants import roles
@@ -49,19 +50,21 @@ class InvalidThreshold(InvalidInput):
 RULES_CACHE_SECONDS = 300
 
 
-def _rules_key(store_pk: int) -> str:
+def rules_cache_key(store_pk: int) -> str:
+    """What the check after a stock change of this store reads from the cache first
+    (core/cachebatch.py)."""
     return f"stock:alert-rules:{store_pk}"
 
 
 def _stores_with_rules(store_pks: set[int]) -> set[int]:
-    keys = {_rules_key(pk): pk for pk in store_pks}
-    found = cache.get_many(list(keys))
+    keys = {rules_cache_key(pk): pk for pk in store_pks}
+    found = cachebatch.get_many(list(keys))
     missing = [pk for key, pk in keys.items() if key not in found]
     have = {pk for key, pk in keys.items() if found.get(key)}
     if missing:
         with_rules = set(StockAlertRule.objects.filter(store_id__in=missing)
                          .values_list("store_id", flat=True).distinct())
-        cache.set_many({_rules_key(pk): pk in with_rules for pk in missing}, RULES_CACHE_SECONDS)
+        cache.set_many({rules_cache_key(pk): pk in with_rules for pk in missing}, RULES_CACHE_SECONDS)
         have |= with_rules
     return have
 
@@ -134,7 +137,7 @@ def stock_threshold_set(*, actor: User, product_id: str, threshold: Any) -> Stoc
                                   or not 1 <= threshold <= MAX_THRESHOLD):
         raise InvalidThreshold(field="threshold", value=threshold)
     product = product_for_member(actor=actor, product_id=product_id, permission=roles.STOCK_SET)
-    transaction.on_commit(lambda: cache.delete(_rules_key(product.store_id)))
+    transaction.on_commit(lambda: cache.delete(rules_cache_key(product.store_id)))
     with transaction.atomic():
         if threshold is None:
             StockAlertRule.objects.filter(product=product).delete()

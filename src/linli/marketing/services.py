@@ -174,6 +174,11 @@ def _promotions_not_ended(store_pk: int, at: datetime) -> list[_Entry]:
         per_order_limit=p.per_order_limit, buy_qty=p.buy_qty, free_qty=p.free_qty)) for p in found]
 
 
+def promotions_cache_keys(store: Store) -> list[str]:
+    """What `promotions_live(store, ...)` reads from the cache (core/cachebatch.py)."""
+    return _PROMOTIONS.keys(store.pk)
+
+
 def promotions_live(store: Store, now: datetime) -> list[rules.PromotionSpec]:
     """The store's promotions running at `now`. Every cart and order asks (it was 15 % of
     placing an order), so the store's active promotions not ended when the list was built
