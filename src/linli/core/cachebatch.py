@@ -8,15 +8,18 @@ and a request on the server; issue 15). The caller that knows what will be read 
 keys up front, each app's module giving its own (`*_cache_keys`), and those reads are
 answered from one MGET:
 
-    with cachebatch.prefetch([*promotions_cache_keys(store), city_load_cache_key(city)]):
-        ...  # marketing's and delivery's reads use cachebatch.get_many / get
+    with cachebatch.batch():            # orders.services.order_place
+        ...                             # the catalog read tells the store and its city
+        cachebatch.prefetch([*promotions_cache_keys(store), city_load_cache_key(city)])
+        ...                             # marketing's and delivery's reads, through
+                                        # cachebatch.get_many / get, take those values
 
-A prefetched key answers its **first** read in the block only; a second read of it, and
-any key not named, goes to the cache as before. So a value written during the block (a
+A prefetched key answers its **first** read in the scope only; a second read of it, and
+any key not named, goes to the cache as before. So a value written during the scope (a
 Versioned token bumped, a value stored after a miss) is never hidden from a later read:
-the block only moves each named read a moment earlier, which every one of these caches
-tolerates (each is already a moment old when read). Outside a block, and on any cache
-backend, `get_many` is `cache.get_many`. Like the cache itself, a prefetch that cannot
+the scope only moves each named read a moment earlier, which every one of these caches
+tolerates (each is already a moment old when read). Outside a scope `prefetch` does
+nothing and `get_many` is `cache.get_many`. Like the cache itself, a prefetch that cannot
 reach Redis answers misses (django-redis's IGNORE_EXCEPTIONS), and the reads then build.
 """
 
@@ -34,28 +37,38 @@ _batch: ContextVar[dict[str, Any] | None] = ContextVar("linli_cache_batch", defa
 
 
 @contextlib.contextmanager
-def prefetch(keys: Iterable[str]) -> Iterator[None]:
-    """Read `keys` in one round trip; their first reads inside the block take these values."""
-    wanted = list(dict.fromkeys(keys))
-    found = cache.get_many(wanted) if wanted else {}
-    token = _batch.set({key: found.get(key, _MISSING) for key in wanted})
+def batch() -> Iterator[None]:
+    """A scope in which `prefetch` applies; nested, the inner scope has a batch of its own."""
+    token = _batch.set({})
     try:
         yield
     finally:
         _batch.reset(token)
 
 
+def prefetch(keys: Iterable[str]) -> None:
+    """Read `keys` in one round trip for their first reads in the current scope (none open:
+    nothing is read)."""
+    pending = _batch.get()
+    if pending is None:
+        return
+    wanted = [key for key in dict.fromkeys(keys) if key not in pending]
+    if wanted:
+        found = cache.get_many(wanted)
+        pending.update({key: found.get(key, _MISSING) for key in wanted})
+
+
 def get_many(keys: Iterable[str]) -> dict[str, Any]:
     """`cache.get_many(keys)`, the keys prefetched and not yet read answered from the batch."""
     keys = list(keys)
-    batch = _batch.get()
-    if not batch:
+    pending = _batch.get()
+    if not pending:
         return cache.get_many(keys)
     found: dict[str, Any] = {}
     rest = []
     for key in keys:
-        value = batch.pop(key, batch)  # the dict itself: not prefetched (or read already)
-        if value is batch:
+        value = pending.pop(key, pending)  # the dict itself: not prefetched, or read already
+        if value is pending:
             rest.append(key)
         elif value is not _MISSING:
             found[key] = value

@@ -310,12 +310,13 @@ def order_place(
         **({"reroute": True} if reroute_allowed else {}),
     })
     try:
-        order, event = _order_create(
-            consumer=consumer, store_id=store_id, lines=lines, fulfilment=fulfilment,
-            address=address, note=note, key=key, request_hash=request_hash, now=now,
-            expected_total_fen=expected_total_fen, extras=extras, table_id=table_id,
-            scheduled_for=scheduled_for, coupon_id=coupon_id,
-            reroute_allowed=reroute_allowed, rerouted_from=rerouted_from)
+        with cachebatch.batch():  # _order_create prefetches what it reads after the catalog
+            order, event = _order_create(
+                consumer=consumer, store_id=store_id, lines=lines, fulfilment=fulfilment,
+                address=address, note=note, key=key, request_hash=request_hash, now=now,
+                expected_total_fen=expected_total_fen, extras=extras, table_id=table_id,
+                scheduled_for=scheduled_for, coupon_id=coupon_id,
+                reroute_allowed=reroute_allowed, rerouted_from=rerouted_from)
     except (DomainError, IntegrityError):
         # A retry (the key is taken, possibly by a request that raced in on another
         # connection): answer its first order; the same key with another body is refused.
@@ -426,111 +427,110 @@ def _order_create(*, consumer: User, store_id: str, lines: list[LineInput], fulf
     store, products = catalog.store, catalog.products
     # The cache reads below (promotions, the city's load, the stock-alert check after the
     # commit) in one round trip instead of one each (core/cachebatch.py).
-    with cachebatch.prefetch(_cache_keys(store, fulfilment=fulfilment,
-                                         scheduled_for=scheduled_for)):
-        now = now or timezone.now()
-        if scheduled_for is None and not store_is_open(store=store, at=now):  # scheduled: at its slot
-            raise errors.StoreClosed(store_id=store.public_id)
-        local_now = now.astimezone(ZoneInfo(store.timezone))
-        for product_id in quantities:
-            product = products.get(product_id)
-            if product is None:
-                raise errors.ProductNotFound(product_id=product_id)
-            if product.store_id != store.pk:
-                raise errors.ProductNotInStore(product_id=product_id)
-            if not product.is_available:
-                raise errors.ProductUnavailable(product_id=product_id)
-            if product.is_sold_out:
-                raise errors.ProductSoldOut(product_id=product_id)
-            if product.availability and not is_open_at(every_day(*product.availability), local_now):
-                raise errors.ProductNotAvailableNow(product_id=product_id, windows=product.availability)
-        # inventory: refuse what the stock clearly cannot cover (the counts came with the
-        # products; nothing written; a sold-out flash sale answers here). stock_reserve
-        # re-checks it atomically below.
-        stock_lines = [(products[pid], qty) for pid, qty in quantities.items()]
-        stock_seen = catalog.stock
-        stock_check(store_id=store.pk, lines=stock_lines, seen=stock_seen)
+    cachebatch.prefetch(_cache_keys(store, fulfilment=fulfilment, scheduled_for=scheduled_for))
+    now = now or timezone.now()
+    if scheduled_for is None and not store_is_open(store=store, at=now):  # scheduled: at its slot
+        raise errors.StoreClosed(store_id=store.public_id)
+    local_now = now.astimezone(ZoneInfo(store.timezone))
+    for product_id in quantities:
+        product = products.get(product_id)
+        if product is None:
+            raise errors.ProductNotFound(product_id=product_id)
+        if product.store_id != store.pk:
+            raise errors.ProductNotInStore(product_id=product_id)
+        if not product.is_available:
+            raise errors.ProductUnavailable(product_id=product_id)
+        if product.is_sold_out:
+            raise errors.ProductSoldOut(product_id=product_id)
+        if product.availability and not is_open_at(every_day(*product.availability), local_now):
+            raise errors.ProductNotAvailableNow(product_id=product_id, windows=product.availability)
+    # inventory: refuse what the stock clearly cannot cover (the counts came with the
+    # products; nothing written; a sold-out flash sale answers here). stock_reserve
+    # re-checks it atomically below.
+    stock_lines = [(products[pid], qty) for pid, qty in quantities.items()]
+    stock_seen = catalog.stock
+    stock_check(store_id=store.pk, lines=stock_lines, seen=stock_seen)
 
-        delivery = fulfilment == Order.Fulfilment.DELIVERY
-        distance_m = None
-        if delivery:
-            if address is None:
-                raise errors.AddressRequired()
-            address = replace(address, contact_phone=phone_normalise(
-                address.contact_phone, region=settings.LINLI_DEFAULT_REGION))
-            distance_m = round(haversine_m(store.lat, store.lng, address.lat, address.lng))
-            _delivery_fee(store, address, distance_m)  # the area check; the fee is priced below
-        plan = fulfilment_check(store=store, fulfilment=fulfilment, table_id=table_id,
-                                scheduled_for=scheduled_for, distance_m=distance_m, now=now)
-        promised_at = None
-        if delivery and distance_m is not None:
-            if plan.scheduled_for is not None:
-                promised_at = plan.scheduled_for  # the consumer chose the slot
-            else:
-                from linli.delivery.selectors import delivery_promise  # delivery sits above orders
+    delivery = fulfilment == Order.Fulfilment.DELIVERY
+    distance_m = None
+    if delivery:
+        if address is None:
+            raise errors.AddressRequired()
+        address = replace(address, contact_phone=phone_normalise(
+            address.contact_phone, region=settings.LINLI_DEFAULT_REGION))
+        distance_m = round(haversine_m(store.lat, store.lng, address.lat, address.lng))
+        _delivery_fee(store, address, distance_m)  # the area check; the fee is priced below
+    plan = fulfilment_check(store=store, fulfilment=fulfilment, table_id=table_id,
+                            scheduled_for=scheduled_for, distance_m=distance_m, now=now)
+    promised_at = None
+    if delivery and distance_m is not None:
+        if plan.scheduled_for is not None:
+            promised_at = plan.scheduled_for  # the consumer chose the slot
+        else:
+            from linli.delivery.selectors import delivery_promise  # delivery sits above orders
 
-                promised_at = delivery_promise(city_code=store.city_code, prep_minutes=store.prep_minutes,
-                                               distance_m=distance_m, now=now).at
+            promised_at = delivery_promise(city_code=store.city_code, prep_minutes=store.prep_minutes,
+                                           distance_m=distance_m, now=now).at
 
-        offers = product_offers(catalog.with_choices) if catalog.with_choices else {}
-        cart = []
-        for (pid, variant_ref, option_refs), qty in merged.items():
-            offer = offers.get(pid) or ProductOffer(ref=pid, variants=(), groups=())
-            variant, options = line_choices(offer, variant_ref or None, option_refs)
-            cart.append(CartLine(product_ref=pid, name=products[pid].name,
-                                 unit_price_fen=products[pid].price_fen, quantity=qty,
-                                 variant=variant, options=options,
-                                 packaging_fee_fen=products[pid].packaging_fee_fen))
-        from linli.marketing import services as marketing  # marketing sits above orders
+    offers = product_offers(catalog.with_choices) if catalog.with_choices else {}
+    cart = []
+    for (pid, variant_ref, option_refs), qty in merged.items():
+        offer = offers.get(pid) or ProductOffer(ref=pid, variants=(), groups=())
+        variant, options = line_choices(offer, variant_ref or None, option_refs)
+        cart.append(CartLine(product_ref=pid, name=products[pid].name,
+                             unit_price_fen=products[pid].price_fen, quantity=qty,
+                             variant=variant, options=options,
+                             packaging_fee_fen=products[pid].packaging_fee_fen))
+    from linli.marketing import services as marketing  # marketing sits above orders
 
-        discounts = marketing.discount_rules_for(consumer=consumer, store=store, cart=cart,
-                                                 coupon_id=coupon_id, now=now,
-                                                 delivery=delivery)  # promotions + coupon, or 4xx
-        try:
-            breakdown = price_cart(cart, fee_rules_for(store), delivery=delivery, at=now,
-                                   distance_m=distance_m, discounts=discounts)
-        except PricingError as exc:
-            raise price_error(exc) from exc
-        if expected_total_fen is not None and expected_total_fen != breakdown.total_fen:
-            # The client showed another total: answer the new price, write nothing (pricing).
-            raise errors.PriceChanged(expected_total_fen=expected_total_fen,
-                                      total_fen=breakdown.total_fen,
-                                      lines=[line.as_dict() for line in breakdown.lines])
+    discounts = marketing.discount_rules_for(consumer=consumer, store=store, cart=cart,
+                                             coupon_id=coupon_id, now=now,
+                                             delivery=delivery)  # promotions + coupon, or 4xx
+    try:
+        breakdown = price_cart(cart, fee_rules_for(store), delivery=delivery, at=now,
+                               distance_m=distance_m, discounts=discounts)
+    except PricingError as exc:
+        raise price_error(exc) from exc
+    if expected_total_fen is not None and expected_total_fen != breakdown.total_fen:
+        # The client showed another total: answer the new price, write nothing (pricing).
+        raise errors.PriceChanged(expected_total_fen=expected_total_fen,
+                                  total_fen=breakdown.total_fen,
+                                  lines=[line.as_dict() for line in breakdown.lines])
 
-        with transaction.atomic():
-            tab = tab_join(plan=plan, now=now)  # dine-in: the table's open tab
-            [order] = _INSERT_ORDER.insert([Order(
-                consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
-                items_fen=breakdown.items_fen, packaging_fee_fen=breakdown.packaging_fen,
-                delivery_fee_fen=breakdown.delivery_fee_fen, total_fen=breakdown.total_fen,
-                price_lines=[line.as_dict() for line in breakdown.lines],
-                address=asdict(address) if delivery and address else None,
-                distance_m=distance_m,
-                pickup_code="" if delivery else f"{secrets.randbelow(10**6):06d}",
-                note=note, idempotency_key=key, request_hash=request_hash,
-                pay_deadline=tab.closes_at if tab else now + settings.LINLI_UNPAID_ORDER_TTL,
-                table=plan.table, tab=tab, scheduled_for=plan.scheduled_for, promised_at=promised_at,
-                reroute_allowed=reroute_allowed and delivery, rerouted_from=rerouted_from,
-                **asdict(extras),
-            )])
-            _INSERT_ITEM.insert([
-                OrderItem(order=order, product=products[line.product_ref], name=line.name,
-                          unit_price_fen=line.unit_total_fen, quantity=line.quantity,
-                          amount_fen=line.unit_total_fen * line.quantity,
-                          variant=line.variant.as_dict() if line.variant else None,
-                          options=[option.as_dict() for option in line.options])
-                for line in cart
-            ])
-            event = _placed_event(order, consumer)
-            # marketing: the coupon is spent and a first-order discount confirmed by this order,
-            # or the order is not placed
-            marketing.discounts_commit(consumer=consumer, order=order, discounts=discounts,
-                                       coupon_id=coupon_id, lines=breakdown.lines, now=now)
-            # inventory: reserve last, so the stock row is locked only until the commit
-            stock_reserve(store_id=store.pk, lines=stock_lines, reference=order.public_id,
-                          actor=consumer, seen=stock_seen)
-            order_changed_on_commit(order)
-        return order, event
+    with transaction.atomic():
+        tab = tab_join(plan=plan, now=now)  # dine-in: the table's open tab
+        [order] = _INSERT_ORDER.insert([Order(
+            consumer=consumer, store=store, city_code=store.city_code, fulfilment=fulfilment,
+            items_fen=breakdown.items_fen, packaging_fee_fen=breakdown.packaging_fen,
+            delivery_fee_fen=breakdown.delivery_fee_fen, total_fen=breakdown.total_fen,
+            price_lines=[line.as_dict() for line in breakdown.lines],
+            address=asdict(address) if delivery and address else None,
+            distance_m=distance_m,
+            pickup_code="" if delivery else f"{secrets.randbelow(10**6):06d}",
+            note=note, idempotency_key=key, request_hash=request_hash,
+            pay_deadline=tab.closes_at if tab else now + settings.LINLI_UNPAID_ORDER_TTL,
+            table=plan.table, tab=tab, scheduled_for=plan.scheduled_for, promised_at=promised_at,
+            reroute_allowed=reroute_allowed and delivery, rerouted_from=rerouted_from,
+            **asdict(extras),
+        )])
+        _INSERT_ITEM.insert([
+            OrderItem(order=order, product=products[line.product_ref], name=line.name,
+                      unit_price_fen=line.unit_total_fen, quantity=line.quantity,
+                      amount_fen=line.unit_total_fen * line.quantity,
+                      variant=line.variant.as_dict() if line.variant else None,
+                      options=[option.as_dict() for option in line.options])
+            for line in cart
+        ])
+        event = _placed_event(order, consumer)
+        # marketing: the coupon is spent and a first-order discount confirmed by this order,
+        # or the order is not placed
+        marketing.discounts_commit(consumer=consumer, order=order, discounts=discounts, coupon_id=coupon_id,
+                                   lines=breakdown.lines, now=now)
+        # inventory: reserve last, so the stock row is locked only until the commit
+        stock_reserve(store_id=store.pk, lines=stock_lines, reference=order.public_id,
+                      actor=consumer, seen=stock_seen)
+        order_changed_on_commit(order)
+    return order, event
 
 
 def _roles_on(order: Order, actor: User) -> set[str]:
