@@ -11,9 +11,9 @@ that bypasses `changed` (a shell, raw SQL, a queryset `.update()`) can leave sta
 
 One round trip reads the token and the value (`get_many`, or none when a caller prefetched
 them with the other reads of its operation: `keys()` and core/cachebatch.py); a miss
-builds, stores and returns. With REDIS_URL the tokens are shared by every process; with the local-memory
-cache each process has its own, and its writes are seen by its own reads only (the
-embedded default runs one process).
+builds, stores and returns. With REDIS_URL the tokens are shared by every process; with
+the local-memory cache each process has its own, and its writes are seen by its own reads
+only (the embedded default runs one process).
 """
 
 from __future__ import annotations
