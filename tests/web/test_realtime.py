@@ -132,6 +132,41 @@ def test_order_event_stream_for_its_consumer(product):
         assert broker.subscriber_count(order_channel(order.public_id)) == 0
 
 
+@pytest.mark.django_db(transaction=True)  # no test transaction: the stream's thread as in production
+def test_an_open_stream_holds_no_database_connection(product):
+    """A WSGI stream lasts minutes; the thread's kept connection is closed as it starts."""
+    from django.db import connection
+
+    from linli.accounts.models import User
+
+    client = web_sms_login(next_phone())
+    order = _place(User.objects.get(pk=client.session["_auth_user_id"]), product)
+    answer = client.get(f"/events/orders/{order.public_id}")
+    assert connection.connection is not None  # the request read the order
+    chunks = iter(answer.streaming_content)
+    assert next(chunks).startswith(b"retry:")
+    assert connection.connection is None
+    assert Order.objects.filter(pk=order.pk).exists()  # the next use reconnects
+    publish_order_event(order)
+    assert next(chunks).decode().startswith("event: order\n")
+    answer.close()
+
+
+@pytest.mark.django_db
+def test_a_stream_inside_a_transaction_leaves_its_connection_open(product):
+    from django.db import connection
+
+    from linli.accounts.models import User
+
+    client = web_sms_login(next_phone())
+    order = _place(User.objects.get(pk=client.session["_auth_user_id"]), product)
+    answer = client.get(f"/events/orders/{order.public_id}")
+    assert next(iter(answer.streaming_content)).startswith(b"retry:")
+    assert connection.in_atomic_block and connection.connection is not None
+    assert Order.objects.filter(pk=order.pk).exists()  # the test's transaction still works
+    answer.close()
+
+
 @pytest.mark.django_db
 def test_event_streams_refuse_strangers(product):
     from linli.accounts.models import User

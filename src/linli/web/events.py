@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
@@ -69,9 +70,21 @@ _OPENING = f"retry: {RETRY_MS}\n: connected\n\n"
 _HEARTBEAT = ": heartbeat\n\n"
 
 
+def _release_database() -> None:
+    """Close this thread's database connections before a stream starts: the request's
+    reads are done, and a stream stays open for minutes. Under WSGI the thread kept its
+    connection for the next request (CONN_MAX_AGE), so every open stream held one of
+    PostgreSQL's connections doing nothing; the next request on the thread reconnects. A
+    connection inside a transaction (a test's) is left alone."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
+
+
 def _sync_stream(channel: str, heartbeat: float, max_seconds: float) -> Iterator[str]:
     # Under WSGI a client that went away makes the next write fail, which closes this
     # generator (GeneratorExit) and the `with` unsubscribes: at most one heartbeat later.
+    _release_database()
     with subscribe(channel) as sub:
         yield _OPENING
         ends = time.monotonic() + max_seconds
