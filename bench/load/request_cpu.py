@@ -1,0 +1,109 @@
+"""The app's CPU a request, in one process, no HTTP server: orders and the browse mix.
+
+Imports `linli.wsgi` as a granian worker does and calls the WSGI application directly,
+closing each answer so Django's request signals run (as a server's would: connections are
+given back, health checks and request-scoped state behave as in production). Prints the
+process's CPU time per request (`time.process_time`) over blocks, with the median and the
+best block: no load generator and no other process on the same cores, so it is steadier
+than the load harness's rates. The machine's speed still drifts between minutes (the same
+code gave medians of 3.2 and 4.0 ms an order ten minutes apart): compare versions over
+several alternated runs (docs/orders.md "eighth session").
+
+Needs `make serve-prod`'s database and Redis (or any seeded PostgreSQL) and fresh fixtures
+from `bench/load/prepare.py` (their consumers' tokens live 15 minutes); the server itself
+need not run. Comparing two versions: run this with `PYTHONPATH=/tmp/old/src` (a `git
+worktree` of the old commit, bench/load/README.md) and without, alternately, five times
+each, and compare the medians of the medians.
+
+Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/linli_prod .venv/bin/python \\
+           bench/load/prepare.py --out /tmp/fx.json --consumers 400
+       .venv/bin/python bench/load/request_cpu.py --fixtures /tmp/fx.json [--blocks 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # run.py's paths and bodies; `linli` as installed, or PYTHONPATH's
+
+from run import browse_paths, order_bodies  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fixtures", type=Path, required=True)
+    parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--orders", type=int, default=100, help="orders a block")
+    parser.add_argument("--browse", type=int, default=250, help="browse requests a block")
+    args = parser.parse_args()
+    for key, value in {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/linli_prod",
+                       "REDIS_URL": "redis://127.0.0.1:6379/9", "LINLI_LOG_LEVEL": "ERROR",
+                       "DJANGO_SETTINGS_MODULE": "linli.settings",
+                       "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+                       "LINLI_SEARCH_INLINE_REFRESH": "0",
+                       "LINLI_SANDBOX_SECRET": "linli-load-sandbox"}.items():
+        os.environ.setdefault(key, value)  # as `make serve-prod`
+    from linli.wsgi import application
+
+    def call(method: str, path: str, body: bytes = b"", token: str = "") -> str:
+        route, _, query = path.partition("?")
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": route, "QUERY_STRING": query,
+                   "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8100", "SERVER_PROTOCOL": "HTTP/1.1",
+                   "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+                   "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json",
+                   "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", "wsgi.errors": sys.stderr,
+                   "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": True,
+                   "wsgi.run_once": False}
+        if token:
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+            environ["HTTP_IDEMPOTENCY_KEY"] = uuid.uuid4().hex
+        status: list[str] = []
+        answer = application(environ, lambda s, headers, exc_info=None: status.append(s))
+        b"".join(answer)
+        answer.close()  # request_finished, as a server sends it
+        return status[0]
+
+    tokens = json.loads(args.fixtures.read_text())["consumers"]
+    bodies = [body.encode() for body in order_bodies(args.fixtures, 500)]
+    paths = browse_paths(args.fixtures, 20_000)
+    sent = {"orders": 0, "browse": 0}
+
+    def order() -> str:
+        n = sent["orders"] = sent["orders"] + 1
+        return call("POST", "/api/v1/orders", bodies[n % len(bodies)], tokens[n % len(tokens)])
+
+    def browse() -> str:
+        n = sent["browse"] = sent["browse"] + 1
+        return call("GET", paths[n % len(paths)])
+
+    for _ in range(50):  # warm up: imports, caches, connections
+        order(), browse()
+    per_block = {"orders": args.orders, "browse": args.browse}
+    kinds = {"orders": (order, "201"), "browse": (browse, "200")}
+    cpu: dict[str, list[float]] = {"orders": [], "browse": []}
+    for block in range(1, args.blocks + 1):
+        for kind, (send, ok) in kinds.items():
+            started, failed = time.process_time(), 0
+            for _ in range(per_block[kind]):
+                failed += not send().startswith(ok)
+            if failed:
+                sys.exit(f"request_cpu: {failed} {kind} requests failed (stale fixtures? rate limit?)")
+            cpu[kind].append((time.process_time() - started) * 1000 / per_block[kind])
+        print(f"block {block:>2}: order {cpu['orders'][-1]:.2f} ms, browse {cpu['browse'][-1]:.2f} ms "
+              "of app CPU a request", flush=True)
+    for kind, values in cpu.items():
+        print(f"{kind}: median {statistics.median(values):.2f} ms, best block {min(values):.2f} ms "
+              f"of app CPU a request ({len(values)} blocks of {per_block[kind]})")
+
+
+if __name__ == "__main__":
+    main()
