@@ -12,7 +12,11 @@ reservations, ledger rows)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -84,11 +88,6 @@ def test_products_without_choices_skip_the_offer_reads():
 def _cache_reads(place) -> list[str]:
     """The read commands (GET, MGET) Redis receives while `place()` runs, seen by MONITOR
     on the real server and kept to this run's database and key prefix."""
-    import threading
-
-    import redis
-    from django.conf import settings
-
     client = redis.Redis.from_url(settings.REDIS_URL)
     db = client.connection_pool.connection_kwargs.get("db", 0)
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
@@ -112,7 +111,7 @@ def _cache_reads(place) -> list[str]:
     return seen
 
 
-@pytest.mark.skipif(not __import__("django.conf").conf.settings.REDIS_URL, reason="needs REDIS_URL")
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL")
 @pytest.mark.django_db(transaction=True)  # the order commits, and its on-commit work runs, as in production
 def test_placing_an_order_reads_the_cache_in_two_round_trips():
     """The sold-out hints before the catalog, then one MGET for what three apps read after it
