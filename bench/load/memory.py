@@ -18,9 +18,7 @@ Usage: .venv/bin/python bench/load/memory.py [--paths 8000] [--fixtures var/load
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -29,6 +27,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 
+from inprocess import worker_environment, wsgi_call  # noqa: E402
 from procfs import process_memory  # noqa: E402
 
 
@@ -46,15 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.fixtures.exists():
         sys.exit(f"memory: no fixtures at {args.fixtures}; run bench/load/prepare.py first")
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linli_prod")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
-    os.environ.setdefault("LINLI_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
-    # As under `make serve-prod`: searches leave indexing to the Celery beat, so the process
-    # never loads jieba and pypinyin (~125 MB). Without this, the first search after a seed
-    # indexes the city in this process and the figures are not a web worker's.
-    os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
-    os.environ.setdefault("LINLI_SEARCH_INLINE_REFRESH", "0")
+    worker_environment()  # as under `make serve-prod`
     print(f"{'interpreter':<22} {footprint()}", flush=True)
 
     from linli.wsgi import application
@@ -68,16 +59,7 @@ def main() -> None:
     from run import browse_paths
 
     def call(method: str, path: str, body: bytes = b"") -> str:
-        route, _, query = path.partition("?")
-        environ = {"REQUEST_METHOD": method, "PATH_INFO": route, "QUERY_STRING": query,
-                   "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8100", "SERVER_PROTOCOL": "HTTP/1.1",
-                   "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
-                   "CONTENT_TYPE": "application/json", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1",
-                   "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": True,
-                   "wsgi.multiprocess": True, "wsgi.run_once": False}
-        status: list[str] = []
-        b"".join(application(environ, lambda s, headers, exc_info=None: status.append(s)))
-        return status[0]
+        return wsgi_call(application, method, path, body)
 
     failed = 0
     for done, path in enumerate(browse_paths(args.fixtures, args.paths), 1):

@@ -23,9 +23,7 @@ Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/linli_prod .venv/bin/pyth
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
 import statistics
 import sys
 import time
@@ -35,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # run.py's paths and bodies; `linli` as installed, or PYTHONPATH's
 
+from inprocess import worker_environment, wsgi_call  # noqa: E402
 from run import browse_paths, order_bodies  # noqa: E402
 
 
@@ -45,32 +44,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100, help="orders a block")
     parser.add_argument("--browse", type=int, default=250, help="browse requests a block")
     args = parser.parse_args()
-    for key, value in {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/linli_prod",
-                       "REDIS_URL": "redis://127.0.0.1:6379/9", "LINLI_LOG_LEVEL": "ERROR",
-                       "DJANGO_SETTINGS_MODULE": "linli.settings",
-                       "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
-                       "LINLI_SEARCH_INLINE_REFRESH": "0",
-                       "LINLI_SANDBOX_SECRET": "linli-load-sandbox"}.items():
-        os.environ.setdefault(key, value)  # as `make serve-prod`
+    worker_environment()  # as under `make serve-prod`
     from linli.wsgi import application
-
-    def call(method: str, path: str, body: bytes = b"", token: str = "") -> str:
-        route, _, query = path.partition("?")
-        environ = {"REQUEST_METHOD": method, "PATH_INFO": route, "QUERY_STRING": query,
-                   "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8100", "SERVER_PROTOCOL": "HTTP/1.1",
-                   "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-                   "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json",
-                   "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", "wsgi.errors": sys.stderr,
-                   "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": True,
-                   "wsgi.run_once": False}
-        if token:
-            environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-            environ["HTTP_IDEMPOTENCY_KEY"] = uuid.uuid4().hex
-        status: list[str] = []
-        answer = application(environ, lambda s, headers, exc_info=None: status.append(s))
-        b"".join(answer)
-        answer.close()  # request_finished, as a server sends it
-        return status[0]
 
     tokens = json.loads(args.fixtures.read_text())["consumers"]
     bodies = [body.encode() for body in order_bodies(args.fixtures, 500)]
@@ -79,11 +54,13 @@ def main() -> None:
 
     def order() -> str:
         n = sent["orders"] = sent["orders"] + 1
-        return call("POST", "/api/v1/orders", bodies[n % len(bodies)], tokens[n % len(tokens)])
+        return wsgi_call(application, "POST", "/api/v1/orders", bodies[n % len(bodies)],
+                         {"HTTP_AUTHORIZATION": f"Bearer {tokens[n % len(tokens)]}",
+                          "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex})
 
     def browse() -> str:
         n = sent["browse"] = sent["browse"] + 1
-        return call("GET", paths[n % len(paths)])
+        return wsgi_call(application, "GET", paths[n % len(paths)])
 
     for _ in range(50):  # warm up: imports, caches, connections
         order(), browse()
