@@ -263,13 +263,13 @@ WITH locked AS (
     INSERT INTO inventory_stock_reservation
         (product_id, store_id, reference, quantity, status, created_at)
     SELECT product_id, %(store)s, %(ref)s, q, %(held)s, %(now)s FROM taken
-    RETURNING id, product_id, quantity
+    RETURNING product_id
 ), ledger AS (
     INSERT INTO inventory_stock_movement
         (product_id, store_id, delta, reserved_delta, reason, reference, actor_id, created_at)
     SELECT product_id, %(store)s, -q, q, %(reason)s, %(ref)s, %(actor)s, %(now)s FROM taken
 )
-SELECT id, product_id, quantity FROM held
+SELECT product_id FROM held
 """
 
 
@@ -283,8 +283,8 @@ def _reserve_postgresql(store_id: int, counted: dict[int, int], products: dict[i
             "pids": list(counted), "qtys": list(counted.values()), "store": store_id, "now": now,
             "ref": reference, "held": str(StockReservation.Status.HELD), "reason": str(R.ORDER),
             "actor": actor.pk if actor is not None else None})
-        rows = cursor.fetchall()
-    missing = set(counted) - {pid for _id, pid, _q in rows}
+        held = [pid for (pid,) in cursor.fetchall()]
+    missing = set(counted) - set(held)
     if missing:
         # Not enough left, or the product just became made to order (then nothing is held
         # for it, as when the read had seen it so). The rows are ours until the commit.
@@ -297,7 +297,7 @@ def _reserve_postgresql(store_id: int, counted: dict[int, int], products: dict[i
         if missing:  # no stock row at all
             pid = min(missing)
             raise _insufficient(products[pid], pid, counted[pid], 0)
-    stock_alerts_check_on_commit((pid for _id, pid, _q in rows), store_pk=store_id)
+    stock_alerts_check_on_commit(held, store_pk=store_id)
 
 
 # Kept for callers written before reservations: placing an order reserves its stock.
