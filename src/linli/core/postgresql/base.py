@@ -5,8 +5,9 @@ With CONN_HEALTH_CHECKS on (we keep connections across requests, so a restarted 
 failed-over server must not answer the next request with an error), Django runs `SELECT 1`
 on the first query of every request that reuses a connection. Under load that is one more
 round trip per request, for a connection that answered its previous request a millisecond
-before: ~0.1 ms of the app's CPU and a statement on the server, 2-3 % of an order and
-~8 % of a browse request (py-spy, issue 15).
+before: ~0.1 ms of the app's CPU and a statement on the server, 2-3 % of an order (py-spy,
+issue 15). Browse requests mostly answer from caches without a query, so few paid it: no
+difference measurable there (docs/orders.md "eighth session").
 
 A connection given back at the end of a request less than `LINLI_DB_ALIVE_BYPASS_S` ago
 (default 0.5 s) is taken as alive, as connection pools do (HikariCP's
