@@ -7,7 +7,9 @@ process's CPU time per request (`time.process_time`) over blocks, with the media
 best block: no load generator and no other process on the same cores, so it is steadier
 than the load harness's rates. The machine's speed still drifts between minutes (the same
 code gave medians of 3.2 and 4.0 ms an order ten minutes apart): compare versions over
-several alternated runs (docs/orders.md "eighth session").
+several alternated runs (docs/orders.md "eighth session"). It also prints the garbage
+collector's pauses over the blocks, by generation: the full collections are what
+`LINLI_GC_FREEZE=0` brings back (`core/gcfreeze.py`).
 
 Needs `make serve-prod`'s database and Redis (or any seeded PostgreSQL) and fresh fixtures
 from `bench/load/prepare.py` (their consumers' tokens live 15 minutes); the server itself
@@ -23,6 +25,7 @@ Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/linli_prod .venv/bin/pyth
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -64,6 +67,16 @@ def main() -> None:
 
     for _ in range(50):  # warm up: imports, caches, connections
         order(), browse()
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    started_at: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started_at[:] = [time.perf_counter()]
+        elif started_at:
+            pauses[info["generation"]].append((time.perf_counter() - started_at[0]) * 1000)
+
+    gc.callbacks.append(on_gc)
     per_block = {"orders": args.orders, "browse": args.browse}
     kinds = {"orders": (order, "201"), "browse": (browse, "200")}
     cpu: dict[str, list[float]] = {"orders": [], "browse": []}
@@ -80,6 +93,11 @@ def main() -> None:
     for kind, values in cpu.items():
         print(f"{kind}: median {statistics.median(values):.2f} ms, best block {min(values):.2f} ms "
               f"of app CPU a request ({len(values)} blocks of {per_block[kind]})")
+    gc.callbacks.remove(on_gc)
+    print(f"garbage collector over the blocks ({gc.get_freeze_count():,} objects frozen at start-up):")
+    for generation, took in pauses.items():
+        longest = f", longest {max(took):.1f} ms" if took else ""
+        print(f"   generation {generation}: {len(took)} collections, {sum(took):.0f} ms in all{longest}")
 
 
 if __name__ == "__main__":

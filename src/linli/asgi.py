@@ -7,6 +7,9 @@ Django's documentation says to disable them under ASGI; under load on PostgreSQL
 the server out of connections ("too many clients already", 500s on /search in
 bench/discovery.py). A connection is opened per request instead; put PgBouncer (or a
 pool) in front where that cost matters, or serve the API with WSGI (`make serve-wsgi`).
+
+As under WSGI, the start-up's objects are frozen out of the garbage collector's full
+collections once the application is built (`core/gcfreeze.py`).
 """
 
 import os
@@ -17,3 +20,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
 os.environ.setdefault("LINLI_CONN_MAX_AGE", "0")
 
 application = get_asgi_application()
+
+from linli.core.gcfreeze import freeze_startup_objects  # noqa: E402 - needs Django set up
+
+freeze_startup_objects()
