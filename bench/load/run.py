@@ -283,8 +283,10 @@ def main() -> None:
     db_url = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linli_prod")
 
     print(f"== fixtures ({db_url})", flush=True)
-    # Enough consumers that the orders phase, up to 1,000 orders/s, keeps each under its limit.
-    consumers = max(200, -(-1000 * args.orders_seconds // ORDERS_PER_CONSUMER_MINUTE))
+    # Enough consumers that the checkout and orders phases, up to 1,000 orders/s each and
+    # within the same minute, keep each under its limit: a 429 is answered in a fraction of
+    # an order's time, so a consumer over it flatters the rate (wrk counts them apart).
+    consumers = max(200, -(-1000 * (args.orders_seconds + args.checkout_seconds) // ORDERS_PER_CONSUMER_MINUTE))
     subprocess.run([sys.executable, str(HERE / "prepare.py"), "--out", str(fixtures),
                     "--consumers", str(consumers)],
                    env={**os.environ, "DATABASE_URL": db_url}, check=True)
@@ -390,7 +392,7 @@ def main() -> None:
         usage = cpu_delta(before, cpu_snapshot())
         summary["orders"] = {**result, "ratio_to_pgbench_tps": round(result["req_per_s"] / tps, 4) if tps else None,
                              **as_dict(usage, requests=result["requests"]), "loadavg_after": loadavg()}
-        met = result["req_per_s"] >= 500 and not (result["socket_errors"] or result["status_errors"])
+        met = result["ok_per_s"] >= 500 and not (result["socket_errors"] or result["status_errors"])
         print(f"orders only: {wrk_line(result)}"
               + (f" = {result['req_per_s'] / tps:.3f} x pgbench TPS ({tps:.0f})" if tps else "")
               + f"; target >= 500 orders/s with no errors: {'met' if met else 'NOT met'}")
