@@ -57,7 +57,7 @@ lint: setup
 	$(BIN)/mypy src/linli/orders/pricing.py src/linli/merchants/hours.py src/linli/discovery/geo.py src/linli/core/statemachine.py src/linli/core/ids.py src/linli/core/seed src/linli/*/services.py src/linli/payments/money.py src/linli/payments/ledger.py src/linli/payments/reconcile.py src/linli/accounts/member_code.py src/linli/pos/ean.py src/linli/pos/receipt.py \
 		src/linli/bookings/slots.py src/linli/bookings/tables/assign.py src/linli/bookings/tables/services.py src/linli/finance/commission.py src/linli/finance/netting.py src/linli/discovery/recommend.py src/linli/discovery/quadtree.py src/linli/merchants/menu_cache.py src/linli/orders/reroute.py src/linli/core/ratelimit.py src/linli/core/backup.py src/linli/core/security.py \
 		src/linli/core/crypto.py src/linli/core/access.py src/linli/core/dbrouter.py src/linli/core/outbox.py \
-		src/linli/core/versioned.py src/linli/core/compiled.py src/linli/core/memory.py src/linli/core/postgresql/base.py src/linli/core/cachebatch.py
+		src/linli/core/versioned.py src/linli/core/compiled.py src/linli/core/memory.py src/linli/core/postgresql/base.py src/linli/core/cachebatch.py src/linli/core/gcfreeze.py
 
 worker: setup
 	$(BIN)/celery -A linli worker -B -l info -Q default,dispatch,notifications,settlement
@@ -78,7 +78,9 @@ PROD_PORT         ?= 8100
 WORKERS           ?= 2
 # Blocking threads per granian worker: every request is CPU-bound Python under one GIL, so
 # more threads only add switching (browse mix, 2 workers: 1 thread 769 req/s p95 39 ms,
-# 2: 754-862 / 35-40, 4: 685 / 64, 8: 611 / 79). Each open SSE stream holds one thread:
+# 2: 754-862 / 35-40, 4: 685 / 64, 8: 611 / 79; orders, 2026-11-27, two servers on one
+# database, 8-s wrk runs alternated six times: 2 threads median 517/s, 1 thread 473/s, though
+# bench/checkout.py's open loop at 80 % kept a shorter tail with 1). Each open SSE stream holds one thread:
 # raise THREADS to try consoles here, or serve /events/ from ASGI (docs/scaling.md).
 THREADS           ?= 2
 serve-prod: setup
