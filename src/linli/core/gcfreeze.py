@@ -15,7 +15,7 @@ the collector's pauses.
 Called by the WSGI and ASGI entry points after the application is built. It first loads
 the URL conf, as the first request would (every API module and its schemas), so that is
 frozen too and the first request does not pay for it. Nothing frozen is garbage: a full
-collection runs just before. `LINLI_GC_FREEZE=0` turns it off (to compare, docs/scaling.md).
+collection runs just before. `LINLI_GC_FREEZE=0` turns it off (to compare: docs/orders.md, "ninth session").
 
 This is the practice Instagram described for their Django fleet (gc.freeze, Python 3.7+);
 the objects here are not shared between forked processes (granian imports the app in each
