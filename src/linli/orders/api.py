@@ -39,6 +39,14 @@ class DeliveryAddressIn(Schema):
     contact_phone: str = Field(min_length=5, max_length=32)
 
 
+# Before OrderIn, which holds it: a forward reference would leave OrderIn half-built.
+class InvoiceIn(Schema):
+    title: str = Field(min_length=1, max_length=100, description="抬头: company or person")
+    tax_no: str = Field("", max_length=24, description="税号: 18-character unified social credit "
+                                                       "code (checked) or a 15/20-character tax id")
+    email: str = Field(max_length=254, description="where the e-invoice is sent")
+
+
 class OrderIn(Schema):
     store_id: str = Field(min_length=1, max_length=40)
     items: list[LineIn] = Field(max_length=100)
@@ -68,13 +76,6 @@ class ActionIn(Schema):
 
 
 # --- lifecycle (issue 5) schemas -----------------------------------------------------------
-class InvoiceIn(Schema):
-    title: str = Field(min_length=1, max_length=100, description="抬头: company or person")
-    tax_no: str = Field("", max_length=24, description="税号: 18-character unified social credit "
-                                                       "code (checked) or a 15/20-character tax id")
-    email: str = Field(max_length=254, description="where the e-invoice is sent")
-
-
 class ReasonIn(Schema):
     reason: str = Field("", max_length=200)
 

@@ -6,10 +6,8 @@ checkout)."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import segno
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -18,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.accounts.member_codes import member_code_show
 from linli.core.errors import DomainError, InvalidInput
+from linli.core.qrcode import qr_svg
 from linli.merchants.models import Product, Store
 from linli.merchants.selectors import store_is_open, store_menu
 from linli.orders.services import line_choices
@@ -33,13 +32,10 @@ FULFILMENTS = ("pickup", "delivery")
 
 def _code_context(request: HttpRequest) -> dict[str, Any]:
     shown = member_code_show(user=request.user)  # type: ignore[arg-type]
-    out = io.BytesIO()
-    segno.make(shown.code, error="m", micro=False).save(
-        out, kind="svg", scale=6, xmldecl=False, svgns=True, nl=False, svgclass="qr member-qr",
-        title=_("Member code"))
+    svg = qr_svg(shown.code, scale=6, nl=False, svgclass="qr member-qr", title=_("Member code"))
     digits = " ".join(shown.code[i:i + 4] for i in range(0, len(shown.code), 4))
     return {"code": shown.code, "digits": digits, "refresh_in": shown.refresh_in,
-            "expires_at": shown.expires_at, "qr_svg": mark_safe(out.getvalue().decode())}  # noqa: S308 (segno output)
+            "expires_at": shown.expires_at, "qr_svg": mark_safe(svg)}  # noqa: S308 (segno output)
 
 
 @consumer_required

@@ -6,14 +6,13 @@ the counter")."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import segno
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from linli.core.errors import DomainError
+from linli.core.qrcode import qr_svg
 from linli.pos import gateway_sales
 from linli.pos import services as pos
 from linli.pos.models import Sale
@@ -38,10 +37,7 @@ def sale_status_payload(sale: Sale, request: HttpRequest) -> dict[str, Any]:
     qr = gateway_sales.sale_qr(sale)
     if qr is not None:
         content = request.build_absolute_uri(qr["qr_code"]) if qr["qr_code"].startswith("/") else qr["qr_code"]
-        out = io.BytesIO()
-        segno.make(content, error="m", micro=False).save(out, kind="svg", scale=5, border=2, xmldecl=False,
-                                                          svgns=True, title=None)
-        body["qr"] = {"svg": out.getvalue().decode(), "content": content, "expires_at": qr["expires_at"].isoformat()}
+        body["qr"] = {"svg": qr_svg(content, scale=5, border=2, title=None), "content": content, "expires_at": qr["expires_at"].isoformat()}
     return body
 
 

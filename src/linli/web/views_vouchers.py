@@ -6,11 +6,9 @@ redemptions; owner and manager create, pause and resume deals. Every write is on
 
 from __future__ import annotations
 
-import io
 import secrets
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from linli.core.errors import DomainError
+from linli.core.qrcode import qr_svg as _qr_svg
 from linli.marketing import voucher_selectors as selectors
 from linli.marketing import voucher_services as services
 from linli.marketing.voucher_models import Voucher
@@ -36,10 +35,7 @@ CONSOLE = "web/merchant/vouchers.html"
 
 
 def qr_svg(code: str, *, label: str) -> str:
-    out = io.BytesIO()
-    segno.make(code, error="m", micro=False).save(
-        out, kind="svg", scale=5, xmldecl=False, svgns=True, nl=False, svgclass="qr voucher-qr", title=label)
-    return mark_safe(out.getvalue().decode())  # noqa: S308 (segno output)
+    return mark_safe(_qr_svg(code, scale=5, nl=False, svgclass="qr voucher-qr", title=label))  # noqa: S308 (segno output)
 
 
 # --- consumer -------------------------------------------------------------------------------------
