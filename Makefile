@@ -70,8 +70,11 @@ serve-wsgi: seed
 
 ## Production-like stack for the load harness (bench/load/): PostgreSQL, Redis, Celery beat and
 ## one worker per queue (default, dispatch, notifications, settlement; docs/scaling.md) on
-## RabbitMQ, WORKERS granian processes on one port; all in the foreground, Ctrl-C
-## (or SIGTERM) stops every one of them. Seeds a modest city if the database has no stores.
+## RabbitMQ, WORKERS granian processes on one port, and the outbox relay (web workers write
+## task rows, the relay sends them: workers never load Celery, core/outbox.py); all in the
+## foreground, Ctrl-C (or SIGTERM) stops every one of them. Seeds a modest city if the
+## database has no stores. Our package is compiled to bytecode first, as an installed wheel
+## is (an editable install under PYTHONDONTWRITEBYTECODE compiles it in every process).
 PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/linli_prod
 PROD_REDIS_URL    ?= redis://127.0.0.1:6379/9
 PROD_BROKER_URL   ?= amqp://guest:guest@127.0.0.1:5672//
@@ -88,7 +91,8 @@ serve-prod: setup
 	@set -e; \
 	export DATABASE_URL='$(PROD_DATABASE_URL)' REDIS_URL='$(PROD_REDIS_URL)' \
 	       CELERY_BROKER_URL='$(PROD_BROKER_URL)' LINLI_LOG_LEVEL=$${LINLI_LOG_LEVEL:-WARNING} \
-	       LINLI_SANDBOX_SECRET=$${LINLI_SANDBOX_SECRET:-linli-load-sandbox}; \
+	       LINLI_SANDBOX_SECRET=$${LINLI_SANDBOX_SECRET:-linli-load-sandbox} LINLI_OUTBOX_RELAY=1; \
+	$(BIN)/python -m compileall -q src/linli; \
 	$(BIN)/python scripts/db_ensure.py "$$DATABASE_URL"; \
 	$(BIN)/linli migrate --no-input -v 0; \
 	$(BIN)/linli seed --if-empty --merchants 300 --users 100 --riders 30; \
@@ -99,6 +103,7 @@ serve-prod: setup
 	for q in default:2 dispatch:1 notifications:1 settlement:1; do \
 	  $(BIN)/celery -A linli worker -l warning -Q $${q%%:*} -n $${q%%:*}@%h --concurrency $${q##*:} & \
 	  pids="$$pids $$!"; done; \
+	$(BIN)/linli outbox_relay & pids="$$pids $$!"; \
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PROD_PORT) --workers $(WORKERS) \
 	  --blocking-threads $(THREADS) --no-ws linli.wsgi:application & pids="$$pids $$!"; \
 	echo "serve-prod: http://$(HOST):$(PROD_PORT) (pids $$pids)"; wait

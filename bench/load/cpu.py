@@ -24,7 +24,7 @@ from procfs import cmdline, is_app_server
 
 TICK = os.sysconf("SC_CLK_TCK")
 # Roles in the order they are printed; "load" is the harness's children (wrk, locust).
-ROLES = ("app", "postgres", "celery", "redis", "rabbitmq", "load")
+ROLES = ("app", "postgres", "celery", "relay", "redis", "rabbitmq", "load")
 
 
 def _role(comm: str, command: str) -> str | None:
@@ -34,6 +34,8 @@ def _role(comm: str, command: str) -> str | None:
         return "postgres"
     if "celery" in command and "linli" in command:
         return "celery"
+    if "outbox_relay" in command:  # `linli outbox_relay`: sends the web workers' task rows
+        return "relay"
     if comm == "redis-server":
         return "redis"
     if comm == "beam.smp":

@@ -6,6 +6,5 @@ from .core.memory import malloc_tune  # noqa: E402
 
 malloc_tune()  # before anything allocates: large freed blocks go back to the system
 
-from .celery import app as celery_app  # noqa: E402  (Celery finds tasks through Django apps)
-
-__all__ = ["celery_app"]
+# Celery's app is not imported here (its usual place): web workers would all load Celery.
+# `celery -A linli` finds linli/celery.py; the task modules and the outbox import it.

@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 
@@ -212,6 +211,10 @@ else:
 # --- background jobs -----------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Web workers hand task sends to the outbox relay (`linli outbox_relay`) instead of sending
+# at commit: they then never import Celery (~10 MB each, core/outbox.py). Needs the relay
+# running beside them (`make serve-prod` starts it); the beat's sweep is the fallback.
+LINLI_OUTBOX_RELAY = os.environ.get("LINLI_OUTBOX_RELAY", "0") == "1"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
@@ -241,6 +244,8 @@ CELERY_TASK_ROUTES = {f"linli.{task}": {"queue": queue}
 # How often the beat task indexes changed stores and products for search: with a worker,
 # how long a change may take to be findable (LINLI_SEARCH_INLINE_REFRESH below).
 LINLI_SEARCH_REFRESH_SECONDS = 5.0
+# A daily entry's schedule is {"crontab": {...}}, crontab's arguments: linli/celery.py makes
+# it a crontab, so that this file (which every web worker loads) does not import Celery.
 CELERY_BEAT_SCHEDULE = {
     "orders-cancel-unpaid": {"task": "linli.orders.tasks.cancel_unpaid_orders", "schedule": 60.0},
     "orders-auto-complete": {"task": "linli.orders.tasks.auto_complete_delivered", "schedule": 300.0},
@@ -256,7 +261,7 @@ CELERY_BEAT_SCHEDULE = {
                                        "schedule": LINLI_SEARCH_REFRESH_SECONDS},
     # recommendations: retrained nightly at 03:00 Beijing time (19:00 UTC)
     "discovery-recommendations-train": {"task": "linli.discovery.tasks.recommendations_train_task",
-                                        "schedule": crontab(hour=19, minute=0)},
+                                        "schedule": {"crontab": {"hour": 19, "minute": 0}}},
     "marketing-coupons-return-sweep": {"task": "linli.marketing.tasks.coupons_return_sweep", "schedule": 300.0},
     "marketing-vouchers-sweep": {"task": "linli.marketing.tasks.vouchers_sweep", "schedule": 60.0},
     "marketing-campaigns-due": {"task": "linli.marketing.tasks.campaigns_due", "schedule": 60.0},
@@ -266,14 +271,14 @@ CELERY_BEAT_SCHEDULE = {
     "bookings-reminders": {"task": "linli.bookings.tasks.booking_reminders", "schedule": 60.0},
     # finance (issue 12): settle at 02:30 Beijing time (18:30 UTC), retry payouts every 10 minutes
     "finance-settlement-daily": {"task": "linli.finance.tasks.settlement_daily",
-                                 "schedule": crontab(hour=18, minute=30)},
+                                 "schedule": {"crontab": {"hour": 18, "minute": 30}}},
     "finance-payouts-retry": {"task": "linli.finance.tasks.payouts_retry", "schedule": 600.0},
     # analytics (issue 13): flush the event buffer, refresh today's and yesterday's aggregates,
     # daily report at 01:00 Beijing time (17:00 UTC)
     "analytics-events-flush": {"task": "linli.analytics.tasks.events_flush", "schedule": 5.0},
     "analytics-aggregate-recent": {"task": "linli.analytics.tasks.aggregate_recent", "schedule": 900.0},
     "analytics-daily-report": {"task": "linli.analytics.tasks.daily_report",
-                               "schedule": crontab(hour=17, minute=0)},
+                               "schedule": {"crontab": {"hour": 17, "minute": 0}}},
     # reliability (issue 14): task sends the broker refused at commit time (core/outbox.py)
     "core-outbox-flush": {"task": "linli.core.tasks.outbox_flush", "schedule": 30.0},
 }

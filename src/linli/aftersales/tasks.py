@@ -1,11 +1,11 @@
 """Periodic after-sales jobs (scheduled by Celery beat; see settings.CELERY_BEAT_SCHEDULE)."""
 
-from celery import shared_task
+from linli.celery import app
 
 from . import services
 
 
-@shared_task
+@app.task
 def sla_sweep() -> dict[str, int]:
     """Requests the store did not answer within the SLA: agreed by the system (refund-only ones
     refunded); returns sent back and not confirmed in time: refunded."""

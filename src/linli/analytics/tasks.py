@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from celery import shared_task
+from linli.celery import app
 
 from . import buffer, report
 from .aggregate import aggregate_day
@@ -15,7 +15,7 @@ from .selectors import today
 FLUSH_ROUNDS = 20  # at most 20 x 5,000 events per run; the next run (seconds later) takes the rest
 
 
-@shared_task(name="linli.analytics.tasks.events_flush")
+@app.task(name="linli.analytics.tasks.events_flush")
 def events_flush() -> int:
     written = 0
     for _ in range(FLUSH_ROUNDS):
@@ -26,14 +26,14 @@ def events_flush() -> int:
     return written
 
 
-@shared_task(name="linli.analytics.tasks.aggregate_recent")
+@app.task(name="linli.analytics.tasks.aggregate_recent")
 def aggregate_recent() -> dict[str, Any]:
     """Today so far and yesterday (late payments, refunds, reviews): both rerunnable."""
     day = today()
     return {str(d): aggregate_day(d) for d in (day - timedelta(days=1), day)}
 
 
-@shared_task(name="linli.analytics.tasks.daily_report")
+@app.task(name="linli.analytics.tasks.daily_report")
 def daily_report() -> dict[str, Any]:
     """Yesterday, final: aggregated once more, then summarised and sent to the operators."""
     day = today() - timedelta(days=1)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from linli.celery import app
 
 
-@shared_task
+@app.task
 def booking_reminders() -> dict[str, int]:
     """Remind consumers of confirmed bookings the day before and one hour before (each once)."""
     from .services import reminders_send

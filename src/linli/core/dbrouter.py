@@ -80,11 +80,8 @@ class PrimaryReplicaRouter:
     """DATABASE_ROUTERS entry: writes to the primary, marked reads to the replica."""
 
     def __init__(self) -> None:
+        # A task's start unpins too: linli/celery.py (no Celery import here: web workers).
         request_started.connect(unpin, dispatch_uid="linli-dbrouter-unpin")
-        with contextlib.suppress(ImportError):
-            from celery.signals import task_prerun
-
-            task_prerun.connect(unpin, dispatch_uid="linli-dbrouter-unpin", weak=False)
 
     def db_for_read(self, model: Any, **hints: Any) -> str | None:
         if not _replica_wanted.get() or _pinned.get() or not replica_configured():

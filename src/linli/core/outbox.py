@@ -1,13 +1,23 @@
 """The transactional outbox: the one way application code enqueues a Celery task.
 
-`enqueue(task, *args, countdown=None, **kwargs)` inside a transaction writes a row in that
-transaction and sends it to the broker once the transaction commits; outside one it writes
-and sends at once. If the broker cannot be reached the request still succeeds: the row
-stays, and the periodic `outbox_flush` (beat, every 30 s) sends it later, with a growing
-delay between attempts for each row. So a task is never sent for a rolled-back change and
-never lost for a committed one. Delivery is at least once (a process killed between the
-broker's acknowledgement and the row's deletion sends the row again): tasks must be
-idempotent, as every task here already is (they re-read state and act only if still due).
+`enqueue("linli.app.tasks.name", *args, countdown=None, **kwargs)` inside a transaction
+writes a row in that transaction, and the task is sent to the broker once the transaction
+commits; outside one it is written and sent at once. If the broker cannot be reached the
+request still succeeds: the row stays, and the periodic `outbox_flush` (beat, every 30 s)
+sends it later, with a growing delay between attempts for each row. So a task is never
+sent for a rolled-back change and never lost for a committed one. Delivery is at least
+once (a process killed between the broker's acknowledgement and the row's deletion sends
+the row again): tasks must be idempotent, as every task here already is (they re-read
+state and act only if still due).
+
+Who sends a committed row:
+- by default the process that wrote it, from its commit hook;
+- with `LINLI_OUTBOX_RELAY=1` the outbox relay (`linli outbox_relay`, a process of its
+  own): on PostgreSQL a trigger on the table NOTIFYs it at each commit that wrote rows
+  (migration 0002), and it sends within milliseconds; it also looks every second. Web
+  workers then never import Celery, its broker client or its serialisers (~10 MB each;
+  docs/scaling.md), and spend no time on the broker in a request. Tasks are named by
+  their registered name for the same reason: a task object means importing Celery.
 
 With eager tasks (no broker: the embedded mode and most tests) nothing is written: the task
 runs in-process after commit, as `.delay()` did.
@@ -16,13 +26,16 @@ runs in-process after commit, as `.delay()` did.
 from __future__ import annotations
 
 import logging
+import sys
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-
-from linli.celery import app as celery_app
 
 from .models import OutboxMessage
 
@@ -32,28 +45,48 @@ log = logging.getLogger(__name__)
 # sweep leaves new rows alone for this long.
 SWEEP_GRACE = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(minutes=10)
+CHANNEL = "linli_outbox"  # what migration 0002's trigger NOTIFYs
+
+
+def _celery() -> Any:
+    from linli.celery import app
+
+    return app
 
 
 def _eager() -> bool:
-    return bool(celery_app.conf.task_always_eager)
+    # The app's setting once Celery is loaded (tests switch it there); until then the
+    # setting it is made from, so that asking does not load Celery.
+    if "linli.celery" in sys.modules:
+        return bool(_celery().conf.task_always_eager)
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
+
+
+def _name(task: Any) -> str:
+    return task if isinstance(task, str) else str(task.name)
 
 
 def enqueue(task: Any, *args: Any, countdown: float | None = None, **kwargs: Any) -> None:
-    """Send `task` (a Celery task) with these arguments once the current transaction
-    commits; never raises because the broker is down (docs/reliability.md)."""
+    """Send `task` (its registered name; a task object works too) with these arguments once
+    the current transaction commits; never raises because the broker is down
+    (docs/reliability.md)."""
+    name = _name(task)
     if _eager():
         def run() -> None:
-            task.apply_async(args, kwargs, countdown=countdown)
+            import_module(name.rpartition(".")[0])  # registers the task with the app
+            _celery().tasks[name].apply_async(args, kwargs, countdown=countdown)
 
         transaction.on_commit(run)  # outside a transaction: runs at once
         return
     now = timezone.now()
+    relayed = settings.LINLI_OUTBOX_RELAY
     row = OutboxMessage.objects.create(
-        task=task.name, args=list(args), kwargs=kwargs,
+        task=name, args=list(args), kwargs=kwargs,
         not_before=now + timedelta(seconds=countdown) if countdown else None,
-        next_attempt_at=now + SWEEP_GRACE)
-    row_id = row.pk
-    transaction.on_commit(lambda: _send_one(row_id), robust=True)
+        next_attempt_at=now if relayed else now + SWEEP_GRACE)
+    if not relayed:
+        row_id = row.pk
+        transaction.on_commit(lambda: _send_one(row_id), robust=True)
 
 
 def _publish(row: OutboxMessage, now: datetime) -> None:
@@ -63,9 +96,10 @@ def _publish(row: OutboxMessage, now: datetime) -> None:
     options: dict[str, Any] = {"retry": False}
     if row.not_before is not None and row.not_before > now:
         options["eta"] = row.not_before
-    with celery_app.pool.acquire(block=True) as conn:
+    app = _celery()
+    with app.pool.acquire(block=True) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0)
-        celery_app.send_task(row.task, args=row.args, kwargs=row.kwargs, connection=conn, **options)
+        app.send_task(row.task, args=row.args, kwargs=row.kwargs, connection=conn, **options)
 
 
 def _failed(row: OutboxMessage, exc: Exception, now: datetime) -> None:
@@ -122,3 +156,36 @@ def outbox_pending() -> int:
     """How many task sends wait for the broker (the health check and docs use it)."""
     return OutboxMessage.objects.count()
 
+
+
+def outbox_relay(*, poll: float = 1.0, stop: Callable[[], bool] = lambda: False,
+                 on_flush: Callable[[dict[str, int]], None] | None = None) -> None:
+    """Send committed rows as they come (`linli outbox_relay`): flush what is due, then wait
+    for the table trigger's NOTIFY (PostgreSQL) or `poll` seconds, until `stop()`. A row
+    that committed while a flush ran is caught by the flush after it: the loop flushes
+    until a pass finds nothing due. Several relays may run: each row is taken under
+    `SKIP LOCKED` and deleted in the transaction that sent it."""
+    listening = False
+    while not stop():
+        try:
+            if connection.vendor == "postgresql" and not listening:
+                connection.ensure_connection()
+                with connection.cursor() as cursor:
+                    cursor.execute(f"LISTEN {CHANNEL}")
+                listening = True
+            while True:
+                counts = outbox_flush(limit=200)
+                if on_flush and (counts["sent"] or counts["failed"]):
+                    on_flush(counts)
+                if counts["failed"] or counts["sent"] < 200:
+                    break
+            if listening and not counts["failed"]:
+                for _notice in connection.connection.notifies(timeout=poll, stop_after=1):
+                    pass
+            else:  # no NOTIFY here, or the broker is down (the rows' backoff paces retries)
+                time.sleep(poll)
+        except DatabaseError as exc:  # the database restarted or dropped us: listen again
+            log.warning("outbox relay: %r; reconnecting", exc)
+            connection.close()
+            listening = False
+            time.sleep(poll)

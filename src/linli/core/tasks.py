@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from linli.celery import app
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def outbox_flush() -> dict[str, int]:
     """Every 30 s: send the task sends the broker refused when their transaction committed."""
     from .outbox import outbox_flush as flush

@@ -132,9 +132,7 @@ def rider_shift_set(*, user: User, online: bool, lat: float | None, lng: float |
         # (scipy, ~50 MB) has no place in a web worker. Eager mode runs it right here.
         from linli.core.outbox import enqueue
 
-        from .tasks import dispatch_pending as dispatch_pending_task
-
-        enqueue(dispatch_pending_task, city_code=rider.city_code)
+        enqueue("linli.delivery.tasks.dispatch_pending", city_code=rider.city_code)
     return rider
 
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from linli.celery import app
 
 from . import services
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def settlement_daily() -> dict[str, int]:
     """The daily settlement run (T+N per merchant) for today's business day."""
     run = services.settlement_run()
     return {"batches": run.batches, "skipped": run.skipped, "payout_fen": run.payout_fen}
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def payouts_retry() -> dict[str, int]:
     return services.payouts_retry()
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def finance_sweep() -> int:
     return services.finance_sweep()

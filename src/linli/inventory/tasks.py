@@ -1,11 +1,11 @@
 """Periodic inventory jobs (scheduled by Celery beat; see settings.CELERY_BEAT_SCHEDULE)."""
 
-from celery import shared_task
+from linli.celery import app
 
 from . import services
 
 
-@shared_task
+@app.task
 def reset_daily_stock() -> int:
     """Made-to-order items back to their daily count once their store's local day turns."""
     return services.stock_daily_reset()

@@ -149,13 +149,11 @@ def _plan_deliveries(message: Message, preference: NotificationPreference, now: 
 
 
 def _hand_over(message: Message, due: list[int]) -> None:
-    from .tasks import deliver
-
     for channel in channels():
         if not getattr(channel, "external", False):
             channel.send(message)
     for delivery_id in due:
-        enqueue(deliver, delivery_id)  # kept in the outbox if the broker is down
+        enqueue("linli.notifications.tasks.deliver", delivery_id)  # kept in the outbox if the broker is down
 
 
 def message_read(*, user: User, message_id: str, now: datetime | None = None) -> Message:

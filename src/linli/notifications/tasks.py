@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from linli.celery import app
 
 from .dispatch import deliveries_due as _deliveries_due
 from .dispatch import delivery_send
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def deliver(delivery_id: int) -> str:
     """Send one SMS or push delivery now (queued on commit by `notify`)."""
     return delivery_send(delivery_id)
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def deliveries_due() -> dict[str, int]:
     """Send what quiet hours deferred and failed attempts due for a retry."""
     return _deliveries_due()

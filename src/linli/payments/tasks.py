@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from linli.celery import app
 
 from .gateways.sandbox import sandbox_notification_send
 from .gateways.sandbox import sandbox_refund_finish as _sandbox_refund_finish
 
 
-@shared_task(bind=True, max_retries=8, default_retry_delay=5, acks_late=True)
+@app.task(bind=True, max_retries=8, default_retry_delay=5, acks_late=True)
 def sandbox_notify(self, trade_no: str) -> str:  # type: ignore[no-untyped-def]
     """Like a real gateway: retry with growing delays until our callback answers."""
     try:
@@ -17,7 +17,7 @@ def sandbox_notify(self, trade_no: str) -> str:  # type: ignore[no-untyped-def]
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
 
 
-@shared_task(bind=True, max_retries=8, default_retry_delay=5, acks_late=True)
+@app.task(bind=True, max_retries=8, default_retry_delay=5, acks_late=True)
 def sandbox_refund_finish(self, refund_no: str) -> str:  # type: ignore[no-untyped-def]
     """The sandbox completes an asynchronous refund and notifies us (with retries)."""
     try:
@@ -26,7 +26,7 @@ def sandbox_refund_finish(self, refund_no: str) -> str:  # type: ignore[no-untyp
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def payments_sync_task() -> dict[str, int]:
     """Every minute: query payments whose notification never came and refunds still
     pending; close payments of orders that can no longer be paid."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from linli.celery import app
 
 from .points import points_expire
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def expire_points() -> int:
     """Post the expiry of points earned more than 12 months ago (safe to run often)."""
     return points_expire()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from linli.celery import app
 
 from . import services
 
 
-@shared_task(name="linli.reviews.tasks.review_photos_sweep")
+@app.task(name="linli.reviews.tasks.review_photos_sweep")
 def review_photos_sweep() -> int:
     """Photos uploaded for reviews never submitted: deleted after a day."""
     return services.review_photos_sweep()

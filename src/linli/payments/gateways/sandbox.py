@@ -158,9 +158,7 @@ class SandboxGateway:
             if status != SandboxRefund.Status.FAILED:
                 SandboxTrade.objects.filter(pk=trade.pk).update(refunded_fen=F("refunded_fen") + amount_fen)
             if mode == "async":
-                from ..tasks import sandbox_refund_finish
-
-                enqueue(sandbox_refund_finish, refund.refund_no)
+                enqueue("linli.payments.tasks.sandbox_refund_finish", refund.refund_no)
         return self._refund_result(refund)
 
     def refund_query(self, *, out_trade_no: str, out_refund_no: str) -> RefundResult:
@@ -240,10 +238,8 @@ def sandbox_trade_pay(*, trade_no: str) -> SandboxTrade:
             trade.paid_at = timezone.now()
             trade.save(update_fields=["status", "paid_at"])
             if not getattr(settings, "LINLI_SANDBOX_DROP_NOTIFICATIONS", False):
-                from ..tasks import sandbox_notify
-
                 delay = float(getattr(settings, "LINLI_SANDBOX_NOTIFY_DELAY_S", 0))
-                enqueue(sandbox_notify, trade_no, countdown=delay or None)  # sent after commit
+                enqueue("linli.payments.tasks.sandbox_notify", trade_no, countdown=delay or None)  # sent after commit
     return trade
 
 
