@@ -21,7 +21,7 @@ def worker_environment() -> None:
                        # after a seed indexes the city here, and the figures are not a web
                        # worker's.
                        "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
-                       "LINLI_SEARCH_INLINE_REFRESH": "0",
+                       "LINLI_SEARCH_INLINE_REFRESH": "0", "LINLI_OUTBOX_RELAY": "1",
                        "LINLI_SANDBOX_SECRET": "linli-load-sandbox"}.items():
         os.environ.setdefault(key, value)
 

@@ -2,7 +2,9 @@
 
 Imports `linli.wsgi` as a granian worker does, loads the URL conf, then calls the WSGI
 application directly over run.py's browse paths (nearby, store, menu, search in the
-mix's shares) and finally a few password logins (Argon2), printing after each stage:
+mix's shares), places orders as the harness's wrk phase does (`--orders`, its consumers'
+tokens: fixtures younger than 15 minutes) and finally a few password logins (Argon2),
+printing after each stage:
 resident size (VmRSS), its peak (VmHWM), the anonymous part and the private part (USS)
 from /proc, and the number of modules. No HTTP server or load generator shares the
 process, so the figures are steadier than the harness's (docs/scaling.md).
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +43,7 @@ def footprint() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=8000, help="browse requests (reported every 2,000)")
+    parser.add_argument("--orders", type=int, default=1000, help="orders placed (reported every 500)")
     parser.add_argument("--logins", type=int, default=3)
     parser.add_argument("--fixtures", type=Path, default=ROOT / "var" / "load" / "fixtures.json")
     args = parser.parse_args()
@@ -56,7 +60,7 @@ def main() -> None:
     get_resolver().url_patterns  # noqa: B018 - what the first request would load
     print(f"{'URL conf loaded':<22} {footprint()}", flush=True)
 
-    from run import browse_paths
+    from run import browse_paths, order_bodies
 
     def call(method: str, path: str, body: bytes = b"") -> str:
         return wsgi_call(application, method, path, body)
@@ -66,6 +70,16 @@ def main() -> None:
         failed += not call("GET", path).startswith("200")
         if done % 2000 == 0 or done == args.paths:
             print(f"{f'browse {done:,}':<22} {footprint()}; non-200 answers {failed}", flush=True)
+    tokens = json.loads(args.fixtures.read_text())["consumers"]
+    bodies = [body.encode() for body in order_bodies(args.fixtures, 500)]
+    refused = 0
+    for n in range(1, args.orders + 1):
+        answer = wsgi_call(application, "POST", "/api/v1/orders", bodies[n % len(bodies)],
+                           {"HTTP_AUTHORIZATION": f"Bearer {tokens[n % len(tokens)]}",
+                            "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex})
+        refused += not answer.startswith("201")
+        if n % 500 == 0 or n == args.orders:
+            print(f"{f'orders {n:,}':<22} {footprint()}; not placed {refused}", flush=True)
     merchant = json.loads(args.fixtures.read_text())["merchant"]
     body = json.dumps({"login": merchant["login"], "password": merchant["password"]}).encode()
     for n in range(1, args.logins + 1):

@@ -9,12 +9,17 @@ bench/discovery.py). A connection is opened per request instead; put PgBouncer (
 pool) in front where that cost matters, or serve the API with WSGI (`make serve-wsgi`).
 
 As under WSGI, the start-up's objects are frozen out of the garbage collector's full
-collections once the application is built (`core/gcfreeze.py`).
+collections once the application is built (`core/gcfreeze.py`), and Django's test
+framework is loaded only if something asks for it (`core/lazy_test_package.py`).
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+from linli.core.lazy_test_package import defer_django_test
+
+defer_django_test()  # before Django: Ninja's settings would load the test framework
+
+from django.core.asgi import get_asgi_application  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
 os.environ.setdefault("LINLI_CONN_MAX_AGE", "0")

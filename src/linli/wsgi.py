@@ -1,11 +1,16 @@
 """WSGI entry point, for servers that do not speak ASGI (granian in `make serve-prod`).
 
 After the application is built its start-up objects are frozen out of the garbage
-collector's full collections (`core/gcfreeze.py`: ~100 ms pauses otherwise)."""
+collector's full collections (`core/gcfreeze.py`: ~100 ms pauses otherwise). Django's test
+framework is loaded only if something asks for it (`core/lazy_test_package.py`)."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+from linli.core.lazy_test_package import defer_django_test
+
+defer_django_test()  # before Django: Ninja's settings would load the test framework
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
 
