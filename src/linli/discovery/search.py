@@ -31,8 +31,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from linli.core.dbrouter import reads_from_replica
 from linli.core.errors import InvalidCursor, InvalidInput
@@ -198,6 +196,11 @@ class _Vocabulary:
         budget = 1 if len(word) <= 6 else 2
         if word in self.words:
             return None
+        # Imported here: only a word the index does not know gets this far, and rapidfuzz
+        # is ~3.6 MB of a web worker that may never see one (docs/scaling.md, "memory").
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
         choices = [w for n in range(len(word) - budget, len(word) + budget + 1)
                    for w in self.by_length.get(n, ())]
         found = process.extract(word, choices, scorer=Levenshtein.distance,
