@@ -288,7 +288,9 @@ class _Holder:
             states = np.full(len(self.hours), -1, dtype=np.int8)
             self.open_cache = (minute, states)
         missing = keys[states[keys] < 0]
-        for key in np.unique(missing).tolist():
+        # set(), not np.unique: a handful of keys, and np.unique loads numpy.ma (~1.2 MB of
+        # every worker) for its masked-array check.
+        for key in set(missing.tolist()):
             opening, special, tz = self.hours[key]
             states[key] = 1 if open_in_zone(opening, special, tz, at) else 0
         return states[keys] == 1
