@@ -168,3 +168,20 @@ def test_daily_beat_entries_become_crontabs_for_celery(settings):
     remade = beat_schedule({"x": {"task": "t", "schedule": {"crontab": {"hour": 3, "minute": 0}}}})
     assert remade["x"]["schedule"].is_due  # a celery schedule object
     assert remade["x"]["task"] == "t"
+
+
+@pytest.mark.postgres
+def test_a_relay_whose_connection_is_killed_reconnects_and_listens_again(relay_mode):
+    queue = relay_mode
+    with relays(poll=0.5):
+        time.sleep(1)  # listening
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE pid <> pg_backend_pid() AND datname = current_database() "
+                           "AND query LIKE '%%core_outbox_message%%'")  # the relay's last look
+            assert cursor.fetchone() is not None  # there was one to kill
+        time.sleep(2)  # the relay notices, waits a poll, reconnects and LISTENs again
+        with transaction.atomic():
+            enqueue(DELIVER, 888)
+        taken, _ = _wait_for(queue, 1, 10)
+    assert taken == [(DELIVER, [888], {})]

@@ -157,7 +157,6 @@ def outbox_pending() -> int:
     return OutboxMessage.objects.count()
 
 
-
 def outbox_relay(*, poll: float = 1.0, stop: Callable[[], bool] = lambda: False,
                  on_flush: Callable[[dict[str, int]], None] | None = None) -> None:
     """Send committed rows as they come (`linli outbox_relay`): flush what is due, then wait
@@ -184,7 +183,9 @@ def outbox_relay(*, poll: float = 1.0, stop: Callable[[], bool] = lambda: False,
                     pass
             else:  # no NOTIFY here, or the broker is down (the rows' backoff paces retries)
                 time.sleep(poll)
-        except DatabaseError as exc:  # the database restarted or dropped us: listen again
+        # Django's errors, or the driver's own from notifies(), which Django does not wrap:
+        # the database restarted or dropped us, so reconnect and listen again.
+        except (DatabaseError, connection.Database.Error) as exc:
             log.warning("outbox relay: %r; reconnecting", exc)
             connection.close()
             listening = False
