@@ -58,7 +58,7 @@ lint: setup
 		src/linli/bookings/slots.py src/linli/bookings/tables/assign.py src/linli/bookings/tables/services.py src/linli/finance/commission.py src/linli/finance/netting.py src/linli/discovery/recommend.py src/linli/discovery/quadtree.py src/linli/merchants/menu_cache.py src/linli/orders/reroute.py src/linli/core/ratelimit.py src/linli/core/backup.py src/linli/core/security.py \
 		src/linli/core/crypto.py src/linli/core/access.py src/linli/core/dbrouter.py src/linli/core/outbox.py \
 		src/linli/core/versioned.py src/linli/core/compiled.py src/linli/core/memory.py src/linli/core/postgresql/base.py src/linli/core/cachebatch.py src/linli/core/gcfreeze.py \
-	src/linli/core/schema_build.py src/linli/core/qrcode.py src/linli/core/lazy_test_package.py
+	src/linli/core/schema_build.py src/linli/core/qrcode.py src/linli/core/lazy_packages.py
 
 worker: setup
 	$(BIN)/celery -A linli worker -B -l info -Q default,dispatch,notifications,settlement

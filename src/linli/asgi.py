@@ -10,14 +10,15 @@ pool) in front where that cost matters, or serve the API with WSGI (`make serve-
 
 As under WSGI, the start-up's objects are frozen out of the garbage collector's full
 collections once the application is built (`core/gcfreeze.py`), and Django's test
-framework is loaded only if something asks for it (`core/lazy_test_package.py`).
+framework and redis-py's asyncio client are loaded only if something asks for them
+(`core/lazy_packages.py`).
 """
 
 import os
 
-from linli.core.lazy_test_package import defer_django_test
+from linli.core.lazy_packages import defer_unused_packages
 
-defer_django_test()  # before Django: Ninja's settings would load the test framework
+defer_unused_packages()  # before Django: Ninja's settings would load the test framework
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 

@@ -2,13 +2,14 @@
 
 After the application is built its start-up objects are frozen out of the garbage
 collector's full collections (`core/gcfreeze.py`: ~100 ms pauses otherwise). Django's test
-framework is loaded only if something asks for it (`core/lazy_test_package.py`)."""
+framework and redis-py's asyncio client are loaded only if something asks for them
+(`core/lazy_packages.py`)."""
 
 import os
 
-from linli.core.lazy_test_package import defer_django_test
+from linli.core.lazy_packages import defer_unused_packages
 
-defer_django_test()  # before Django: Ninja's settings would load the test framework
+defer_unused_packages()  # before Django: Ninja's settings would load the test framework
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
