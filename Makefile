@@ -73,8 +73,9 @@ serve-wsgi: seed
 ## RabbitMQ, WORKERS granian processes on one port, and the outbox relay (web workers write
 ## task rows, the relay sends them: workers never load Celery, core/outbox.py); all in the
 ## foreground, Ctrl-C (or SIGTERM) stops every one of them. Seeds a modest city if the
-## database has no stores. Our package is compiled to bytecode first, as an installed wheel
-## is (an editable install under PYTHONDONTWRITEBYTECODE compiles it in every process).
+## database has no stores. Our package and the venv are compiled to bytecode first, plain and
+## -OO, as an installed wheel is (an editable install under PYTHONDONTWRITEBYTECODE compiles
+## it in every process; nothing ships -OO bytecode); the OpenAPI document is built once.
 PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/linli_prod
 PROD_REDIS_URL    ?= redis://127.0.0.1:6379/9
 PROD_BROKER_URL   ?= amqp://guest:guest@127.0.0.1:5672//
@@ -87,15 +88,25 @@ WORKERS           ?= 2
 # bench/checkout.py's open loop at 80 % kept a shorter tail with 1). Each open SSE stream holds one thread:
 # raise THREADS to try consoles here, or serve /events/ from ASGI (docs/scaling.md).
 THREADS           ?= 2
+# Web workers run as `python -OO`: docstrings are not loaded (-5 MB a worker; asserts go
+# too, and ours are type narrowing only). The one reader of docstrings is the OpenAPI
+# document (models' descriptions), which is built beforehand by a plain process
+# (`linli openapi_build`) and served from var/openapi.json (core/openapi_file.py).
+# PROD_OPTIMIZE=0 runs them plain.
+PROD_OPTIMIZE     ?= 2
 serve-prod: setup
 	@set -e; \
 	export DATABASE_URL='$(PROD_DATABASE_URL)' REDIS_URL='$(PROD_REDIS_URL)' \
 	       CELERY_BROKER_URL='$(PROD_BROKER_URL)' LINLI_LOG_LEVEL=$${LINLI_LOG_LEVEL:-WARNING} \
-	       LINLI_SANDBOX_SECRET=$${LINLI_SANDBOX_SECRET:-linli-load-sandbox} LINLI_OUTBOX_RELAY=1; \
-	$(BIN)/python -m compileall -q src/linli; \
+	       LINLI_SANDBOX_SECRET=$${LINLI_SANDBOX_SECRET:-linli-load-sandbox} LINLI_OUTBOX_RELAY=1 \
+	       LINLI_OPENAPI_FILE=$(CURDIR)/var/openapi.json; \
+	mkdir -p var; echo "serve-prod: bytecode for -O0 and -OO (the first start compiles the venv: a minute or two)"; \
+	$(BIN)/python -m compileall -q -o 0 -o 2 src/linli $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
+	  > var/compileall.log 2>&1 || echo "serve-prod: some files did not compile (var/compileall.log); they load from source"; \
 	$(BIN)/python scripts/db_ensure.py "$$DATABASE_URL"; \
 	$(BIN)/linli migrate --no-input -v 0; \
 	$(BIN)/linli seed --if-empty --merchants 300 --users 100 --riders 30; \
+	$(BIN)/linli openapi_build; \
 	stop() { trap - INT TERM EXIT; kill $$pids 2>/dev/null; sleep 5; \
 	  for p in $$pids; do pkill -P $$p 2>/dev/null; kill -9 $$p 2>/dev/null; done; wait; }; \
 	trap stop INT TERM EXIT; \
@@ -104,7 +115,7 @@ serve-prod: setup
 	  $(BIN)/celery -A linli worker -l warning -Q $${q%%:*} -n $${q%%:*}@%h --concurrency $${q##*:} & \
 	  pids="$$pids $$!"; done; \
 	$(BIN)/linli outbox_relay & pids="$$pids $$!"; \
-	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PROD_PORT) --workers $(WORKERS) \
+	PYTHONOPTIMIZE=$(PROD_OPTIMIZE) $(BIN)/granian --interface wsgi --host $(HOST) --port $(PROD_PORT) --workers $(WORKERS) \
 	  --blocking-threads $(THREADS) --no-ws linli.wsgi:application & pids="$$pids $$!"; \
 	echo "serve-prod: http://$(HOST):$(PROD_PORT) (pids $$pids)"; wait
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from linli.accounts.api import router as accounts_router
 from linli.core.errors import DomainError
+from linli.core.openapi_file import read_prebuilt
 from linli.delivery.api import router as delivery_router
 from linli.discovery.api import router as discovery_router
 from linli.merchants.api_catalog import router as catalog_router
@@ -39,6 +40,16 @@ ERROR_STATUSES = {400: "Malformed request", 401: "Not authenticated", 403: "Not 
 class LinliAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None,
                            path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        """What `/api/v1/openapi.json` answers: the document built at deploy time when
+        `LINLI_OPENAPI_FILE` names one (core/openapi_file.py), else built here."""
+        prebuilt = read_prebuilt()
+        if prebuilt is not None:
+            return cast(OpenAPISchema, prebuilt)
+        return self.build_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+
+    def build_openapi_schema(self, *, path_prefix: str | None = None,
+                             path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        """The document from the code: every operation, with our error answers added."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = error

@@ -372,6 +372,11 @@ LINLI_WECHATPAY_PUBLIC_KEY_ID = os.environ.get("LINLI_WECHATPAY_PUBLIC_KEY_ID", 
 LINLI_WECHATPAY_NOTIFY_URL = os.environ.get(
     "LINLI_WECHATPAY_NOTIFY_URL", f"{LINLI_BASE_URL}/api/v1/payments/callbacks/wechatpay")
 
+# --- API documents -----------------------------------------------------------------------
+# The OpenAPI document built at deploy time (`linli openapi_build`, core/openapi_file.py);
+# empty: each worker builds it when asked (all schemas compiled, ~18 MB kept).
+LINLI_OPENAPI_FILE = os.environ.get("LINLI_OPENAPI_FILE", "")
+
 # --- web pages ------------------------------------------------------------------------------
 LOGIN_URL = "/login"
 # Real-time pushes (linli.core.realtime) use Redis pub/sub when REDIS_URL is set, else an

@@ -1,6 +1,7 @@
 """Two real app processes, one Redis (issue 15): what one process does is seen by the other.
 
-Process A is granian (WSGI, like `make serve-prod`), process B uvicorn (ASGI, like
+Process A is granian (WSGI, run as `make serve-prod` runs its workers: `python -OO`, the
+OpenAPI document from a file built beforehand), process B uvicorn (ASGI, like
 `make run`); both serve the test's own database (committed data: a transactional test)
 and share REDIS_URL. A merchant's live order stream open on B receives the order placed
 and paid through A; a rate limit counts hits on both; one Idempotency-Key sent to both at
@@ -29,6 +30,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 
@@ -62,13 +64,13 @@ def _database_url() -> str:
 
 
 class AppProcess:
-    def __init__(self, name: str, argv: list[str], port: int, log: Path) -> None:
+    def __init__(self, name: str, argv: list[str], port: int, log: Path, **extra_env: str) -> None:
         self.name, self.port, self.log = name, port, log
         env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
                "LINLI_SANDBOX_SECRET": settings.LINLI_SANDBOX_SECRET, "LINLI_LOG_LEVEL": "WARNING",
                "LINLI_RATE_ORDERS_PER_MINUTE": str(ORDERS_PER_MINUTE), "LINLI_CONN_MAX_AGE": "0",
                "LINLI_REALTIME_PREFIX": settings.LINLI_REALTIME_PREFIX,
-               "LINLI_CACHE_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "linli")}
+               "LINLI_CACHE_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "linli"), **extra_env}
         env.pop("CELERY_BROKER_URL", None)  # tasks eager in the children, like `make run`
         self.proc = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -118,9 +120,12 @@ class AppProcess:
 @pytest.fixture
 def two_processes(tmp_path) -> Iterator[tuple[AppProcess, AppProcess]]:
     port_a, port_b = _free_port(), _free_port()
+    document = tmp_path / "openapi.json"  # as `make serve-prod` builds it, in a plain process
+    call_command("openapi_build", "--out", str(document), stdout=open(os.devnull, "w"))
     a = AppProcess("A (granian, WSGI)", [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
                                          "--port", str(port_a), "--workers", "1", "--blocking-threads", "4",
-                                         "--no-ws", "linli.wsgi:application"], port_a, tmp_path / "a.log")
+                                         "--no-ws", "linli.wsgi:application"], port_a, tmp_path / "a.log",
+                   PYTHONOPTIMIZE="2", LINLI_OPENAPI_FILE=str(document))
     b = AppProcess("B (uvicorn, ASGI)", [str(BIN / "uvicorn"), "linli.asgi:application", "--host", "127.0.0.1",
                                          "--port", str(port_b), "--workers", "1", "--log-level", "warning",
                                          "--timeout-graceful-shutdown", "2"], port_b, tmp_path / "b.log")
@@ -257,3 +262,22 @@ def test_one_idempotency_key_sent_to_both_processes_at_once_makes_one_order(two_
     assert statuses in ([200, 201], [201, 201]), answers
     assert len({body["id"] for _, body in answers.values()}) == 1
     assert Order.objects.filter(idempotency_key=headers["Idempotency-Key"]).count() == 1
+
+
+def test_the_optimized_worker_answers_bad_input_precisely_and_serves_the_described_api(two_processes, tmp_path):
+    """A runs without docstrings or asserts (-OO): its refusals are whole, and the OpenAPI
+    document it serves is the one built beforehand, whose schema descriptions come from
+    docstrings A never loaded."""
+    a, _ = two_processes
+    headers = {**_consumer_headers(), "Idempotency-Key": uuid.uuid4().hex, "Accept-Language": "en"}
+    status, refusal = a.call("POST", "/api/v1/orders", raw=b"{not json", headers=headers)
+    assert (status, refusal["code"], refusal["message"]) == (400, "malformed_body", "The request body is not valid JSON.")
+    status, refusal = a.call("POST", "/api/v1/orders", {"store_id": 5, "items": "many"}, headers)
+    assert status == 422 and refusal["code"] == "invalid_input" and refusal["details"]["errors"]
+    status, refusal = a.call("GET", "/api/v1/stores/nearby?lat=91&lng=121.47", headers={"Accept-Language": "zh-hans"})
+    assert status == 422 and refusal["code"] == "invalid_input" and refusal["message"] == "请求参数不正确。"
+    status, document = a.call("GET", "/api/v1/openapi.json")
+    assert status == 200
+    assert document == json.loads((tmp_path / "openapi.json").read_bytes())
+    described = [name for name, schema in document["components"]["schemas"].items() if schema.get("description")]
+    assert described  # models' docstrings: a document built under -OO has none

@@ -6,7 +6,8 @@ into a validator and a serializer when the class is created. A worker serves a s
 of them (a lunch peak touches ~30 operations), yet held all of them compiled: ~7 MB of each
 app process (docs/scaling.md, "memory"). With pydantic's `defer_build` a model is compiled
 the first time it validates or serializes, and a worker only pays for what it serves; the
-OpenAPI document (`/api/v1/openapi.json`) still compiles every schema when it is asked for.
+OpenAPI document (`/api/v1/openapi.json`) builds every schema's JSON schema when a worker
+builds it; deployments serve it from a file built once (`core/openapi_file.py`).
 
 Why this is safe with threads: pydantic >= 2.14 rebuilds a deferred model under a lock
 (pydantic pull request #13438, for issue #13419); before it, two requests meeting the same

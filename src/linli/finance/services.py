@@ -202,7 +202,9 @@ def settle_merchant(*, merchant: Merchant, day: date, actor: User | None = None)
             reserve_release_on=day + timedelta(days=merchant_terms.reserve_days) if batch_math.reserve_fen else None,
             status=SettlementBatch.Status.HELD if held else SettlementBatch.Status.PAYING, created_by=actor)
         moved = FinanceEntry.objects.filter(pk__in=[pk for pk, _n in entries], batch__isnull=True).update(batch=batch)
-        assert moved == len(entries)  # locked above: nobody else can have taken them
+        if moved != len(entries):  # locked above: nobody else can have taken them
+            # An invariant of the money, so checked always (`assert` vanishes under -O).
+            raise RuntimeError(f"settlement of {merchant.public_id} {day}: {moved} of {len(entries)} entries moved")
         SettlementBatch.objects.filter(pk__in=[b.pk for b in releasing]).update(reserve_released=True)
         to = postings.held(merchant) if held else postings.settling(merchant)
         ledger.post(key=f"fin:settle:{batch.public_id}", kind="finance_settle", actor=actor,
