@@ -33,6 +33,7 @@ def test_the_built_file_is_the_document_the_worker_builds(built: Path):
     assert json.loads(built.read_bytes()) == live
     assert len(live["paths"]) > 100 and "Error" in live["components"]["schemas"]
     assert not list(built.parent.glob(".openapi.json.*"))  # no temporary file left behind
+    assert built.stat().st_mode & 0o777 == 0o644  # readable by workers run as another user
 
 
 @pytest.mark.django_db

@@ -62,6 +62,7 @@ def write_document(document: dict[str, Any], path: Path, encoder: type[json.JSON
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from workers run as another user
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
