@@ -41,7 +41,7 @@ def footprint() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "memory.py").splitlines()[0])  # None under -OO
     parser.add_argument("--paths", type=int, default=8000, help="browse requests (reported every 2,000)")
     parser.add_argument("--orders", type=int, default=1000, help="orders placed (reported every 500)")
     parser.add_argument("--logins", type=int, default=3)
