@@ -374,7 +374,7 @@ LINLI_WECHATPAY_NOTIFY_URL = os.environ.get(
 
 # --- API documents -----------------------------------------------------------------------
 # The OpenAPI document built at deploy time (`linli openapi_build`, core/openapi_file.py);
-# empty: each worker builds it when asked (all schemas compiled, ~18 MB kept).
+# empty: each worker builds it when asked (~1 s of CPU each time, ~18 MB kept).
 LINLI_OPENAPI_FILE = os.environ.get("LINLI_OPENAPI_FILE", "")
 
 # --- web pages ------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import pytest
 PROBE = """
 import sys
 import {entry}
+import django
+assert django.test is sys.modules["django.test"], "django.test not bound to django"
 heavy = ('django.test.client', 'django.test.testcases', 'django.test.utils', 'unittest', 'jinja2')
 print(sorted(m for m in heavy if m in sys.modules))
 import ninja.conf
@@ -120,7 +122,7 @@ def test_a_failing_init_is_retried_on_the_next_use_and_submodules_load_while_it_
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
         from linli.core import lazy_packages
-        lazy_packages.DEFERRED["lazyprobe"] = "LAZYPROBE_OFF"
+        lazy_packages.DEFERRED["lazyprobe"] = ("LAZYPROBE_OFF", False)
         print(lazy_packages.defer_package("lazyprobe"), lazy_packages.is_loaded("lazyprobe"))
         import lazyprobe
         try:

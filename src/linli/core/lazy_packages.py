@@ -21,11 +21,12 @@ for its own submodules (`from redis.asyncio import _himport_exec` inside
 `redis.asyncio.client`): in the loading thread that question must fall through to the
 import system, which loads the submodule; another thread waits until the `__init__` ran.
 
-A package whose parent is not imported yet (`redis`) is found on the parent's path
-without importing the parent; when the parent runs `from redis import asyncio` it binds
-the registered module (the import system's `sys.modules` fallback). A parent that never
-names the child in its `__init__` would not get the attribute: only packages checked
-here are deferred, each by a test (`tests/core/test_lazy_packages.py`).
+The import system sets a package as an attribute of its parent only when it loads it,
+so the registered module must be bound by hand. `django` is tiny and is imported to bind
+`django.test` at once. `redis` is not imported here (a worker without Redis never needs
+its ~9 MB): its spec is found on the parent's path, and when redis's `__init__` runs `from
+redis import asyncio` it binds the registered module itself (the import system's
+`sys.modules` fallback). Each entry is checked by a test (`tests/core/test_lazy_packages.py`).
 
 The WSGI and ASGI entry points call `defer_unused_packages()` before Django sets up; test
 runs import `django.test` before that (pytest-django), so there it does nothing for it. No
@@ -43,7 +44,9 @@ import threading
 from types import ModuleType
 from typing import Any
 
-DEFERRED = {"django.test": "LINLI_LAZY_DJANGO_TEST", "redis.asyncio": "LINLI_LAZY_REDIS_ASYNCIO"}
+# name -> (the variable that turns it off, whether to import the parent to bind it: see above)
+DEFERRED = {"django.test": ("LINLI_LAZY_DJANGO_TEST", True),
+            "redis.asyncio": ("LINLI_LAZY_REDIS_ASYNCIO", False)}
 _STATES: dict[str, list[str]] = {}
 
 
@@ -62,7 +65,8 @@ def _find_spec(name: str) -> importlib.machinery.ModuleSpec | None:
 def defer_package(name: str) -> bool:
     """Register `name` as a package whose `__init__` runs on first use; True if registered
     (False: already imported, turned off by its variable, or not a package here)."""
-    if name in sys.modules or os.environ.get(DEFERRED.get(name, ""), "1") == "0":
+    variable, import_parent = DEFERRED.get(name, ("", False))
+    if name in sys.modules or os.environ.get(variable, "1") == "0":
         return False
     spec = _find_spec(name)
     if spec is None or spec.loader is None or spec.submodule_search_locations is None:
@@ -90,6 +94,8 @@ def defer_package(name: str) -> bool:
     sys.modules[name] = package
     parent_name, _, child = name.rpartition(".")
     parent: ModuleType | None = sys.modules.get(parent_name)
+    if parent is None and import_parent:
+        parent = importlib.import_module(parent_name)
     if parent is not None:
         setattr(parent, child, package)  # as the import system sets it
     return True

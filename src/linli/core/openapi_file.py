@@ -2,9 +2,11 @@
 
 Building `/api/v1/openapi.json` walks every operation and generates the JSON schema of
 every one of the API's ~300 models (a worker otherwise builds only the validators of
-those it serves, `core/schema_build.py`): ~0.8-1.5 s of a worker's CPU on each request for
-it, and ~18 MB the worker then keeps (measured in one process, docs/scaling.md). Anyone opening `/api/docs` on a production worker paid that, and
-the worker stayed over its memory budget.
+those it serves, `core/schema_build.py`): ~0.8-1.5 s of a worker's CPU on each request
+for it, and ~18 MB the worker then keeps (measured in one process, docs/scaling.md).
+Anyone opening `/api/docs` on a production worker paid that, and the worker stayed over
+its memory budget. The models' descriptions come from their docstrings, which workers run
+as `python -OO` do not have: another reason to build it in a plain process.
 
 `linli openapi_build` writes the document to `LINLI_OPENAPI_FILE` (`make serve-prod` runs it
 before the workers start, in a process of its own); a worker with the variable set answers
@@ -42,16 +44,16 @@ def read_prebuilt() -> dict[str, Any] | None:
     try:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        if str(path) not in _reported:
-            _reported.add(str(path))
-            log.error("LINLI_OPENAPI_FILE %s is not usable (%s); building the document in the worker", path, exc)
-        return None
+        return _unusable(path, str(exc))
     if not isinstance(document, dict) or "paths" not in document:
-        if str(path) not in _reported:
-            _reported.add(str(path))
-            log.error("LINLI_OPENAPI_FILE %s holds no OpenAPI document; building it in the worker", path)
-        return None
+        return _unusable(path, "no OpenAPI document in it")
     return document
+
+
+def _unusable(path: Path, why: str) -> None:
+    if str(path) not in _reported:  # once per process: the docs page must not flood the log
+        _reported.add(str(path))
+        log.error("LINLI_OPENAPI_FILE %s is not usable (%s); building the document in the worker", path, why)
 
 
 def write_document(document: dict[str, Any], path: Path, encoder: type[json.JSONEncoder]) -> int:
