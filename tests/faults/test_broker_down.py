@@ -37,7 +37,10 @@ DELIVER = "linli.notifications.tasks.deliver"
 
 
 def _run_as_a_worker(messages):
-    """What a worker does with each message: run the named task with its arguments."""
+    """What a worker does with each message: run the named task with its arguments. A
+    worker imports every app's task modules when it starts; this process may not have
+    (callers name their tasks, so nothing else imports them), so they are discovered here."""
+    celery_app.autodiscover_tasks(force=True)
     return [celery_app.tasks[name].apply(args=args, kwargs=kwargs).get() for name, args, kwargs in messages]
 
 
