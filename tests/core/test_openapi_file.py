@@ -5,9 +5,9 @@ building it, logged once."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-import os
 from pathlib import Path
 from unittest.mock import patch
 
@@ -22,7 +22,7 @@ from linli.core import openapi_file
 @pytest.fixture()
 def built(tmp_path: Path) -> Path:
     path = tmp_path / "release" / "openapi.json"
-    call_command("openapi_build", "--out", str(path), stdout=open(os.devnull, "w"))
+    call_command("openapi_build", "--out", str(path), stdout=io.StringIO())
     return path
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import json
 import os
 import queue
@@ -121,7 +122,7 @@ class AppProcess:
 def two_processes(tmp_path) -> Iterator[tuple[AppProcess, AppProcess]]:
     port_a, port_b = _free_port(), _free_port()
     document = tmp_path / "openapi.json"  # as `make serve-prod` builds it, in a plain process
-    call_command("openapi_build", "--out", str(document), stdout=open(os.devnull, "w"))
+    call_command("openapi_build", "--out", str(document), stdout=io.StringIO())
     a = AppProcess("A (granian, WSGI)", [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
                                          "--port", str(port_a), "--workers", "1", "--blocking-threads", "4",
                                          "--no-ws", "linli.wsgi:application"], port_a, tmp_path / "a.log",

@@ -53,8 +53,7 @@ _STATES: dict[str, list[str]] = {}
 def _find_spec(name: str) -> importlib.machinery.ModuleSpec | None:
     """The spec of `name` without importing its parent package (which may import it)."""
     parent_name, _, _ = name.rpartition(".")
-    parent = sys.modules.get(parent_name) if parent_name else None
-    if parent_name and parent is None:
+    if parent_name and parent_name not in sys.modules:
         parent_spec = importlib.util.find_spec(parent_name)
         if parent_spec is None or parent_spec.submodule_search_locations is None:
             return None
